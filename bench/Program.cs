@@ -1,0 +1,77 @@
+// The MicroGpt benchmark. For the tutorial's reference configuration (597-word default corpus,
+// C 32, H 4, L 2, T 16, one sentence a step, 5,000 steps) it measures wall time, steps/s and
+// tokens/s with one thread and with all cores, each in a fresh child process that also reports
+// its peak memory and garbage collections; then a per-phase stopwatch breakdown, and a scaling
+// table over embedding size, layers, block size and batch size. FLOP counts are analytic (see
+// Flops). `--write` puts the tables into bench/RESULTS.md; `--quick` runs a shorter table.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using MicroGpt;
+using MicroGpt.Bench;
+using MicroGpt.Kernels;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+if (args.Length >= 2 && args[0] == "--reference-child")
+    return ReferenceChild.Run(int.Parse(args[1]));
+
+bool write = args.Contains("--write");
+bool quick = args.Contains("--quick");
+var corpus = BenchCorpus.Load();
+var report = new StringBuilder();
+report.AppendLine("# Benchmark results");
+report.AppendLine();
+report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} by `dotnet run -c Release --project bench -- --write` on: {Machine.Describe()}.");
+report.AppendLine($"Peak FLOP/s assumed: {Machine.PeakGflops:F0} GFLOP/s per core ({Machine.PeakNote}).");
+report.AppendLine();
+
+// 1. The reference configuration, each run in a fresh process: cold start, peak memory, collections.
+report.AppendLine("## Reference configuration: 5,000 steps, one sentence a step");
+report.AppendLine();
+report.AppendLine("Each row is the median of 3 runs, each in a fresh process (after a 300-step warm-up in that process).");
+report.AppendLine();
+report.AppendLine("| threads | wall (s) | steps/s | tokens/s | us/step | GFLOP/s | % of one core's peak | peak memory (MB) | GC collections | loss: first 200 -> last 200 |");
+report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+foreach (int threads in new[] { 1, Environment.ProcessorCount })
+{
+    var runs = Enumerable.Range(0, 3).Select(_ => ReferenceChild.Spawn(threads)).OrderBy(r => r.Seconds).ToList();
+    var r = runs[1];
+    double gflops = r.Flops / r.Seconds / 1e9;
+    report.AppendLine($"| {threads} | {r.Seconds:F3} | {r.Steps / r.Seconds:F0} | {r.Tokens / r.Seconds:F0} | {r.Seconds / r.Steps * 1e6:F1} | {gflops:F2} | {100 * gflops / Machine.PeakGflops:F1}% | {r.PeakMegabytes:F0} | {r.Collections} | {r.FirstLoss:F3} -> {r.LastLoss:F3} |");
+    Console.Error.WriteLine($"reference, {threads} thread(s): {string.Join(", ", runs.Select(x => x.Seconds.ToString("F3")))} s");
+}
+report.AppendLine();
+
+// 2. Where a step's time goes.
+report.AppendLine("## Where the time goes (reference configuration, one thread, 5,000 steps)");
+report.AppendLine();
+report.AppendLine(Breakdown.Run(corpus));
+
+// 3. Scaling.
+report.AppendLine("## Scaling");
+report.AppendLine();
+report.AppendLine("One training per row on the default corpus (sentences of 2 to 8 words, so at most 9 positions each:");
+report.AppendLine("a larger block size changes the parameter count, not the sequence length). Steps are chosen so each row runs about a second.");
+report.AppendLine();
+report.AppendLine("| C | L | T | batch | parameters | threads | steps | us/step | tokens/s | GFLOP/s | % of peak (threads x one core) |");
+report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+foreach (var (c, l, t, b) in Scaling.Configurations(quick))
+    foreach (int threads in new[] { 1, Environment.ProcessorCount })
+    {
+        var row = Scaling.Measure(corpus, c, l, t, b, threads);
+        report.AppendLine(row);
+        Console.Error.WriteLine(row);
+    }
+
+Console.WriteLine(report);
+if (write)
+{
+    string path = Path.Combine(BenchCorpus.RepoRoot(), "bench", "RESULTS.md");
+    string existing = File.Exists(path) ? File.ReadAllText(path) : "";
+    const string notes = "## Notes";
+    int at = existing.IndexOf(notes, StringComparison.Ordinal);
+    File.WriteAllText(path, report + (at >= 0 ? existing[at..] : ""));
+    Console.Error.WriteLine($"wrote {path}");
+}
+return 0;

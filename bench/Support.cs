@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using MicroGpt.Kernels;
+
+namespace MicroGpt.Bench;
+
+/// <summary>The default corpus, encoded once.</summary>
+sealed record BenchCorpus(Tokenizer Tokenizer, int[][] Sentences)
+{
+    public static BenchCorpus Load()
+    {
+        var lines = Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines());
+        var tokenizer = Tokenizer.Build(TokenizerKind.Word, lines.Select(s => s.Text));
+        return new BenchCorpus(tokenizer, Corpus.Encode(tokenizer, lines));
+    }
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "global.json"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("global.json not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>
+/// Analytic floating-point work of one step: the matrix products (2 flops per multiply-add;
+/// backward does twice the forward's), attention's products, and Adam (14 flops a parameter:
+/// 3 for m, 4 for v, 2 bias corrections, square root, epsilon, divide, rate, update).
+/// Elementwise work (norms, softmax, relu, residuals) is left out.
+/// </summary>
+static class Flops
+{
+    public static double PerSentence(ModelConfig config, int tokenCount)
+    {
+        int n = Math.Min(config.BlockSize, tokenCount - 1);
+        double c = config.EmbeddingSize;
+        double matmul = 2.0 * n * (12 * c * c * config.Layers + config.VocabSize * c);
+        double attention = 4.0 * c * n * (n + 1) / 2 * config.Layers;
+        return 3 * (matmul + attention);
+    }
+
+    public static double Adam(ModelConfig config) => 14.0 * config.ParameterCount;
+}
+
+/// <summary>The machine, and the peak FLOP rate assumed for it.</summary>
+static class Machine
+{
+    /// <summary>
+    /// Zen 4 (this EPYC) issues two 256-bit FMA per cycle per core (AVX-512 runs double-pumped
+    /// on the same units): 2 x 8 lanes x 2 flops = 32 flops a cycle; at the 2.6 GHz the TSC
+    /// reports (turbo under this hypervisor is unknown), 83 GFLOP/s per core.
+    /// </summary>
+    public const double PeakGflops = 32 * 2.6;
+    public const string PeakNote = "Zen 4: two 256-bit FMA pipes = 32 flops/cycle, at the 2.6 GHz nominal clock";
+
+    public static string Describe()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException) { }
+        return $"{cpu}, {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9)} GB, " +
+               $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}, " +
+               $"AVX2+FMA {(Simd.Enabled ? "on" : "off")}, AVX-512 {(System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "available" : "absent")}";
+    }
+}
+
+/// <summary>The reference run in a child process, so that its peak memory and collections are its own.</summary>
+static class ReferenceChild
+{
+    public const int Steps = 5000;
+
+    public sealed record Result(double Seconds, long Steps, long Tokens, double Flops, double PeakMegabytes, int Collections, double FirstLoss, double LastLoss);
+
+    public static Result Spawn(int threads)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!, ["--reference-child", threads.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var line = output.Split('\n').Single(l => l.StartsWith("RESULT "));
+        var f = line[7..].Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        return new Result(f[0], (long)f[1], (long)f[2], f[3], f[4], (int)f[5], f[6], f[7]);
+    }
+
+    public static int Run(int threads)
+    {
+        var corpus = BenchCorpus.Load();
+        var config = new ModelConfig(corpus.Tokenizer.VocabSize);
+        var options = new TrainingOptions { Steps = Steps, ThreadCount = threads };
+
+        var warm = Model.Create(config, corpus.Tokenizer, 1);
+        using (var trainer = new Trainer(warm, corpus.Sentences, options with { Steps = 300 })) trainer.Run(_ => { });
+
+        var model = Model.Create(config, corpus.Tokenizer, 42);
+        var losses = new double[Steps];
+        double flops = 0;
+        int collections = GC.CollectionCount(0);
+        long tokens = 0;
+        var clock = Stopwatch.StartNew();
+        using (var trainer = new Trainer(model, corpus.Sentences, options))
+            trainer.Run(step => { losses[step.Step - 1] = step.Loss; tokens = step.Tokens; });
+        clock.Stop();
+        collections = GC.CollectionCount(0) - collections;
+
+        // The FLOPs of the sentences the run took, recomputed outside the timed loop.
+        var order = Enumerable.Range(0, corpus.Sentences.Length).ToArray();
+        new Rng(options.Seed).Shuffle(order.AsSpan());
+        for (int s = 0; s < Steps; s++) flops += Flops.PerSentence(config, corpus.Sentences[order[s % order.Length]].Length) + Flops.Adam(config);
+
+        double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+        Console.WriteLine(FormattableString.Invariant(
+            $"RESULT {clock.Elapsed.TotalSeconds} {Steps} {tokens} {flops} {peak} {collections} {losses.Take(200).Average()} {losses.TakeLast(200).Average()}"));
+        return 0;
+    }
+}

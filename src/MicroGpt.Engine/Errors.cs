@@ -1,0 +1,46 @@
+namespace MicroGpt;
+
+/// <summary>
+/// The engine's errors, one type per kind of bad input, so that the cmdlets can give each
+/// its own error id and category without parsing messages.
+/// </summary>
+public class MicroGptException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A corpus that cannot be trained on: empty, or unreadable.</summary>
+public sealed class CorpusException(string message) : MicroGptException(message);
+
+/// <summary>A piece of text that the tokenizer's vocabulary lacks.</summary>
+public sealed class UnknownTokenException(string piece, string sentence, TokenizerKind kind)
+    : MicroGptException($"The {(kind == TokenizerKind.Word ? "word" : "character")} '{piece}' in \"{sentence}\" is not in the vocabulary.")
+{
+    public string Piece { get; } = piece;
+    public string Sentence { get; } = sentence;
+    /// <summary>The 1-based line of the corpus, when the sentence came from one; 0 otherwise.</summary>
+    public int Line { get; init; }
+
+    public override string Message => Line > 0 ? $"Line {Line}: {base.Message}" : base.Message;
+}
+
+/// <summary>A model configuration or option that the engine refuses (sizes, rates, betas).</summary>
+public sealed class InvalidConfigurationException(string parameter, object? value, string message)
+    : MicroGptException(message)
+{
+    /// <summary>The name of the offending setting, as the public API spells it.</summary>
+    public string Parameter { get; } = parameter;
+    public object? Value { get; } = value;
+}
+
+/// <summary>Training produced a loss or gradient that is not finite; the model keeps the last good weights.</summary>
+public sealed class TrainingDivergedException(long step, double loss, double gradNorm)
+    : MicroGptException($"Training diverged at step {step}: the loss is {loss} and the gradient norm {gradNorm}. The model keeps the weights of step {step - 1}; try a lower learning rate.")
+{
+    public long Step { get; } = step;
+}
+
+/// <summary>A model file that is missing, truncated, malformed or of an unknown version.</summary>
+public sealed class ModelFileException(string path, string problem, Exception? inner = null)
+    : MicroGptException($"The model file '{path}' cannot be read: {problem}", inner)
+{
+    public string Path { get; } = path;
+    public string Problem { get; } = problem;
+}

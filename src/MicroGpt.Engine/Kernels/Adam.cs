@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace MicroGpt.Kernels;
+
+/// <summary>
+/// The tutorial's Adam, exact (a true square root and divide per parameter), fused with the
+/// zeroing of the gradient that the next step needs:
+/// <code>
+/// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+/// p -= lr (m / (1 - b1^(s+1))) / (sqrt(v / (1 - b2^(s+1))) + eps);  g = 0
+/// </code>
+/// </summary>
+static class Adam
+{
+    /// <summary>The bias corrections and rate of step s (counted from 0), computed once per step in double.</summary>
+    /// <remarks>1 - beta is taken in double before rounding, so that 1 - 0.85 is 0.15f, not 0.14999998f.</remarks>
+    public readonly record struct StepConstants(float LearningRate, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float Epsilon, float MomentCorrection, float VarianceCorrection)
+    {
+        public static StepConstants For(double learningRate, double beta1, double beta2, double epsilon, long step) => new(
+            (float)learningRate, (float)beta1, (float)(1 - beta1), (float)beta2, (float)(1 - beta2), (float)epsilon,
+            (float)(1 / (1 - Math.Pow(beta1, step + 1))), (float)(1 / (1 - Math.Pow(beta2, step + 1))));
+    }
+
+    public static void Update(Span<float> parameters, Span<float> gradients, Span<float> m, Span<float> v, in StepConstants k)
+    {
+        int i = 0;
+        if (Simd.Enabled)
+        {
+            ref float p = ref MemoryMarshal.GetReference(parameters);
+            ref float g = ref MemoryMarshal.GetReference(gradients);
+            ref float mr = ref MemoryMarshal.GetReference(m);
+            ref float vr = ref MemoryMarshal.GetReference(v);
+            var b1 = Vector256.Create(k.Beta1); var c1 = Vector256.Create(k.OneMinusBeta1);
+            var b2 = Vector256.Create(k.Beta2); var c2 = Vector256.Create(k.OneMinusBeta2);
+            var mc = Vector256.Create(k.MomentCorrection); var vc = Vector256.Create(k.VarianceCorrection);
+            var lr = Vector256.Create(k.LearningRate); var eps = Vector256.Create(k.Epsilon);
+            for (; i + Simd.Width <= parameters.Length; i += Simd.Width)
+            {
+                nuint at = (nuint)i;
+                var gi = Vector256.LoadUnsafe(ref g, at);
+                var mi = b1 * Vector256.LoadUnsafe(ref mr, at) + c1 * gi;
+                var vi = b2 * Vector256.LoadUnsafe(ref vr, at) + c2 * (gi * gi);
+                mi.StoreUnsafe(ref mr, at);
+                vi.StoreUnsafe(ref vr, at);
+                var step = lr * (mi * mc) / (Avx.Sqrt(vi * vc) + eps);
+                (Vector256.LoadUnsafe(ref p, at) - step).StoreUnsafe(ref p, at);
+                Vector256<float>.Zero.StoreUnsafe(ref g, at);
+            }
+        }
+        for (; i < parameters.Length; i++)
+        {
+            float gi = gradients[i];
+            m[i] = k.Beta1 * m[i] + k.OneMinusBeta1 * gi;
+            v[i] = k.Beta2 * v[i] + k.OneMinusBeta2 * (gi * gi);
+            parameters[i] -= k.LearningRate * (m[i] * k.MomentCorrection) / (MathF.Sqrt(v[i] * k.VarianceCorrection) + k.Epsilon);
+            gradients[i] = 0;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+namespace MicroGpt;
+
+/// <summary>
+/// A GPT: its configuration, its tokenizer and one flat float32 buffer of parameters in the
+/// tutorial's order (see <see cref="ParameterLayout"/>). Training changes the parameters in
+/// place; <see cref="Summary"/> records what training it has had. A model may be read by many
+/// threads at once (sampling, evaluation) but trained by one run at a time.
+/// </summary>
+public sealed class Model
+{
+    /// <summary>The standard deviation of the tutorial's N(0, 0.08) initialization.</summary>
+    public const double InitStd = 0.08;
+
+    int training; // 1 while a trainer holds the model
+
+    public Model(ModelConfig config, Tokenizer tokenizer, float[] parameters)
+    {
+        Config = config.Validate();
+        if (tokenizer.VocabSize != config.VocabSize)
+            throw new InvalidConfigurationException(nameof(tokenizer), tokenizer.VocabSize,
+                $"The tokenizer has {tokenizer.VocabSize} tokens but the model's vocabulary size is {config.VocabSize}.");
+        Layout = new ParameterLayout(config);
+        if (parameters.Length != Layout.Count)
+            throw new ArgumentException($"The model needs {Layout.Count} parameters, not {parameters.Length}.", nameof(parameters));
+        Tokenizer = tokenizer;
+        Parameters = parameters;
+    }
+
+    /// <summary>An untrained model: every parameter drawn from N(0, 0.08) in buffer order from a seeded generator.</summary>
+    public static Model Create(ModelConfig config, Tokenizer tokenizer, int seed)
+    {
+        var layout = new ParameterLayout(config.Validate());
+        var parameters = new float[layout.Count];
+        var rng = new Rng(seed);
+        for (int i = 0; i < parameters.Length; i++) parameters[i] = (float)rng.NextGaussian(0, InitStd);
+        return new Model(config, tokenizer, parameters) { Summary = new TrainingSummary { Seed = seed } };
+    }
+
+    public ModelConfig Config { get; }
+    public ParameterLayout Layout { get; }
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>The weights, in the tutorial's order. Trained in place.</summary>
+    public float[] Parameters { get; }
+
+    /// <summary>What training this model has had (steps, tokens, last loss).</summary>
+    public TrainingSummary Summary { get; set; } = new();
+
+    /// <summary>
+    /// The optimizer state of the last training run, kept so that a checkpoint or a saved model
+    /// can resume exactly; null for a model that has never been trained in this session or file.
+    /// </summary>
+    public OptimizerState? Optimizer { get; set; }
+
+    /// <summary>Marks the model as being trained until the lease is disposed; a second concurrent trainer is refused.</summary>
+    internal IDisposable BeginTraining()
+    {
+        if (Interlocked.Exchange(ref training, 1) == 1)
+            throw new InvalidOperationException("This model is already being trained by another run; train a copy instead (Save-Model and Import-Model make one).");
+        return new Lease(this);
+    }
+
+    /// <summary>Refuses encoded sentences that are too short or hold ids outside the vocabulary.</summary>
+    internal void CheckTokens(IReadOnlyList<int[]> sentences, string what)
+    {
+        foreach (var sentence in sentences)
+        {
+            if (sentence.Length < 2)
+                throw new CorpusException($"A {what} sentence has {sentence.Length} tokens; it needs at least BOS and one more.");
+            foreach (int token in sentence)
+                if ((uint)token >= (uint)Config.VocabSize)
+                    throw new CorpusException($"A {what} sentence has the token id {token}, outside the model's vocabulary of {Config.VocabSize}.");
+        }
+    }
+
+    sealed class Lease(Model model) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref model.training, 0);
+    }
+}
+
+/// <summary>The record of a model's training over its life (all runs), kept in its file.</summary>
+public sealed class TrainingSummary
+{
+    /// <summary>The seed the weights were initialized with, when known.</summary>
+    public int? Seed { get; set; }
+    /// <summary>Optimizer steps taken.</summary>
+    public long Steps { get; set; }
+    /// <summary>Predicted tokens trained on.</summary>
+    public long Tokens { get; set; }
+    /// <summary>The loss of the last step, or null before any training.</summary>
+    public double? LastLoss { get; set; }
+}

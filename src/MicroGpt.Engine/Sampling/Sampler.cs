@@ -1,0 +1,176 @@
+namespace MicroGpt;
+
+/// <summary>How to draw tokens: temperature, then top-k, then top-p, then a seeded weighted choice.</summary>
+public sealed record SamplingOptions
+{
+    /// <summary>Divides the logits; below 1 sharpens, above 1 flattens. 0 picks the most likely token (greedy).</summary>
+    public double Temperature { get; init; } = 0.8;
+    /// <summary>Keep only the k most likely tokens; 0 keeps all.</summary>
+    public int TopK { get; init; }
+    /// <summary>Keep the smallest set of most likely tokens whose probability reaches p; 1 keeps all.</summary>
+    public double TopP { get; init; } = 1.0;
+    public int Seed { get; init; } = 42;
+
+    public SamplingOptions Validate()
+    {
+        if (!(Temperature >= 0 && double.IsFinite(Temperature)))
+            throw new InvalidConfigurationException(nameof(Temperature), Temperature, $"The temperature must be 0 (greedy) or a positive number; {Temperature} is not.");
+        if (TopK < 0)
+            throw new InvalidConfigurationException(nameof(TopK), TopK, $"TopK must be 0 (off) or positive; {TopK} is not.");
+        if (!(TopP > 0 && TopP <= 1))
+            throw new InvalidConfigurationException(nameof(TopP), TopP, $"TopP must be greater than 0 and at most 1; {TopP} is not.");
+        return this;
+    }
+}
+
+/// <summary>One generated sentence.</summary>
+public sealed record Sample
+{
+    /// <summary>The sentence, prompt included, BOS left out.</summary>
+    public required string Text { get; init; }
+    /// <summary>Its pieces (words or characters), prompt included.</summary>
+    public required string[] Tokens { get; init; }
+    /// <summary>The token ids of <see cref="Tokens"/>.</summary>
+    public required int[] Ids { get; init; }
+    /// <summary>The mean natural-log probability the model (at temperature 1) gave each generated token, the closing BOS included.</summary>
+    public double MeanLogProbability { get; init; }
+    /// <summary>True when the model closed the sentence with BOS; false when it ran into the block size.</summary>
+    public bool Complete { get; init; }
+}
+
+/// <summary>
+/// Generates sentences one token at a time from BOS (and an optional prompt), with a KV cache:
+/// each new position runs the model on one row, attending to the keys and values already computed
+/// for the rows before it. Stops at BOS or at the block size. Not thread-safe: a sampler holds
+/// its random stream and buffers; the model it reads may be shared.
+/// </summary>
+public sealed class Sampler
+{
+    readonly Model model;
+    readonly SamplingOptions options;
+    readonly Rng rng;
+    readonly Activations activations;
+    readonly PackedBatch rows;
+    readonly float[] probabilities;   // (V) the sampling distribution
+    readonly float[] sortKeys;        // (V) scratch for top-k and top-p
+
+    public Sampler(Model model, SamplingOptions options)
+    {
+        this.model = model;
+        this.options = options.Validate();
+        rng = new Rng(options.Seed);
+        int t = model.Config.BlockSize, v = model.Config.VocabSize;
+        activations = new Activations(model.Config, t);
+        rows = new PackedBatch(t, 1);
+        probabilities = new float[v];
+        sortKeys = new float[v];
+    }
+
+    /// <summary>Generates one sentence, continuing the prompt's pieces when given.</summary>
+    public Sample Generate(IReadOnlyList<string>? prompt = null)
+    {
+        var tokenizer = model.Tokenizer;
+        int blockSize = model.Config.BlockSize, v = model.Config.VocabSize;
+        var ids = new List<int>();
+        foreach (string piece in prompt ?? [])
+        {
+            int id = tokenizer.IdOf(piece);
+            if (id < 0) throw new UnknownTokenException(piece, string.Join(tokenizer.Kind == TokenizerKind.Word ? " " : "", prompt!), tokenizer.Kind);
+            ids.Add(id);
+        }
+        if (ids.Count >= blockSize)
+            throw new InvalidConfigurationException(nameof(prompt), ids.Count, $"The prompt has {ids.Count} tokens, which leaves no room to generate within the block size of {blockSize}.");
+
+        double logProbability = 0;
+        int generated = 0;
+        bool complete = false;
+        int token = tokenizer.Bos;
+        for (int n = 0; n < blockSize; n++)
+        {
+            rows.Tokens[n] = token;
+            rows.Positions[n] = n;
+            rows.Start[n] = 0;
+            Gpt.Forward(model, activations, rows, n, n + 1, withLoss: false);
+            if (n < ids.Count) { token = ids[n]; continue; }   // still reading the prompt
+
+            var logits = activations.Rows(activations.Logits, 0, v, n, n + 1);
+            token = Choose(logits);
+            logProbability += LogSoftmaxAt(logits, token);
+            generated++;
+            if (token == tokenizer.Bos) { complete = true; break; }
+            ids.Add(token);
+        }
+        var idArray = ids.ToArray();
+        return new Sample
+        {
+            Text = tokenizer.Decode(idArray),
+            Tokens = idArray.Select(tokenizer.PieceOf).ToArray(),
+            Ids = idArray,
+            MeanLogProbability = generated > 0 ? logProbability / generated : 0,
+            Complete = complete,
+        };
+    }
+
+    /// <summary>Temperature, top-k, top-p, then a weighted draw (or the arg max at temperature 0).</summary>
+    int Choose(ReadOnlySpan<float> logits)
+    {
+        int v = logits.Length;
+        if (options.Temperature == 0) return ArgMax(logits);
+
+        float max = float.NegativeInfinity;
+        foreach (float l in logits) max = MathF.Max(max, l);
+        double sum = 0;
+        for (int i = 0; i < v; i++)
+        {
+            probabilities[i] = (float)Math.Exp((logits[i] - max) / options.Temperature);
+            sum += probabilities[i];
+        }
+        for (int i = 0; i < v; i++) probabilities[i] = (float)(probabilities[i] / sum);
+
+        Truncate(probabilities, options.TopK, options.TopP, sortKeys);
+        return rng.NextWeighted(probabilities);
+    }
+
+    /// <summary>
+    /// Zeroes every probability outside the top k and outside the nucleus: the smallest set of most
+    /// likely tokens whose probability reaches p (at least one token). Tokens tied with the last
+    /// one kept are kept too. The weights need not be renormalized: the draw divides by their sum.
+    /// </summary>
+    internal static void Truncate(Span<float> probabilities, int topK, double topP, float[] sortKeys)
+    {
+        int v = probabilities.Length;
+        int keep = topK > 0 ? Math.Min(topK, v) : v;
+        if (keep == v && topP >= 1) return;
+        for (int i = 0; i < v; i++) sortKeys[i] = -probabilities[i];
+        Array.Sort(sortKeys, 0, v); // most likely first
+        if (topP < 1)
+        {
+            double cumulative = 0;
+            for (int r = 0; r < keep; r++)
+            {
+                cumulative += -sortKeys[r];
+                if (cumulative >= topP) { keep = r + 1; break; }
+            }
+        }
+        float threshold = -sortKeys[keep - 1];
+        for (int i = 0; i < v; i++)
+            if (probabilities[i] < threshold) probabilities[i] = 0;
+    }
+
+    static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float l in logits) max = MathF.Max(max, l);
+        double sum = 0;
+        foreach (float l in logits) sum += Math.Exp(l - max);
+        return logits[index] - max - Math.Log(sum);
+    }
+}

@@ -1,0 +1,61 @@
+namespace MicroGpt;
+
+/// <summary>
+/// Sentences as the trainer sees them: one per line, trimmed, blank lines skipped, and for
+/// word corpora lower-cased (the tutorial's rules). Also the default corpus that ships
+/// inside this assembly, so that every example runs on a fresh install.
+/// </summary>
+public static class Corpus
+{
+    const string DefaultResource = "MicroGpt.sentences.txt";
+
+    /// <summary>The normalized, non-blank lines of some text, with their 1-based line numbers.</summary>
+    public static List<Sentence> Normalize(TokenizerKind kind, IEnumerable<string> lines)
+    {
+        var sentences = new List<Sentence>();
+        int number = 0;
+        foreach (string raw in lines)
+        {
+            foreach (string line in raw.Split('\n'))
+            {
+                number++;
+                string text = line.Trim();
+                if (text.Length == 0) continue;
+                sentences.Add(new Sentence(kind == TokenizerKind.Word ? text.ToLowerInvariant() : text, number));
+            }
+        }
+        return sentences;
+    }
+
+    /// <summary>The default corpus: 30,000 grade-1 sentences written by tools/CorpusGenerator.</summary>
+    public static IReadOnlyList<string> DefaultLines()
+    {
+        using var stream = typeof(Corpus).Assembly.GetManifestResourceStream(DefaultResource)
+            ?? throw new InvalidOperationException($"The resource {DefaultResource} is missing from {typeof(Corpus).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line) lines.Add(line);
+        return lines;
+    }
+
+    /// <summary>Encodes every sentence, naming the line of the first piece the tokenizer lacks.</summary>
+    public static int[][] Encode(Tokenizer tokenizer, IReadOnlyList<Sentence> sentences)
+    {
+        var encoded = new int[sentences.Count][];
+        for (int i = 0; i < sentences.Count; i++)
+        {
+            try
+            {
+                encoded[i] = tokenizer.Encode(sentences[i].Text);
+            }
+            catch (UnknownTokenException ex)
+            {
+                throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.Kind) { Line = sentences[i].Line };
+            }
+        }
+        return encoded;
+    }
+}
+
+/// <summary>One normalized sentence and the 1-based line it came from.</summary>
+public readonly record struct Sentence(string Text, int Line);

@@ -1,0 +1,111 @@
+using System.Text;
+
+namespace MicroGpt;
+
+/// <summary>How a tokenizer cuts text into tokens.</summary>
+public enum TokenizerKind
+{
+    /// <summary>Each space-separated word is a token (the tutorial's tokenizer).</summary>
+    Word,
+    /// <summary>Each character is a token, for name-like corpora.</summary>
+    Character,
+}
+
+/// <summary>
+/// Maps text to token ids and back. The vocabulary is the distinct pieces of a corpus in
+/// ordinal order; the id one past the last piece is BOS, which opens and closes every
+/// sentence: a sentence encodes as [BOS, t1..tn, BOS]. Immutable, so one tokenizer can serve
+/// many models and threads.
+/// </summary>
+public sealed class Tokenizer
+{
+    readonly string[] vocabulary;
+    readonly Dictionary<string, int> ids;
+
+    Tokenizer(TokenizerKind kind, string[] vocabulary)
+    {
+        Kind = kind;
+        this.vocabulary = vocabulary;
+        ids = new Dictionary<string, int>(vocabulary.Length, StringComparer.Ordinal);
+        for (int i = 0; i < vocabulary.Length; i++)
+        {
+            if (vocabulary[i].Length == 0 || !ids.TryAdd(vocabulary[i], i))
+                throw new ArgumentException($"The vocabulary entry '{vocabulary[i]}' at index {i} is empty or repeated.", nameof(vocabulary));
+            if (kind == TokenizerKind.Character && !IsOneCharacter(vocabulary[i]))
+                throw new ArgumentException($"The character vocabulary entry '{vocabulary[i]}' at index {i} is not one character.", nameof(vocabulary));
+            if (kind == TokenizerKind.Word && vocabulary[i].Any(char.IsWhiteSpace))
+                throw new ArgumentException($"The word vocabulary entry '{vocabulary[i]}' at index {i} contains white space.", nameof(vocabulary));
+        }
+    }
+
+    public TokenizerKind Kind { get; }
+
+    /// <summary>The token pieces, in id order, without BOS.</summary>
+    public IReadOnlyList<string> Vocabulary => vocabulary;
+
+    /// <summary>The id of the sentence delimiter: the number of pieces.</summary>
+    public int Bos => vocabulary.Length;
+
+    /// <summary>Pieces plus BOS: the size of the model's embedding and output tables.</summary>
+    public int VocabSize => vocabulary.Length + 1;
+
+    /// <summary>Builds the vocabulary of a corpus (lines as <see cref="Corpus.Normalize"/> leaves them).</summary>
+    public static Tokenizer Build(TokenizerKind kind, IEnumerable<string> sentences)
+    {
+        var pieces = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string sentence in sentences)
+            foreach (string piece in Split(kind, sentence))
+                pieces.Add(piece);
+        if (pieces.Count == 0) throw new CorpusException("The corpus has no sentences: every line is blank.");
+        var sorted = pieces.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return new Tokenizer(kind, sorted);
+    }
+
+    /// <summary>A tokenizer over a given vocabulary, as a model file stores it.</summary>
+    public static Tokenizer FromVocabulary(TokenizerKind kind, IEnumerable<string> vocabulary) => new(kind, vocabulary.ToArray());
+
+    /// <summary>The pieces of one normalized sentence: its words, or its characters.</summary>
+    public static IEnumerable<string> Split(TokenizerKind kind, string sentence) => kind switch
+    {
+        TokenizerKind.Word => sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+        _ => sentence.EnumerateRunes().Select(r => r.ToString()),
+    };
+
+    /// <summary>[BOS, ids of the pieces..., BOS]. A piece outside the vocabulary is an error naming it.</summary>
+    public int[] Encode(string sentence)
+    {
+        var tokens = new List<int> { Bos };
+        foreach (string piece in Split(Kind, sentence))
+        {
+            if (!ids.TryGetValue(piece, out int id))
+                throw new UnknownTokenException(piece, sentence, Kind);
+            tokens.Add(id);
+        }
+        tokens.Add(Bos);
+        return tokens.ToArray();
+    }
+
+    /// <summary>The id of one piece, or -1 when the vocabulary lacks it.</summary>
+    public int IdOf(string piece) => ids.TryGetValue(piece, out int id) ? id : -1;
+
+    /// <summary>The text of token ids, BOS left out: words joined by spaces, characters joined directly.</summary>
+    public string Decode(ReadOnlySpan<int> tokens)
+    {
+        var text = new StringBuilder();
+        foreach (int token in tokens)
+        {
+            if (token == Bos) continue;
+            if ((uint)token > (uint)vocabulary.Length)
+                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id {token} is outside the vocabulary of {VocabSize}.");
+            if (Kind == TokenizerKind.Word && text.Length > 0) text.Append(' ');
+            text.Append(vocabulary[token]);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The piece of one id ("&lt;BOS&gt;" for BOS).</summary>
+    public string PieceOf(int token) => token == Bos ? "<BOS>" : vocabulary[token];
+
+    static bool IsOneCharacter(string s) => Rune.DecodeFromUtf16(s, out _, out int used) == System.Buffers.OperationStatus.Done && used == s.Length;
+}

@@ -1,0 +1,90 @@
+namespace MicroGpt;
+
+/// <summary>
+/// The loss of a model on held-out sentences, measured the way training measures it: the mean
+/// over sentences of each sentence's mean cross-entropy over min(T, tokens - 1) positions.
+/// Forward only; threads take fixed chunks of sentences and the per-sentence losses are summed in
+/// order, so the figure does not depend on the thread count. Buffers are allocated once.
+/// </summary>
+public sealed class Evaluator
+{
+    const int ChunkSentences = 64;
+
+    readonly Model model;
+    readonly int[][] sentences;
+    readonly double[] sentenceLoss;
+    readonly Worker[] workers;
+    readonly int threads;
+    readonly Action<int> evaluateChunk;
+
+    public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1)
+    {
+        if (sentences.Count == 0) throw new CorpusException("There are no sentences to measure the loss on.");
+        model.CheckTokens(sentences, "evaluation");
+        this.model = model;
+        this.sentences = sentences.ToArray();
+        sentenceLoss = new double[this.sentences.Length];
+        int chunks = (this.sentences.Length + ChunkSentences - 1) / ChunkSentences;
+        this.threads = Math.Max(1, Math.Min(threads, chunks));
+        int maxRows = ChunkSentences * Math.Min(model.Config.BlockSize, this.sentences.Max(s => s.Length) - 1);
+        workers = new Worker[this.threads];
+        for (int i = 0; i < workers.Length; i++) workers[i] = new Worker(new Activations(model.Config, maxRows), new PackedBatch(maxRows, ChunkSentences));
+        evaluateChunk = EvaluateChunk;
+    }
+
+    public int Sentences => sentences.Length;
+
+    /// <summary>Predicted tokens: the sum over sentences of min(T, tokens - 1).</summary>
+    public long Tokens => sentences.Sum(s => (long)PackedBatch.RowsOf(s.Length, model.Config.BlockSize));
+
+    /// <summary>The mean over sentences of each sentence's mean loss.</summary>
+    public double MeanLoss()
+    {
+        int chunks = (sentences.Length + ChunkSentences - 1) / ChunkSentences;
+        if (threads == 1)
+            for (int i = 0; i < chunks; i++) EvaluateChunk(i);
+        else
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, evaluateChunk);
+        double total = 0;
+        foreach (double loss in sentenceLoss) total += loss;
+        return total / sentences.Length;
+    }
+
+    void EvaluateChunk(int chunk)
+    {
+        var worker = TakeWorker();
+        try
+        {
+            var batch = worker.Batch;
+            batch.Clear();
+            int first = chunk * ChunkSentences, last = Math.Min(sentences.Length, first + ChunkSentences);
+            for (int i = first; i < last; i++) batch.Add(sentences[i], model.Config.BlockSize);
+            Gpt.Forward(model, worker.Activations, batch, 0, batch.Rows, withLoss: true);
+            for (int b = 0; b < batch.Sentences; b++)
+            {
+                int n0 = batch.SentenceStart[b], n1 = batch.SentenceStart[b + 1];
+                double sum = 0;
+                for (int n = n0; n < n1; n++) sum += worker.Activations.Losses[n];
+                sentenceLoss[first + b] = sum / (n1 - n0);
+            }
+        }
+        finally
+        {
+            worker.Busy = 0;
+        }
+    }
+
+    Worker TakeWorker()
+    {
+        while (true)
+            foreach (var worker in workers)
+                if (Interlocked.CompareExchange(ref worker.Busy, 1, 0) == 0) return worker;
+    }
+
+    sealed class Worker(Activations activations, PackedBatch batch)
+    {
+        public Activations Activations { get; } = activations;
+        public PackedBatch Batch { get; } = batch;
+        public int Busy;
+    }
+}

@@ -1,0 +1,29 @@
+namespace MicroGpt;
+
+/// <summary>
+/// Everything needed to continue a training run bit for bit: Adam's moments, the next step and
+/// the schedule's length, the options, and which corpus the run walks (its sentence count and a
+/// fingerprint), so that resuming on another corpus is refused.
+/// </summary>
+public sealed class OptimizerState
+{
+    public OptimizerState(float[] m, float[] v) { M = m; V = v; }
+
+    /// <summary>Adam's first moments, in parameter order.</summary>
+    public float[] M { get; }
+    /// <summary>Adam's second moments, in parameter order.</summary>
+    public float[] V { get; }
+    /// <summary>The 0-based index of the next step to take.</summary>
+    public long NextStep { get; set; }
+    /// <summary>The options the run was started with; Steps is the length of the schedule.</summary>
+    public TrainingOptions Options { get; set; } = new();
+    /// <summary>Sentences in the training corpus.</summary>
+    public int CorpusSentences { get; set; }
+    /// <summary>A hash of the encoded training corpus.</summary>
+    public ulong CorpusFingerprint { get; set; }
+    /// <summary>Predicted tokens trained on over the run so far.</summary>
+    public long Tokens { get; set; }
+
+    /// <summary>True when the schedule has no steps left.</summary>
+    public bool Finished => NextStep >= Options.Steps;
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using MicroGpt.Kernels;
+
+namespace MicroGpt;
+
+/// <summary>
+/// Trains a model in place, one step at a time, exactly as the tutorial does: step s takes the
+/// sentences (s B + i) mod N of the (seeded, shuffled) corpus, runs forward, loss and backward,
+/// averages the gradients of its B sentences, and applies Adam with the rate lr (1 - s / steps).
+/// Nothing in a result depends on how work lands on threads (see <see cref="Backpropagation"/>),
+/// so losses and weights are bit-identical whatever <see cref="TrainingOptions.ThreadCount"/> is.
+/// A step whose loss or gradient is not finite throws <see cref="TrainingDivergedException"/>
+/// before touching the weights. The trainer allocates its buffers once; steps allocate nothing.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    readonly Model model;
+    readonly int[][] sentences;
+    readonly int[] order;
+    readonly TrainingOptions options;
+    readonly OptimizerState state;
+    readonly Backpropagation backprop;
+    readonly int[] pick;
+    readonly Evaluator? validation;
+    readonly IDisposable lease;
+    readonly Stopwatch clock = new();
+    long runTokens;
+
+    /// <summary>Starts a run over encoded sentences ([BOS, ..., BOS] each), or resumes one from its optimizer state.</summary>
+    public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null)
+    {
+        this.model = model;
+        this.options = (resume?.Options ?? options).Validate();
+        if (sentences.Count == 0) throw new CorpusException("The training corpus has no sentences.");
+        this.sentences = sentences.ToArray();
+        model.CheckTokens(this.sentences, "training");
+        ulong fingerprint = Fingerprint(this.sentences);
+        if (resume is not null)
+        {
+            if (resume.CorpusSentences != this.sentences.Length || resume.CorpusFingerprint != fingerprint)
+                throw new CorpusException($"The checkpoint was trained on a corpus of {resume.CorpusSentences} sentences that differs from this one ({this.sentences.Length} sentences); resume with the same corpus.");
+            if (resume.M.Length != model.Parameters.Length || resume.V.Length != model.Parameters.Length)
+                throw new InvalidConfigurationException(nameof(resume), resume.M.Length, $"The optimizer state has {resume.M.Length} moments but the model has {model.Parameters.Length} parameters.");
+        }
+        state = resume ?? new OptimizerState(new float[model.Parameters.Length], new float[model.Parameters.Length])
+        {
+            Options = this.options,
+            CorpusSentences = this.sentences.Length,
+            CorpusFingerprint = fingerprint,
+        };
+
+        order = Enumerable.Range(0, this.sentences.Length).ToArray();
+        if (this.options.Shuffle) new Rng(this.options.Seed).Shuffle(order.AsSpan());
+
+        backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
+        pick = new int[this.options.BatchSize];
+        if (validationSentences is { Count: > 0 })
+        {
+            model.CheckTokens(validationSentences, "validation");
+            validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
+        }
+        lease = model.BeginTraining();
+        model.Optimizer = state;
+    }
+
+    /// <summary>The 1-based number of the next step to take.</summary>
+    public long NextStep => state.NextStep + 1;
+
+    /// <summary>True when the schedule has no steps left.</summary>
+    public bool Finished => state.Finished;
+
+    /// <summary>The options of this run (a resumed run keeps its original ones).</summary>
+    public TrainingOptions Options => options;
+
+    /// <summary>Runs the remaining steps, reporting each; stops between steps when cancelled.</summary>
+    public void Run(Action<TrainingStep> onStep, CancellationToken cancellation = default)
+    {
+        while (!Finished && !cancellation.IsCancellationRequested) onStep(Step());
+    }
+
+    /// <summary>Takes one step and reports it.</summary>
+    public TrainingStep Step()
+    {
+        if (Finished) throw new InvalidOperationException($"The run has finished its {options.Steps} steps.");
+        if (!clock.IsRunning) clock.Start(); // wall time from the first step on
+        long s = state.NextStep;
+        int n = sentences.Length, b = options.BatchSize;
+        for (int i = 0; i < b; i++) pick[i] = order[(int)((s * b + i) % n)];
+        double loss = backprop.Compute(sentences, pick);
+        double gradNorm = backprop.GradientNorm();
+        if (!double.IsFinite(loss) || !double.IsFinite(gradNorm))
+        {
+            Array.Clear(backprop.Gradients);
+            throw new TrainingDivergedException(s + 1, loss, gradNorm);
+        }
+        double lr = options.LearningRate * (1 - (double)s / options.Steps);
+        var constants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
+        Adam.Update(model.Parameters, backprop.Gradients, state.M, state.V, constants);
+
+        state.NextStep = s + 1;
+        state.Tokens += backprop.Rows;
+        runTokens += backprop.Rows;
+        model.Summary.Steps++;
+        model.Summary.Tokens += backprop.Rows;
+        model.Summary.LastLoss = loss;
+        double elapsed = clock.Elapsed.TotalSeconds;
+        return new TrainingStep
+        {
+            Step = s + 1,
+            Steps = options.Steps,
+            Loss = loss,
+            LearningRate = lr,
+            GradNorm = gradNorm,
+            Tokens = state.Tokens,
+            TokensPerSecond = elapsed > 0 ? runTokens / elapsed : 0,
+            ElapsedSeconds = elapsed,
+            ValidationLoss = ValidationDue(s + 1) ? validation!.MeanLoss() : null,
+        };
+    }
+
+    public void Dispose() => lease.Dispose();
+
+    bool ValidationDue(long step)
+    {
+        if (validation is null) return false;
+        int interval = options.ValidationInterval > 0 ? options.ValidationInterval : Math.Max(1, options.Steps / 10);
+        return step % interval == 0 || step == options.Steps;
+    }
+
+    /// <summary>FNV-1a over the encoded sentences: cheap, stable across runs and machines.</summary>
+    static ulong Fingerprint(int[][] sentences)
+    {
+        ulong hash = 14695981039346656037;
+        foreach (var sentence in sentences)
+        {
+            foreach (int token in sentence) hash = (hash ^ (uint)token) * 1099511628211;
+            hash = (hash ^ 0xFFFFFFFF) * 1099511628211;
+        }
+        return hash;
+    }
+}

@@ -1,0 +1,275 @@
+using MicroGpt.Kernels;
+
+namespace MicroGpt.Tests.Engine;
+
+/// <summary>Each kernel against hand-computed values, its naive reference, and finite differences.</summary>
+public class KernelTests
+{
+    // Vector and scalar paths sum in different orders (and the vector path fuses multiply-adds):
+    // float32 sums of up to a few hundred products agree to a few ulp of their magnitude.
+    const float SumTolerance = 2e-5f;
+
+    [Fact]
+    public void RmsNormMatchesHandComputedValues()
+    {
+        float[] x = [1, 2, 3, 4], y = new float[4], rstd = new float[1];
+        RmsNorm.Forward(y, rstd, x, 1, 4);
+        // mean(x^2) = 30 / 4 = 7.5, so rstd = 1 / sqrt(7.50001) = 0.36514813...
+        Assert.Equal(0.36514813f, rstd[0], 1e-7f);
+        Assert.Equal([0.36514813f, 0.73029626f, 1.0954444f, 1.4605925f], y, (a, b) => Math.Abs(a - b) < 1e-6f);
+    }
+
+    [Fact]
+    public void SoftmaxAndCrossEntropyMatchHandComputedValues()
+    {
+        float[] logits = [1, 2, 3], probs = new float[3], loss = new float[1];
+        CrossEntropy.Forward(probs, loss, logits, [2], 1, 3);
+        // e^1, e^2, e^3 over their sum 30.19287...
+        Assert.Equal([0.09003057f, 0.24472847f, 0.66524096f], probs, (a, b) => Math.Abs(a - b) < 1e-7f);
+        Assert.Equal(0.40760596f, loss[0], 1e-6f); // -ln 0.66524096
+
+        var dlogits = new float[3];
+        CrossEntropy.Backward(dlogits, probs, [2], [0.5f], 1, 3);
+        Assert.Equal([0.045015287f, 0.12236424f, -0.16737952f], dlogits, (a, b) => Math.Abs(a - b) < 1e-7f);
+    }
+
+    [Fact]
+    public void SoftmaxIsStableForHugeLogits()
+    {
+        float[] logits = [1000, 1001, 999], probs = new float[3], loss = new float[1];
+        CrossEntropy.Forward(probs, loss, logits, [0], 1, 3);
+        Assert.All(probs, p => Assert.True(float.IsFinite(p)));
+        Assert.Equal(1.4076059f, loss[0], 1e-5f);
+    }
+
+    [Fact]
+    public void OneAdamStepMatchesHandComputedValues()
+    {
+        float[] p = [1f, -2f], g = [0.5f, -0.1f], m = new float[2], v = new float[2];
+        Adam.Update(p, g, m, v, Adam.StepConstants.For(0.01, 0.85, 0.99, 1e-8, step: 0));
+        // m = 0.15 g; v = 0.01 g^2; mhat = g; vhat = g^2; p -= 0.01 g / (|g| + 1e-8)
+        Assert.Equal([0.075f, -0.015f], m, (a, b) => Math.Abs(a - b) < 1e-9f);   // to the last bit of float32
+        Assert.Equal([0.0025f, 0.0001f], v, (a, b) => Math.Abs(a - b) < 1e-10f);
+        Assert.Equal(0.99f, p[0], 1e-7f);
+        Assert.Equal(-1.99f, p[1], 1e-7f);
+        Assert.Equal([0f, 0f], g); // the gradient is zeroed for the next step
+    }
+
+    [Fact]
+    public void AdamSecondStepUsesBiasCorrectionOfStepTwo()
+    {
+        float[] p = [0f], g = [1f], m = [0.15f], v = [0.01f];
+        Adam.Update(p, g, m, v, Adam.StepConstants.For(0.005, 0.85, 0.99, 1e-8, step: 1));
+        // m = 0.85*0.15 + 0.15 = 0.2775, mhat = 0.2775 / (1 - 0.7225) = 1
+        // v = 0.99*0.01 + 0.01 = 0.0199, vhat = 0.0199 / (1 - 0.9801) = 1
+        Assert.Equal(0.2775f, m[0], 1e-7f);
+        Assert.Equal(0.0199f, v[0], 1e-8f);
+        Assert.Equal(-0.005f, p[0], 1e-8f);
+    }
+
+    [Fact]
+    public void AdamVectorAndScalarPathsAgreeForEveryLength()
+    {
+        for (int length = 0; length <= 257; length++)
+        {
+            var p = TestData.RandomFloats(length, length); var g = TestData.RandomFloats(length, length + 1000);
+            var m = TestData.RandomFloats(length, length + 2000, 0.1f); var v = TestData.RandomFloats(length, length + 3000, 0.1f).Select(Math.Abs).ToArray();
+            var (p2, g2, m2, v2) = (p.ToArray(), g.ToArray(), m.ToArray(), v.ToArray());
+            var k = Adam.StepConstants.For(0.01, 0.85, 0.99, 1e-8, step: 7);
+            Adam.Update(p, g, m, v, k);
+            for (int i = 0; i < length; i++) // the scalar path, one element at a time
+                Adam.Update(p2.AsSpan(i, 1), g2.AsSpan(i, 1), m2.AsSpan(i, 1), v2.AsSpan(i, 1), k);
+            Assert.Equal(p2, p);
+            Assert.Equal(m2, m);
+            Assert.Equal(v2, v);
+            Assert.All(g, x => Assert.Equal(0f, x));
+        }
+    }
+
+    [Fact]
+    public void VectorExpIsWithinTwoUlpOfExact()
+    {
+        if (!Simd.Enabled) return;
+        var x = new float[8];
+        double worst = 0;
+        for (float start = -87f; start < 88f; start += 0.0173f * 8)
+        {
+            for (int i = 0; i < 8; i++) x[i] = start + i * 0.0173f;
+            var e = Simd.Exp(System.Runtime.Intrinsics.Vector256.Create(x));
+            for (int i = 0; i < 8; i++)
+            {
+                double exact = Math.Exp(x[i]);
+                double ulp = MathF.BitIncrement((float)exact) - (float)exact;
+                worst = Math.Max(worst, Math.Abs(e[i] - exact) / Math.Max(ulp, float.Epsilon));
+            }
+        }
+        Assert.True(worst <= 2, $"worst error {worst:F2} ulp");
+        Assert.Equal(0f, Simd.Exp(System.Runtime.Intrinsics.Vector256.Create(-200f))[0]);
+    }
+
+    [Theory]
+    [InlineData(1, 8, 4)]
+    [InlineData(3, 32, 96)]
+    [InlineData(6, 32, 597)]
+    [InlineData(5, 13, 7)]   // C not a multiple of 8, OC not of 4
+    [InlineData(9, 3, 5)]    // C below the vector width
+    [InlineData(17, 128, 33)]
+    public void MatMulKernelsMatchTheirNaiveVersions(int n, int c, int oc)
+    {
+        var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2); var dout = TestData.RandomFloats(n * oc, 3);
+
+        float[] fast = new float[n * oc], naive = new float[n * oc];
+        MatMul.Forward(fast, inp, w, n, c, oc);
+        MatMul.ForwardNaive(naive, inp, w, n, c, oc);
+        AssertClose(naive, fast);
+
+        float[] dinpFast = TestData.RandomFloats(n * c, 4), dinpNaive = dinpFast.ToArray(); // accumulates
+        MatMul.BackwardInput(dinpFast, dout, w, n, c, oc);
+        MatMul.BackwardInputNaive(dinpNaive, dout, w, n, c, oc);
+        AssertClose(dinpNaive, dinpFast);
+
+        float[] dwFast = TestData.RandomFloats(oc * c, 5), dwNaive = dwFast.ToArray();
+        MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, 0, oc);
+        MatMul.BackwardWeightNaive(dwNaive, dout, inp, n, c, oc, 0, oc);
+        AssertClose(dwNaive, dwFast);
+    }
+
+    [Fact]
+    public void MatMulBackwardWeightOnlyTouchesItsRows()
+    {
+        int n = 4, c = 16, oc = 12;
+        var dw = new float[oc * c];
+        MatMul.BackwardWeight(dw, TestData.RandomFloats(n * oc, 1), TestData.RandomFloats(n * c, 2), n, c, oc, 3, 7);
+        for (int o = 0; o < oc; o++)
+            Assert.Equal(o is >= 3 and < 7, dw.AsSpan(o * c, c).ToArray().Any(x => x != 0));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void AttentionGradientMatchesFiniteDifferences(int heads)
+    {
+        // Two sentences of 3 and 4 rows packed together; the objective is sum(w * out).
+        int c = 8, t = 4, rows = 7;
+        int[] start = [0, 0, 0, 3, 3, 3, 3];
+        var qkv = TestData.RandomFloats(rows * 3 * c, 11);
+        var weights = TestData.RandomFloats(rows * c, 12);
+        double Objective(float[] input)
+        {
+            var output = new float[rows * c];
+            Attention.Forward(output, new float[rows * heads * t], input, start, 0, rows, c, heads, t);
+            return output.Select((y, i) => (double)y * weights[i]).Sum();
+        }
+        var att = new float[rows * heads * t];
+        Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t);
+        var dqkv = new float[qkv.Length];
+        Attention.Backward(dqkv, new float[t], weights, qkv, att, start, 0, rows, c, heads, t);
+        AssertMatchesFiniteDifferences(Objective, qkv, dqkv);
+    }
+
+    [Fact]
+    public void AttentionRowsSeeOnlyTheirOwnSentence()
+    {
+        int c = 4, t = 3;
+        int[] start = [0, 0, 2, 2];
+        var qkv = TestData.RandomFloats(4 * 3 * c, 3);
+        var before = new float[4 * c];
+        Attention.Forward(before, new float[4 * t], qkv, start, 0, 4, c, 1, t);
+        for (int i = 2 * 3 * c; i < qkv.Length; i++) qkv[i] += 1; // change the second sentence only
+        var after = new float[4 * c];
+        Attention.Forward(after, new float[4 * t], qkv, start, 0, 4, c, 1, t);
+        Assert.Equal(before.AsSpan(0, 2 * c).ToArray(), after.AsSpan(0, 2 * c).ToArray());
+        Assert.NotEqual(before.AsSpan(2 * c).ToArray(), after.AsSpan(2 * c).ToArray());
+    }
+
+    [Fact]
+    public void RmsNormGradientMatchesFiniteDifferences()
+    {
+        int n = 3, c = 10;
+        var x = TestData.RandomFloats(n * c, 21);
+        var weights = TestData.RandomFloats(n * c, 22);
+        double Objective(float[] input)
+        {
+            var y = new float[n * c];
+            RmsNorm.Forward(y, new float[n], input, n, c);
+            return y.Select((v, i) => (double)v * weights[i]).Sum();
+        }
+        var rstd = new float[n];
+        RmsNorm.Forward(new float[n * c], rstd, x, n, c);
+        var dx = new float[n * c];
+        RmsNorm.Backward(dx, weights, x, rstd, n, c);
+        AssertMatchesFiniteDifferences(Objective, x, dx);
+    }
+
+    [Fact]
+    public void CrossEntropyGradientMatchesFiniteDifferences()
+    {
+        int n = 2, v = 11;
+        var logits = TestData.RandomFloats(n * v, 31, 3);
+        int[] targets = [4, 9];
+        float[] rowWeights = [0.25f, 0.75f];
+        double Objective(float[] input)
+        {
+            var losses = new float[n];
+            CrossEntropy.Forward(new float[n * v], losses, input, targets, n, v);
+            return losses[0] * rowWeights[0] + losses[1] * rowWeights[1];
+        }
+        var probs = new float[n * v];
+        CrossEntropy.Forward(probs, new float[n], logits, targets, n, v);
+        var dlogits = new float[n * v];
+        CrossEntropy.Backward(dlogits, probs, targets, rowWeights, n, v);
+        AssertMatchesFiniteDifferences(Objective, logits, dlogits);
+    }
+
+    [Fact]
+    public void CrossEntropyVectorPathHandlesEveryVocabularyLength()
+    {
+        for (int v = 1; v <= 257; v++)
+        {
+            var logits = TestData.RandomFloats(v, v, 5);
+            var probs = new float[v];
+            var loss = new float[1];
+            CrossEntropy.Forward(probs, loss, logits, [v - 1], 1, v);
+            var exact = ReferenceGpt.Softmax(logits.Select(x => (double)x).ToArray());
+            for (int i = 0; i < v; i++) Assert.Equal(exact[i], probs[i], 2e-6);
+            Assert.Equal(-Math.Log(exact[v - 1]), loss[0], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void ReluPassesGradientOnlyWherePositive()
+    {
+        float[] x = [-1, 0, 2], y = new float[3], dx = [10, 10, 10];
+        Relu.Forward(y, x);
+        Relu.Backward(dx, [1, 1, 1], y);
+        Assert.Equal([0f, 0f, 2f], y);
+        Assert.Equal([10f, 10f, 11f], dx);
+    }
+
+    /// <summary>
+    /// Central differences in float32 with h = 1e-2: truncation error ~h^2 = 1e-4 and rounding
+    /// ~1e-7 / h = 1e-5 of the objective's magnitude, hence the 2e-3 tolerance.
+    /// </summary>
+    static void AssertMatchesFiniteDifferences(Func<float[], double> objective, float[] input, float[] analytic)
+    {
+        const float h = 1e-2f;
+        for (int i = 0; i < input.Length; i++)
+        {
+            float saved = input[i];
+            input[i] = saved + h; double plus = objective(input);
+            input[i] = saved - h; double minus = objective(input);
+            input[i] = saved;
+            double numerical = (plus - minus) / (2 * h);
+            Assert.True(Math.Abs(numerical - analytic[i]) <= 2e-3 + 2e-3 * Math.Abs(numerical),
+                $"input {i}: analytic {analytic[i]}, numerical {numerical}");
+        }
+    }
+
+    static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= SumTolerance * (1 + Math.Abs(expected[i])), $"[{i}] {expected[i]} vs {actual[i]}");
+    }
+}

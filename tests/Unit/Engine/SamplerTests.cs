@@ -1,0 +1,121 @@
+using MicroGpt;
+
+namespace MicroGpt.Tests.Engine;
+
+public class SamplerTests
+{
+    static readonly ModelConfig Config = new(13, 16, 4, 2, 6);
+
+    [Fact]
+    public void KvCacheLogitsEqualTheReferencePerPosition()
+    {
+        var model = TestData.RandomModel(Config);
+        var reference = new ReferenceGpt(Config);
+        var p = TestData.ToDouble(model.Parameters);
+        var keys = new[] { new List<double[]>(), new List<double[]>() };
+        var values = new[] { new List<double[]>(), new List<double[]>() };
+        int[] tokens = [12, 3, 7, 0, 11];
+        var activations = new Activations(Config, Config.BlockSize);
+        var rows = new PackedBatch(Config.BlockSize, 1);
+        for (int n = 0; n < tokens.Length; n++)
+        {
+            rows.Tokens[n] = tokens[n]; rows.Positions[n] = n; rows.Start[n] = 0;
+            Gpt.Forward(model, activations, rows, n, n + 1, withLoss: false);
+            var expected = reference.Logits(p, tokens[n], n, keys, values);
+            var actual = activations.Logits.AsSpan(n * Config.VocabSize, Config.VocabSize).ToArray();
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameSamples()
+    {
+        var model = TestData.RandomModel(Config);
+        string[] Draw(int seed)
+        {
+            var sampler = new Sampler(model, new SamplingOptions { Seed = seed, Temperature = 1 });
+            return Enumerable.Range(0, 8).Select(_ => sampler.Generate().Text).ToArray();
+        }
+        Assert.Equal(Draw(5), Draw(5));
+        Assert.NotEqual(Draw(5), Draw(6));
+        Assert.True(Draw(5).Distinct().Count() > 1); // consecutive samples continue the stream
+    }
+
+    [Fact]
+    public void SamplesUseTheVocabularyAndStopAtBosOrTheBlockSize()
+    {
+        var model = TestData.RandomModel(Config);
+        var sampler = new Sampler(model, new SamplingOptions { Temperature = 1.5 });
+        var samples = Enumerable.Range(0, 50).Select(_ => sampler.Generate()).ToList();
+        foreach (var sample in samples)
+        {
+            Assert.All(sample.Ids, id => Assert.InRange(id, 0, Config.VocabSize - 2)); // never BOS inside
+            Assert.Equal(sample.Tokens, sample.Ids.Select(id => model.Tokenizer.Vocabulary[id]));
+            Assert.Equal(string.Join(' ', sample.Tokens), sample.Text);
+            Assert.True(sample.Complete ? sample.Ids.Length < Config.BlockSize : sample.Ids.Length == Config.BlockSize);
+            Assert.True(sample.MeanLogProbability < 0);
+        }
+        Assert.Contains(samples, s => s.Complete);
+    }
+
+    [Fact]
+    public void TemperatureZeroAndTopKOneAreGreedy()
+    {
+        var model = TestData.RandomModel(Config);
+        var greedy = new Sampler(model, new SamplingOptions { Temperature = 0 }).Generate();
+        var topOne = new Sampler(model, new SamplingOptions { TopK = 1, Seed = 99 }).Generate();
+        Assert.Equal(greedy.Ids, topOne.Ids);
+
+        // The greedy path picks the arg max of the reference's logits at every position.
+        var reference = new ReferenceGpt(Config);
+        var p = TestData.ToDouble(model.Parameters);
+        var keys = new[] { new List<double[]>(), new List<double[]>() };
+        var values = new[] { new List<double[]>(), new List<double[]>() };
+        int token = model.Tokenizer.Bos;
+        for (int n = 0; n < greedy.Ids.Length; n++)
+        {
+            var logits = reference.Logits(p, token, n, keys, values);
+            token = Array.IndexOf(logits, logits.Max());
+            Assert.Equal(greedy.Ids[n], token);
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 1.0, new[] { 0.1f, 0.5f, 0.3f, 0.1f })]   // nothing cut
+    [InlineData(0, 0.5, new[] { 0f, 0.5f, 0f, 0f })]         // the first token reaches p alone
+    [InlineData(0, 0.7, new[] { 0f, 0.5f, 0.3f, 0f })]       // 0.5 < 0.7 <= 0.8
+    [InlineData(0, 0.2, new[] { 0f, 0.5f, 0f, 0f })]         // at least one token, even when it exceeds p
+    [InlineData(2, 1.0, new[] { 0f, 0.5f, 0.3f, 0f })]       // exactly k
+    [InlineData(3, 1.0, new[] { 0.1f, 0.5f, 0.3f, 0.1f })]   // the tie at the cut is kept
+    [InlineData(2, 0.4, new[] { 0f, 0.5f, 0f, 0f })]         // top-k, then top-p
+    public void TopKAndTopPKeepTheRightTokens(int topK, double topP, float[] expected)
+    {
+        float[] probabilities = [0.1f, 0.5f, 0.3f, 0.1f];
+        Sampler.Truncate(probabilities, topK, topP, new float[4]);
+        Assert.Equal(expected, probabilities);
+    }
+
+    [Fact]
+    public void APromptIsContinued()
+    {
+        var model = TestData.RandomModel(Config);
+        var sample = new Sampler(model, new SamplingOptions()).Generate(["w003", "w007"]);
+        Assert.Equal(["w003", "w007"], sample.Tokens.Take(2));
+        Assert.StartsWith("w003 w007", sample.Text);
+
+        var ex = Assert.Throws<UnknownTokenException>(() => new Sampler(model, new SamplingOptions()).Generate(["w003", "zebra"]));
+        Assert.Equal("zebra", ex.Piece);
+        Assert.Throws<InvalidConfigurationException>(() => new Sampler(model, new SamplingOptions()).Generate(Enumerable.Repeat("w001", 6).ToList()));
+    }
+
+    [Theory]
+    [InlineData(-1, 0, 1, "Temperature")]
+    [InlineData(1, -2, 1, "TopK")]
+    [InlineData(1, 0, 0, "TopP")]
+    [InlineData(1, 0, 1.2, "TopP")]
+    public void OptionsOutOfRangeAreRefused(double temperature, int topK, double topP, string option)
+    {
+        var ex = Assert.Throws<InvalidConfigurationException>(() => new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP }.Validate());
+        Assert.Equal(option, ex.Parameter);
+    }
+}

@@ -1,0 +1,200 @@
+using MicroGpt;
+
+namespace MicroGpt.Tests.Engine;
+
+public class TrainerTests
+{
+    static readonly ModelConfig Small = new(13, 16, 4, 2, 6);
+
+    [Fact]
+    public void TrainingFollowsTheDoublePrecisionReferenceStepByStep()
+    {
+        // The tutorial's loop, in double precision: sentence s mod N at step s, Adam with linear decay.
+        var tiny = new ModelConfig(7, 8, 2, 1, 5);
+        var model = TestData.RandomModel(tiny);
+        var sentences = TestData.RandomSentences(7, 7, 6, seed: 9);
+        var options = new TrainingOptions { Steps = 20, Shuffle = false };
+        var p = TestData.ToDouble(model.Parameters);
+        var reference = new ReferenceGpt(tiny);
+        var m = new double[p.Length];
+        var v = new double[p.Length];
+        var expected = new List<double>();
+        var all = Enumerable.Range(0, p.Length).ToArray();
+        for (int s = 0; s < options.Steps; s++)
+        {
+            var batch = new[] { sentences[s % sentences.Length] };
+            expected.Add(reference.BatchLoss(p, batch));
+            var g = reference.NumericalGradient(p, batch, all);
+            double lr = options.LearningRate * (1 - (double)s / options.Steps);
+            for (int i = 0; i < p.Length; i++)
+            {
+                m[i] = options.Beta1 * m[i] + (1 - options.Beta1) * g[i];
+                v[i] = options.Beta2 * v[i] + (1 - options.Beta2) * g[i] * g[i];
+                double mHat = m[i] / (1 - Math.Pow(options.Beta1, s + 1));
+                double vHat = v[i] / (1 - Math.Pow(options.Beta2, s + 1));
+                p[i] -= lr * mHat / (Math.Sqrt(vHat) + options.Epsilon);
+            }
+        }
+
+        var actual = new List<double>();
+        using (var trainer = new Trainer(model, sentences, options)) trainer.Run(step => actual.Add(step.Loss));
+
+        // float32 against float64 for 20 Adam steps of size ~lr: the losses agree to 1e-4.
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], actual[i], 1e-4);
+        Assert.True(expected[^1] < expected[0]);
+    }
+
+    [Fact]
+    public void ABatchAveragesTheGradientsOfItsSentences()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 4, 8, seed: 2);
+        var (batchLoss, batchGradient) = TestData.Gradient(model, sentences);
+        var single = sentences.Select(s => TestData.Gradient(model, [s])).ToList();
+        Assert.Equal(single.Average(x => x.Loss), batchLoss, 1e-6);
+        for (int i = 0; i < batchGradient.Length; i++)
+            Assert.Equal(single.Average(x => x.Gradient[i]), batchGradient[i], 1e-6);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void ResultsAreBitIdenticalWithOneOrTwoThreads(int batchSize)
+    {
+        var sentences = TestData.RandomSentences(13, 40, 8, seed: 4);
+        (List<double> Losses, float[] Weights) Train(int threads)
+        {
+            var model = TestData.RandomModel(Small, seed: 8);
+            var losses = new List<double>();
+            using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 30, BatchSize = batchSize, ThreadCount = threads });
+            trainer.Run(s => losses.Add(s.Loss));
+            return (losses, model.Parameters);
+        }
+        var one = Train(1);
+        var two = Train(2);
+        Assert.Equal(one.Losses, two.Losses);
+        Assert.Equal(one.Weights, two.Weights);
+        Assert.Equal(one.Weights, Train(1).Weights); // and the same again with the same seed
+    }
+
+    [Fact]
+    public void TheShuffleIsSeededAndCanBeTurnedOff()
+    {
+        var sentences = TestData.RandomSentences(13, 30, 8, seed: 4);
+        List<double> Losses(TrainingOptions options)
+        {
+            var model = TestData.RandomModel(Small, seed: 8);
+            var losses = new List<double>();
+            using var trainer = new Trainer(model, sentences, options);
+            trainer.Run(s => losses.Add(s.Loss));
+            return losses;
+        }
+        var seeded = Losses(new TrainingOptions { Steps = 10, Seed = 1 });
+        Assert.Equal(seeded, Losses(new TrainingOptions { Steps = 10, Seed = 1 }));
+        Assert.NotEqual(seeded, Losses(new TrainingOptions { Steps = 10, Seed = 2 }));
+
+        // Without shuffling, the first step trains on the first sentence.
+        var plain = Losses(new TrainingOptions { Steps = 1, Shuffle = false });
+        var untrained = TestData.RandomModel(Small, seed: 8);
+        Assert.Equal(new ReferenceGpt(Small).Loss(TestData.ToDouble(untrained.Parameters), sentences[0]), plain[0], 1e-5);
+    }
+
+    [Fact]
+    public void StepsReportScheduleTokensAndTime()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        var steps = new List<TrainingStep>();
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 4, BatchSize = 2, LearningRate = 0.02 }))
+            trainer.Run(steps.Add);
+        Assert.Equal([1L, 2, 3, 4], steps.Select(s => s.Step));
+        Assert.All(steps, s => Assert.Equal(4, s.Steps));
+        Assert.Equal([0.02, 0.015, 0.01, 0.005], steps.Select(s => s.LearningRate), (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.True(steps.Zip(steps.Skip(1)).All(p => p.Second.Tokens > p.First.Tokens && p.Second.ElapsedSeconds >= p.First.ElapsedSeconds));
+        Assert.All(steps, s => Assert.True(s.GradNorm > 0 && s.TokensPerSecond > 0 && s.ValidationLoss is null));
+        Assert.Equal(4, model.Summary.Steps);
+        Assert.Equal(steps[^1].Tokens, model.Summary.Tokens);
+        Assert.Equal(steps[^1].Loss, model.Summary.LastLoss);
+    }
+
+    [Fact]
+    public void ValidationLossIsMeasuredAtTheIntervalAndAtTheEnd()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        var held = TestData.RandomSentences(13, 5, 8, seed: 5);
+        var steps = new List<TrainingStep>();
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 7, ValidationInterval = 3 }, held))
+            trainer.Run(steps.Add);
+        Assert.Equal([3L, 6, 7], steps.Where(s => s.ValidationLoss is not null).Select(s => s.Step));
+        Assert.Equal(new Evaluator(model, held).MeanLoss(), steps[^1].ValidationLoss!.Value, 1e-12);
+    }
+
+    [Fact]
+    public void ANonFiniteLossStopsWithTheStepAndKeepsTheLastGoodWeights()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 10 });
+        trainer.Step();
+        trainer.Step();
+        model.Parameters[model.Layout.LmHead] = float.PositiveInfinity; // poison the output head
+        var before = model.Parameters.ToArray();
+        var ex = Assert.Throws<TrainingDivergedException>(() => trainer.Step());
+        Assert.Equal(3, ex.Step);
+        Assert.Contains("step 3", ex.Message);
+        Assert.Equal(before, model.Parameters);
+        Assert.Equal(2, model.Summary.Steps);
+    }
+
+    [Fact]
+    public void CancellationStopsBetweenSteps()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        using var cancel = new CancellationTokenSource();
+        int taken = 0;
+        using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 100 });
+        trainer.Run(step => { if (++taken == 5) cancel.Cancel(); }, cancel.Token);
+        Assert.Equal(5, taken);
+        Assert.Equal(5, model.Summary.Steps);
+        Assert.Equal(6, trainer.NextStep);
+    }
+
+    [Fact]
+    public void AModelTrainsInOneRunAtATime()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        using (new Trainer(model, sentences, new TrainingOptions()))
+            Assert.Throws<InvalidOperationException>(() => new Trainer(model, sentences, new TrainingOptions()));
+        using var again = new Trainer(model, sentences, new TrainingOptions()); // released by Dispose
+        Assert.Equal(1, again.NextStep);
+    }
+
+    [Theory]
+    [InlineData("Steps", 0)]
+    [InlineData("LearningRate", 0.0)]
+    [InlineData("LearningRate", double.NaN)]
+    [InlineData("LearningRate", 1.5)]
+    [InlineData("Beta1", 1.0)]
+    [InlineData("Beta2", -0.1)]
+    [InlineData("Epsilon", 0.0)]
+    [InlineData("BatchSize", 0)]
+    public void OptionsOutOfRangeAreRefusedNamingTheOption(string option, object value)
+    {
+        var options = option switch
+        {
+            "Steps" => new TrainingOptions { Steps = (int)value },
+            "LearningRate" => new TrainingOptions { LearningRate = (double)value },
+            "Beta1" => new TrainingOptions { Beta1 = (double)value },
+            "Beta2" => new TrainingOptions { Beta2 = (double)value },
+            "Epsilon" => new TrainingOptions { Epsilon = (double)value },
+            _ => new TrainingOptions { BatchSize = (int)value },
+        };
+        var ex = Assert.Throws<InvalidConfigurationException>(() => options.Validate());
+        Assert.Equal(option, ex.Parameter);
+        Assert.Contains(Convert.ToString(value, System.Globalization.CultureInfo.CurrentCulture)!, ex.Message);
+    }
+}
