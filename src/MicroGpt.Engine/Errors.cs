@@ -18,7 +18,15 @@ public sealed class UnknownTokenException(string piece, string sentence, Tokeniz
     /// <summary>The 1-based line of the corpus, when the sentence came from one; 0 otherwise.</summary>
     public int Line { get; init; }
 
-    public override string Message => Line > 0 ? $"Line {Line}: {base.Message}" : base.Message;
+    /// <summary>Where the corpus came from ("'words.txt'", "the default corpus"), when known.</summary>
+    public string? Origin { get; init; }
+
+    public override string Message => (Line, Origin) switch
+    {
+        ( > 0, not null) => $"Line {Line} of {Origin}: {base.Message}",
+        ( > 0, null) => $"Line {Line}: {base.Message}",
+        _ => base.Message,
+    };
 }
 
 /// <summary>A model configuration or option that the engine refuses (sizes, rates, betas).</summary>

@@ -30,7 +30,8 @@ public sealed class Trainer : IDisposable
     public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null)
     {
         this.model = model;
-        this.options = (resume?.Options ?? options).Validate();
+        // A resumed run keeps the options that decide its numbers; threads and validation may change.
+        this.options = (resume is null ? options : resume.Options with { ThreadCount = options.ThreadCount, ValidationInterval = options.ValidationInterval }).Validate();
         if (sentences.Count == 0) throw new CorpusException("The training corpus has no sentences.");
         this.sentences = sentences.ToArray();
         model.CheckTokens(this.sentences, "training");

@@ -1,0 +1,72 @@
+using System.Management.Automation;
+
+namespace MicroGpt.Commands;
+
+/// <summary>
+/// <para type="synopsis">Generates sentences from a model, one token at a time.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Generation")]
+[OutputType(typeof(Sample))]
+public sealed class InvokeGenerationCommand : MicroGptCmdlet
+{
+    #region Parameters
+
+    /// <summary>The model to sample from; accepts pipeline input. Default: an untrained model on the default corpus.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    public Model? Model { get; set; }
+
+    /// <summary>How many sentences to generate.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int Count { get; set; } = 1;
+
+    /// <summary>The start of the sentence to continue ("the cat"); its words must be in the vocabulary.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string Prompt { get; set; } = "";
+
+    /// <summary>Below 1 more predictable, above 1 more surprising; 0 always picks the most likely token.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 100.0)]
+    public double Temperature { get; set; } = 0.8;
+
+    /// <summary>Sample only from the k most likely tokens; 0 (default) keeps all.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int TopK { get; set; }
+
+    /// <summary>Sample only from the most likely tokens whose probabilities add up to p; 1 (default) keeps all.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double TopP { get; set; } = 1.0;
+
+    /// <summary>Seeds the sampling: the same seed, the same sentences. Default: a different seed each time.</summary>
+    [Parameter]
+    public int? Seed { get; set; }
+
+    /// <summary>Write each distinct sentence once: keep sampling until -Count different ones (or 20 tries per sentence).</summary>
+    [Parameter]
+    public SwitchParameter Unique { get; set; }
+
+    #endregion
+
+    protected override void ProcessRecord()
+    {
+        var model = Model ?? Guard(() => MicroGpt.Model.Create(new ModelConfig(CorpusInput.DefaultTokenizer.VocabSize), CorpusInput.DefaultTokenizer, 42), null);
+        if (Model is null) WriteWarning("No -Model given: sampling from an untrained model, so the words are random. Train one with Invoke-Training -PassThru.");
+        var options = new SamplingOptions { Temperature = Temperature, TopK = TopK, TopP = TopP, Seed = Seed ?? Random.Shared.Next() };
+        var sampler = Guard(() => new Sampler(model, options), options);
+        var prompt = Corpus.Normalize(model.Tokenizer.Kind, [Prompt]).Select(s => Tokenizer.Split(model.Tokenizer.Kind, s.Text)).FirstOrDefault()?.ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int written = 0, tries = 0, maxTries = Unique ? 20 * Count : Count;
+        while (written < Count && tries++ < maxTries)
+        {
+            var sample = Guard(() => sampler.Generate(prompt), Prompt);
+            if (Unique && !seen.Add(sample.Text)) continue;
+            WriteObject(sample);
+            written++;
+        }
+        if (written < Count)
+            WriteWarning($"Only {written} distinct sentences came out of {maxTries} samples; the model may know few sentences, or the temperature may be low.");
+    }
+}

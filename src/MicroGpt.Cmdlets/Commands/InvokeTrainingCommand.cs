@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace MicroGpt.Commands;
+
+/// <summary>
+/// <para type="synopsis">Trains a model in place and writes one TrainingStep object per step.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Training", DefaultParameterSetName = NewRunSet)]
+[OutputType(typeof(TrainingStep), typeof(Model))]
+public sealed class InvokeTrainingCommand : MicroGptCmdlet
+{
+    const string NewRunSet = "NewRun";
+    const string ResumeSet = "Resume";
+    static int lastActivityId; // progress ids: each training gets its own, so parallel trainings show apart
+
+    readonly CancellationTokenSource stopping = new();
+
+    #region Parameters
+
+    /// <summary>The model to train, in place; accepts pipeline input. Default: a new model on the corpus's vocabulary.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
+    public Model? Model { get; set; }
+
+    /// <summary>A checkpoint (Save-Model -IncludeOptimizerState, or -CheckpointPath) whose run to continue exactly.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ResumeSet)]
+    [ValidateNotNullOrEmpty]
+    public string Resume { get; set; } = "";
+
+    /// <summary>Corpus files, one sentence per line. Default: the default corpus.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    /// <summary>Corpus sentences given as strings.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Text { get; set; }
+
+    /// <summary>Optimizer steps; the learning rate decays linearly to 0 over them.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Steps { get; set; } = 5000;
+
+    /// <summary>Adam's initial learning rate (greater than 0, at most 1).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double LearningRate { get; set; } = 0.01;
+
+    /// <summary>Adam's first-moment decay.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double Beta1 { get; set; } = 0.85;
+
+    /// <summary>Adam's second-moment decay.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double Beta2 { get; set; } = 0.99;
+
+    /// <summary>Adam's epsilon.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double Epsilon { get; set; } = 1e-8;
+
+    /// <summary>Sentences per step; their gradients are averaged.</summary>
+    [Parameter]
+    [ValidateRange(1, TrainingOptions.MaxBatchSize)]
+    public int BatchSize { get; set; } = 1;
+
+    /// <summary>Seeds the shuffle of the sentences (and the -ValidationFraction split).</summary>
+    [Parameter]
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Take the sentences in file order instead of shuffling them.</summary>
+    [Parameter]
+    public SwitchParameter NoShuffle { get; set; }
+
+    /// <summary>The most threads this training uses; 0 (default) means one per processor. Results do not depend on it.</summary>
+    [Parameter]
+    [ValidateRange(0, 1024)]
+    public int ThreadCount { get; set; }
+
+    /// <summary>Files of held-out sentences whose loss fills the ValidationLoss column.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ValidationPath { get; set; }
+
+    /// <summary>Held-out sentences given as strings.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ValidationText { get; set; }
+
+    /// <summary>Hold out this fraction of the corpus (a seeded random choice) for validation instead of training on it.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 0.9)]
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Measure the validation loss every this many steps, and at the last step. Default: Steps / 10.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ValidationInterval { get; set; }
+
+    /// <summary>Also write the rows to this CSV file, one flushed line per row.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LogPath { get; set; }
+
+    /// <summary>Write a row every this many steps (and for the last step, and every step with a validation loss).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int LogInterval { get; set; } = 1;
+
+    /// <summary>Save the model and optimizer state here (atomically) every -CheckpointInterval steps, at the end, and when stopped.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>Steps between checkpoints. Default: 1000.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int CheckpointInterval { get; set; } = 1000;
+
+    /// <summary>Write the trained model to the pipeline instead of the steps (the steps still go to -LogPath).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    #endregion
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    protected override void ProcessRecord()
+    {
+        if (Path is not null && Text is not null) Refuse("Use -Path or -Text for the corpus, not both.", "Text");
+        if (new object?[] { ValidationPath, ValidationText, ValidationFraction > 0 ? ValidationFraction : null }.Count(v => v is not null) > 1)
+            Refuse("Use one of -ValidationPath, -ValidationText and -ValidationFraction.", "ValidationFraction");
+
+        var model = ParameterSetName == ResumeSet ? LoadCheckpoint() : Model;
+        var kind = model?.Tokenizer.Kind ?? TokenizerKind.Word;
+        var corpus = Guard(() => Path is not null ? CorpusInput.FromFiles(Path.SelectMany(p => ResolveInputPaths(p)).ToList(), kind)
+                                 : Text is not null ? CorpusInput.FromText(Text, kind)
+                                 : CorpusInput.Default(kind), Path?.FirstOrDefault());
+        WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
+        model ??= NewDefaultModel(corpus);
+        var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
+        var (training, validation) = SplitValidation(sentences, model.Tokenizer);
+
+        var options = new TrainingOptions
+        {
+            Steps = Steps, LearningRate = LearningRate, Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon, BatchSize = BatchSize,
+            Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
+        };
+        string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
+        string? checkpointPath = CheckpointPath is null ? null : ResolveOutputPath(CheckpointPath);
+        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, append: ParameterSetName == ResumeSet), logPath);
+        using var trainer = Guard(() => new Trainer(model, training, options, validation, model.Optimizer is { } state && ParameterSetName == ResumeSet ? state : null), corpus.Description);
+        WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
+
+        Train(trainer, model, log, checkpointPath);
+        if (PassThru) WriteObject(model);
+    }
+
+    void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
+    {
+        var progress = new ProgressRecord(Interlocked.Increment(ref lastActivityId), "Training MicroGpt model", "Starting");
+        var sinceProgress = Stopwatch.StartNew();
+        long firstStep = trainer.NextStep;
+        TrainingStep? last = null;
+        bool finished = false;
+        try
+        {
+            while (!trainer.Finished && !stopping.IsCancellationRequested)
+            {
+                var step = Guard(trainer.Step, model);
+                last = step;
+                bool row = step.Step % LogInterval == 0 || step.ValidationLoss is not null || step.Step == step.Steps;
+                if (row) log?.Write(step);
+                if (checkpointPath is not null && (step.Step % CheckpointInterval == 0 || step.Step == step.Steps))
+                    Guard(() => Save(model, checkpointPath), checkpointPath);
+                if (row && !PassThru) WriteObject(step);
+                if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == 1)
+                {
+                    sinceProgress.Restart();
+                    Report(progress, step, step.Step - firstStep + 1);
+                }
+            }
+            finished = trainer.Finished;
+        }
+        finally
+        {
+            // Stopped (Ctrl+C, or a downstream Select-Object -First): the model holds every completed step;
+            // keep a checkpoint of exactly that state, and close the progress bar.
+            if (!finished && last is not null && checkpointPath is not null && last.Step % CheckpointInterval != 0)
+                TrySave(model, checkpointPath);
+            progress.RecordType = ProgressRecordType.Completed;
+            try { WriteProgress(progress); }
+            catch (PipelineStoppedException) { } // the pipeline is already stopping: nothing to show
+        }
+        if (last is not null)
+            WriteVerbose($"Trained to step {last.Step:N0} of {last.Steps:N0}: loss {last.Loss:F4}, {last.TokensPerSecond:N0} tokens/s, {last.ElapsedSeconds:F2} s.");
+    }
+
+    void Report(ProgressRecord progress, TrainingStep step, long stepsThisRun)
+    {
+        progress.StatusDescription = $"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}";
+        progress.PercentComplete = (int)(100 * step.Step / step.Steps);
+        progress.SecondsRemaining = (int)Math.Ceiling(step.ElapsedSeconds / stepsThisRun * (step.Steps - step.Step));
+        WriteProgress(progress);
+    }
+
+    static void Save(Model model, string path) => ModelFile.Save(model, path, includeOptimizer: true);
+
+    void TrySave(Model model, string path)
+    {
+        try { Save(model, path); }
+        catch (Exception ex) when (IsReportable(ex)) { WriteWarning($"The final checkpoint could not be written to '{path}': {ex.Message}"); }
+    }
+
+    Model LoadCheckpoint()
+    {
+        string path = ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First();
+        var model = Guard(() => ModelFile.Load(path), path);
+        if (model.Optimizer is null)
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The file '{path}' has no optimizer state to resume from; save checkpoints with -CheckpointPath or Save-Model -IncludeOptimizerState."),
+                ErrorIds.CheckpointMismatch, ErrorCategory.InvalidData, path));
+        var saved = model.Optimizer!.Options;
+        foreach (var (name, value, expected) in new (string, object, object)[]
+        {
+            (nameof(Steps), Steps, saved.Steps), (nameof(LearningRate), LearningRate, saved.LearningRate), (nameof(Beta1), Beta1, saved.Beta1),
+            (nameof(Beta2), Beta2, saved.Beta2), (nameof(Epsilon), Epsilon, saved.Epsilon), (nameof(BatchSize), BatchSize, saved.BatchSize),
+            (nameof(Seed), Seed, saved.Seed), (nameof(NoShuffle), NoShuffle.IsPresent, !saved.Shuffle),
+        })
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(name) && !value.Equals(expected))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{name} {value} differs from the checkpoint's {expected}; a resumed run keeps the options it started with."),
+                    ErrorIds.CheckpointMismatch, ErrorCategory.InvalidArgument, value));
+        }
+        WriteVerbose($"Resuming '{path}' at step {model.Optimizer.NextStep + 1:N0} of {saved.Steps:N0}.");
+        return model;
+    }
+
+    Model NewDefaultModel(CorpusInput corpus)
+    {
+        var tokenizer = Guard(() => Tokenizer.Build(TokenizerKind.Word, corpus.Sentences.Select(s => s.Text)), corpus.Description);
+        var model = Guard(() => MicroGpt.Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, Seed), corpus.Description);
+        WriteVerbose($"No -Model given: a new model with the tutorial's shape, vocabulary {tokenizer.VocabSize:N0}, {model.Parameters.Length:N0} parameters.");
+        return model;
+    }
+
+    (IReadOnlyList<int[]> Training, IReadOnlyList<int[]>? Validation) SplitValidation(int[][] sentences, Tokenizer tokenizer)
+    {
+        if (ValidationPath is not null || ValidationText is not null)
+        {
+            var held = Guard(() => ValidationPath is not null
+                ? CorpusInput.FromFiles(ValidationPath.SelectMany(p => ResolveInputPaths(p)).ToList(), tokenizer.Kind)
+                : CorpusInput.FromText(ValidationText!, tokenizer.Kind), ValidationPath?.FirstOrDefault());
+            return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
+        }
+        if (ValidationFraction <= 0) return (sentences, null);
+        int count = (int)Math.Ceiling(sentences.Length * ValidationFraction);
+        if (count >= sentences.Length)
+            Refuse($"-ValidationFraction {ValidationFraction} leaves no sentences to train on out of {sentences.Length}.", ValidationFraction);
+        var order = Enumerable.Range(0, sentences.Length).ToArray();
+        new Rng(Seed).Shuffle(order.AsSpan());
+        var heldOut = order.Take(count).ToHashSet();
+        return (sentences.Where((_, i) => !heldOut.Contains(i)).ToList(), order.Take(count).Order().Select(i => sentences[i]).ToList());
+    }
+
+    void Refuse(string message, object target) =>
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, target));
+}

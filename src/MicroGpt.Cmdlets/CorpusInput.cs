@@ -1,0 +1,58 @@
+using System.Text;
+
+namespace MicroGpt.Commands;
+
+/// <summary>
+/// The sentences a cmdlet reads: from files (-Path), from strings (-Text, pipeline), or, with
+/// neither, from the default corpus that ships in the engine. Keeps a description for messages.
+/// </summary>
+sealed class CorpusInput
+{
+    CorpusInput(IReadOnlyList<Sentence> sentences, string description)
+    {
+        Sentences = sentences;
+        Description = description;
+    }
+
+    public IReadOnlyList<Sentence> Sentences { get; }
+
+    /// <summary>Where the sentences came from, for messages: "the default corpus", a file name, "-Text".</summary>
+    public string Description { get; }
+
+    public static CorpusInput FromFiles(IReadOnlyList<string> files, TokenizerKind kind)
+    {
+        var lines = new List<string>();
+        foreach (string file in files) lines.AddRange(File.ReadLines(file, Encoding.UTF8));
+        return new CorpusInput(Corpus.Normalize(kind, lines), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files");
+    }
+
+    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind) => new(Corpus.Normalize(kind, text), "the text given");
+
+    public static CorpusInput Default(TokenizerKind kind) =>
+        kind == TokenizerKind.Word ? DefaultWords.Value : new(Corpus.Normalize(kind, Corpus.DefaultLines()), DefaultDescription);
+
+    /// <summary>The word tokenizer of the default corpus: what every cmdlet uses when given no model and no corpus.</summary>
+    public static Tokenizer DefaultTokenizer => DefaultWordTokenizer.Value;
+
+    const string DefaultDescription = "the default corpus";
+
+    // Read once per process: the corpus and its tokenizer never change, and are never mutated.
+    static readonly Lazy<CorpusInput> DefaultWords = new(() => new(Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines()), DefaultDescription));
+    static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => Tokenizer.Build(TokenizerKind.Word, DefaultWords.Value.Sentences.Select(s => s.Text)));
+
+    /// <summary>The sentences encoded with a tokenizer; an unknown piece names its line and source.</summary>
+    public int[][] Encode(Tokenizer tokenizer)
+    {
+        if (Sentences.Count == 0) throw new CorpusException($"{Capitalized(Description)} has no sentences: every line is blank.");
+        try
+        {
+            return Corpus.Encode(tokenizer, Sentences);
+        }
+        catch (UnknownTokenException ex)
+        {
+            throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.Kind) { Line = ex.Line, Origin = Description };
+        }
+    }
+
+    static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+}

@@ -1,0 +1,70 @@
+using System.Management.Automation;
+
+namespace MicroGpt.Commands;
+
+/// <summary>
+/// What every MicroGpt cmdlet shares: turning the engine's exceptions into ErrorRecords with a
+/// fitting id and category, and resolving paths against the PowerShell location (not the
+/// process's current directory), so that <c>cd</c> then a relative path works as users expect.
+/// </summary>
+public abstract class MicroGptCmdlet : PSCmdlet
+{
+    /// <summary>An input path (must exist; wildcards allowed): every file it names.</summary>
+    protected IReadOnlyList<string> ResolveInputPaths(string path, string notFoundId = ErrorIds.CorpusNotFound)
+    {
+        try
+        {
+            return GetResolvedProviderPathFromPSPath(path, out _);
+        }
+        catch (ItemNotFoundException ex)
+        {
+            throw new PipelineError(new ErrorRecord(ex, notFoundId, ErrorCategory.ObjectNotFound, path));
+        }
+    }
+
+    /// <summary>An output path, which need not exist yet.</summary>
+    protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>The ErrorRecord for an engine or I/O failure, with the id and category its type calls for.</summary>
+    protected static ErrorRecord ToErrorRecord(Exception ex, object? target) => ex switch
+    {
+        PipelineError pipeline => pipeline.Record,
+        UnknownTokenException => new ErrorRecord(ex, ErrorIds.UnknownToken, ErrorCategory.InvalidData, target),
+        CorpusException => new ErrorRecord(ex, ErrorIds.InvalidCorpus, ErrorCategory.InvalidData, target),
+        InvalidConfigurationException config => new ErrorRecord(ex, ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, config.Value ?? target),
+        TrainingDivergedException => new ErrorRecord(ex, ErrorIds.TrainingDiverged, ErrorCategory.InvalidResult, target),
+        ModelFileException file when !File.Exists(file.Path) => new ErrorRecord(ex, ErrorIds.ModelFileNotFound, ErrorCategory.ObjectNotFound, file.Path),
+        ModelFileException file => new ErrorRecord(ex, ErrorIds.ModelFileCorrupt, ErrorCategory.InvalidData, file.Path),
+        UnauthorizedAccessException => new ErrorRecord(ex, ErrorIds.FileWriteFailed, ErrorCategory.PermissionDenied, target),
+        IOException => new ErrorRecord(ex, ErrorIds.FileWriteFailed, ErrorCategory.WriteError, target),
+        InvalidOperationException => new ErrorRecord(ex, ErrorIds.ModelBusy, ErrorCategory.ResourceBusy, target),
+        _ => new ErrorRecord(ex, ex.GetType().Name, ErrorCategory.NotSpecified, target),
+    };
+
+    /// <summary>True for the failures a cmdlet reports as an ErrorRecord rather than as a crash.</summary>
+    protected static bool IsReportable(Exception ex) =>
+        ex is MicroGptException or PipelineError or IOException or UnauthorizedAccessException or InvalidOperationException;
+
+    /// <summary>Stops the command with the error: terminating, so a script run by a scheduler exits non-zero.</summary>
+    protected void Fail(Exception ex, object? target) => ThrowTerminatingError(ToErrorRecord(ex, target));
+
+    /// <summary>Runs <paramref name="action"/>, turning reportable failures into a terminating error.</summary>
+    protected void Guard(Action action, object? target) => Guard(() => { action(); return 0; }, target);
+
+    /// <summary>Runs <paramref name="action"/> and returns its result, turning reportable failures into a terminating error.</summary>
+    protected T Guard<T>(Func<T> action, object? target)
+    {
+        try { return action(); }
+        catch (Exception ex) when (IsReportable(ex))
+        {
+            Fail(ex, target);
+            throw; // not reached: Fail throws
+        }
+    }
+
+    /// <summary>An ErrorRecord that has already been built, carried through engine-style control flow.</summary>
+    protected sealed class PipelineError(ErrorRecord record) : Exception(record.Exception.Message, record.Exception)
+    {
+        public ErrorRecord Record { get; } = record;
+    }
+}

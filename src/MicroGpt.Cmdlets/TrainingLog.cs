@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text;
+
+namespace MicroGpt.Commands;
+
+/// <summary>
+/// The CSV file of Invoke-Training -LogPath: the TrainingStep columns in the invariant culture,
+/// quoted as Export-Csv quotes them, one line per row, flushed as soon as it is written, so a
+/// killed run keeps every finished step. A resumed run appends to the log of the run it resumes.
+/// </summary>
+sealed class TrainingLog : IDisposable
+{
+    static readonly string[] Columns = ["Step", "Steps", "Loss", "LearningRate", "GradNorm", "Tokens", "TokensPerSecond", "ElapsedSeconds", "ValidationLoss"];
+    static readonly string Header = string.Join(",", Columns.Select(c => $"\"{c}\""));
+
+    readonly StreamWriter writer;
+
+    TrainingLog(StreamWriter writer) => this.writer = writer;
+
+    /// <summary>Creates the file (or, when <paramref name="append"/> and it has our header, appends to it).</summary>
+    public static TrainingLog Open(string path, bool append)
+    {
+        bool continuing = append && File.Exists(path) && File.ReadLines(path).FirstOrDefault() == Header;
+        var stream = new FileStream(path, continuing ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
+        var log = new TrainingLog(new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)));
+        if (!continuing) log.WriteLine(Header);
+        return log;
+    }
+
+    public void Write(TrainingStep step) => WriteLine(string.Join(",", new object?[]
+    {
+        step.Step, step.Steps, step.Loss, step.LearningRate, step.GradNorm, step.Tokens, step.TokensPerSecond, step.ElapsedSeconds, step.ValidationLoss,
+    }.Select(value => $"\"{Format(value)}\"")));
+
+    public void Dispose() => writer.Dispose();
+
+    void WriteLine(string line)
+    {
+        writer.Write(line);
+        writer.Write('\n');
+        writer.Flush();
+    }
+
+    static string Format(object? value) => value switch
+    {
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}
