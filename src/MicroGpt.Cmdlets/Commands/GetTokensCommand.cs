@@ -50,8 +50,7 @@ public sealed class GetTokensCommand : MicroGptCmdlet
         {
             try
             {
-                var ids = tokenizer.Encode(sentence.Text);
-                WriteObject(new TokenizedText(sentence.Text, ids.Select(tokenizer.PieceOf).ToArray(), ids));
+                WriteObject(tokenizer.Tokenize(sentence.Text));
             }
             catch (UnknownTokenException ex)
             {

@@ -12,6 +12,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 {
     const string NewRunSet = "NewRun";
     const string ResumeSet = "Resume";
+    const string Activity = "Training MicroGpt model";
     static int lastActivityId; // progress ids: each training gets its own, so parallel trainings show apart
 
     readonly CancellationTokenSource stopping = new();
@@ -22,7 +23,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
     public Model? Model { get; set; }
 
-    /// <summary>A checkpoint (Save-Model -IncludeOptimizerState, or -CheckpointPath) whose run to continue exactly.</summary>
+    /// <summary>A checkpoint (Save-Model -IncludeOptimizerState, or -CheckpointPath) whose run to continue exactly; it keeps being updated unless -CheckpointPath names another file.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ResumeSet)]
     [ValidateNotNullOrEmpty]
     public string Resume { get; set; } = "";
@@ -150,7 +151,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
             Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
         };
         string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
-        string? checkpointPath = CheckpointPath is null ? null : ResolveOutputPath(CheckpointPath);
+        // A resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.
+        string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : ParameterSetName == ResumeSet ? resumedFrom : null;
         using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, append: ParameterSetName == ResumeSet), logPath);
         using var trainer = Guard(() => new Trainer(model, training, options, validation, model.Optimizer is { } state && ParameterSetName == ResumeSet ? state : null), corpus.Description);
         WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
@@ -161,7 +163,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
     {
-        var progress = new ProgressRecord(Interlocked.Increment(ref lastActivityId), "Training MicroGpt model", "Starting");
+        int activityId = Interlocked.Increment(ref lastActivityId);
         var sinceProgress = Stopwatch.StartNew();
         long firstStep = trainer.NextStep;
         TrainingStep? last = null;
@@ -180,7 +182,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == 1)
                 {
                     sinceProgress.Restart();
-                    Report(progress, step, step.Step - firstStep + 1);
+                    Report(activityId, step, step.Step - firstStep + 1);
                 }
             }
             finished = trainer.Finished;
@@ -191,21 +193,19 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
             // keep a checkpoint of exactly that state, and close the progress bar.
             if (!finished && last is not null && checkpointPath is not null && last.Step % CheckpointInterval != 0)
                 TrySave(model, checkpointPath);
-            progress.RecordType = ProgressRecordType.Completed;
-            try { WriteProgress(progress); }
+            try { WriteProgress(new ProgressRecord(activityId, Activity, "Done") { RecordType = ProgressRecordType.Completed }); }
             catch (PipelineStoppedException) { } // the pipeline is already stopping: nothing to show
         }
         if (last is not null)
             WriteVerbose($"Trained to step {last.Step:N0} of {last.Steps:N0}: loss {last.Loss:F4}, {last.TokensPerSecond:N0} tokens/s, {last.ElapsedSeconds:F2} s.");
     }
 
-    void Report(ProgressRecord progress, TrainingStep step, long stepsThisRun)
+    /// <summary>A new record each time: the host may keep the ones it has been given.</summary>
+    void Report(int activityId, TrainingStep step, long stepsThisRun) => WriteProgress(new ProgressRecord(activityId, Activity, $"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}")
     {
-        progress.StatusDescription = $"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}";
-        progress.PercentComplete = (int)(100 * step.Step / step.Steps);
-        progress.SecondsRemaining = (int)Math.Ceiling(step.ElapsedSeconds / stepsThisRun * (step.Steps - step.Step));
-        WriteProgress(progress);
-    }
+        PercentComplete = (int)(100 * step.Step / step.Steps),
+        SecondsRemaining = (int)Math.Ceiling(step.ElapsedSeconds / stepsThisRun * (step.Steps - step.Step)),
+    });
 
     static void Save(Model model, string path) => ModelFile.Save(model, path, includeOptimizer: true);
 
@@ -215,9 +215,11 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         catch (Exception ex) when (IsReportable(ex)) { WriteWarning($"The final checkpoint could not be written to '{path}': {ex.Message}"); }
     }
 
+    string? resumedFrom;
+
     Model LoadCheckpoint()
     {
-        string path = ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First();
+        string path = resumedFrom = ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First();
         var model = Guard(() => ModelFile.Load(path), path);
         if (model.Optimizer is null)
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The file '{path}' has no optimizer state to resume from; save checkpoints with -CheckpointPath or Save-Model -IncludeOptimizerState."),

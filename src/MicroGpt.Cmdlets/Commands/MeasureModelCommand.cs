@@ -48,7 +48,6 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
         var sentences = Guard(() => corpus.Encode(Model.Tokenizer), corpus.Description);
         WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
         var evaluator = Guard(() => new Evaluator(Model, sentences, ThreadCount == 0 ? Environment.ProcessorCount : ThreadCount), corpus.Description);
-        double loss = evaluator.MeanLoss();
-        WriteObject(new Measurement(loss, Math.Exp(loss), evaluator.Sentences, evaluator.Tokens));
+        WriteObject(evaluator.Measure());
     }
 }

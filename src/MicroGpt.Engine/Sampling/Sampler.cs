@@ -14,7 +14,7 @@ public sealed record SamplingOptions
     public SamplingOptions Validate()
     {
         if (!(Temperature >= 0 && double.IsFinite(Temperature)))
-            throw new InvalidConfigurationException(nameof(Temperature), Temperature, $"The temperature must be 0 (greedy) or a positive number; {Temperature} is not.");
+            throw new InvalidConfigurationException(nameof(Temperature), Temperature, $"Temperature must be 0 (greedy) or a positive number; {Temperature} is not.");
         if (TopK < 0)
             throw new InvalidConfigurationException(nameof(TopK), TopK, $"TopK must be 0 (off) or positive; {TopK} is not.");
         if (!(TopP > 0 && TopP <= 1))

@@ -86,6 +86,13 @@ public sealed class Tokenizer
         return tokens.ToArray();
     }
 
+    /// <summary>One sentence as the model sees it: ids and pieces, BOS at both ends.</summary>
+    public TokenizedText Tokenize(string sentence)
+    {
+        var ids = Encode(sentence);
+        return new TokenizedText(sentence, ids.Select(PieceOf).ToArray(), ids);
+    }
+
     /// <summary>The id of one piece, or -1 when the vocabulary lacks it.</summary>
     public int IdOf(string piece) => ids.TryGetValue(piece, out int id) ? id : -1;
 
@@ -108,4 +115,10 @@ public sealed class Tokenizer
     public string PieceOf(int token) => token == Bos ? "<BOS>" : vocabulary[token];
 
     static bool IsOneCharacter(string s) => Rune.DecodeFromUtf16(s, out _, out int used) == System.Buffers.OperationStatus.Done && used == s.Length;
+}
+
+/// <summary>A sentence as the model sees it: its pieces and ids, BOS included at both ends.</summary>
+public sealed record TokenizedText(string Text, string[] Tokens, int[] Ids)
+{
+    public int Count => Ids.Length;
 }

@@ -37,6 +37,13 @@ public sealed class Evaluator
     /// <summary>Predicted tokens: the sum over sentences of min(T, tokens - 1).</summary>
     public long Tokens => sentences.Sum(s => (long)PackedBatch.RowsOf(s.Length, model.Config.BlockSize));
 
+    /// <summary>The mean loss, its perplexity, and what it was measured on.</summary>
+    public Measurement Measure()
+    {
+        double loss = MeanLoss();
+        return new Measurement(loss, Math.Exp(loss), Sentences, Tokens);
+    }
+
     /// <summary>The mean over sentences of each sentence's mean loss.</summary>
     public double MeanLoss()
     {
@@ -88,3 +95,6 @@ public sealed class Evaluator
         public int Busy;
     }
 }
+
+/// <summary>A held-out loss, measured as training measures it, and its perplexity e^loss.</summary>
+public sealed record Measurement(double Loss, double Perplexity, int Sentences, long Tokens);

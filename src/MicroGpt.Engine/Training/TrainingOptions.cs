@@ -29,13 +29,13 @@ public sealed record TrainingOptions
     public TrainingOptions Validate()
     {
         if (Steps < 1) Refuse(nameof(Steps), Steps, $"Steps must be at least 1; {Steps} is not.");
-        if (!(LearningRate > 0 && LearningRate <= 1)) Refuse(nameof(LearningRate), LearningRate, $"The learning rate must be greater than 0 and at most 1; {LearningRate} is not.");
+        if (!(LearningRate > 0 && LearningRate <= 1)) Refuse(nameof(LearningRate), LearningRate, $"LearningRate must be greater than 0 and at most 1; {LearningRate} is not.");
         if (!(Beta1 >= 0 && Beta1 < 1)) Refuse(nameof(Beta1), Beta1, $"Beta1 must be at least 0 and less than 1; {Beta1} is not.");
         if (!(Beta2 >= 0 && Beta2 < 1)) Refuse(nameof(Beta2), Beta2, $"Beta2 must be at least 0 and less than 1; {Beta2} is not.");
         if (!(Epsilon > 0 && double.IsFinite(Epsilon))) Refuse(nameof(Epsilon), Epsilon, $"Epsilon must be a positive finite number; {Epsilon} is not.");
-        if (BatchSize < 1 || BatchSize > MaxBatchSize) Refuse(nameof(BatchSize), BatchSize, $"The batch size must be between 1 and {MaxBatchSize}; {BatchSize} is not.");
-        if (ThreadCount < 0) Refuse(nameof(ThreadCount), ThreadCount, $"The thread count must be 0 (all processors) or more; {ThreadCount} is not.");
-        if (ValidationInterval < 0) Refuse(nameof(ValidationInterval), ValidationInterval, $"The validation interval must be 0 (automatic) or more; {ValidationInterval} is not.");
+        if (BatchSize < 1 || BatchSize > MaxBatchSize) Refuse(nameof(BatchSize), BatchSize, $"BatchSize must be between 1 and {MaxBatchSize}; {BatchSize} is not.");
+        if (ThreadCount < 0) Refuse(nameof(ThreadCount), ThreadCount, $"ThreadCount must be 0 (all processors) or more; {ThreadCount} is not.");
+        if (ValidationInterval < 0) Refuse(nameof(ValidationInterval), ValidationInterval, $"ValidationInterval must be 0 (automatic) or more; {ValidationInterval} is not.");
         return this;
     }
 

@@ -1,0 +1,175 @@
+namespace MicroGpt.Tests.Cmdlets;
+
+/// <summary>
+/// Every bad input of DESIGN.md: a clear ErrorRecord with an id and category, a message naming the
+/// offending value, and nothing changed (weights, files).
+/// </summary>
+public class ErrorTests
+{
+    static void AssertError(PowerShellSession.Result result, string id, string command, System.Management.Automation.ErrorCategory category, params string[] named)
+    {
+        var error = result.Error ?? throw new Xunit.Sdk.XunitException("no error was written");
+        Assert.Equal($"{id},MicroGpt.Commands.{command}", error.FullyQualifiedErrorId);
+        Assert.Equal(category, error.CategoryInfo.Category);
+        foreach (string name in named) Assert.Contains(name, error.Exception.Message);
+    }
+
+    [Fact]
+    public void AnUnknownWordInTheCorpusNamesTheWordAndTheLineAndChangesNothing()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllLines(ps.PathOf("corpus.txt"), ["the cat is big", "", "the zebra is big"]);
+        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
+        Assert.NotNull(result.Terminating); // terminating: a scheduled script stops with a non-zero exit
+        AssertError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 3", "corpus.txt");
+        AssertUnchanged(ps);
+        Assert.False(File.Exists(ps.PathOf("run.csv")));
+    }
+
+    [Fact]
+    public void AnEmptyCorpusIsRefused()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllLines(ps.PathOf("empty.txt"), ["", "   ", ""]);
+        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path empty.txt");
+        AssertError(result, "InvalidCorpus", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "empty.txt", "no sentences");
+        AssertUnchanged(ps);
+        AssertError(ps.Run("New-Tokenizer -Path empty.txt"), "InvalidCorpus", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.InvalidData, "no sentences");
+    }
+
+    [Fact]
+    public void AMissingCorpusFileIsNamed()
+    {
+        using var ps = new PowerShellSession();
+        AssertError(ps.Run("New-Tokenizer -Path nowhere.txt"), "CorpusNotFound", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nowhere.txt");
+    }
+
+    [Theory]
+    [InlineData("-EmbeddingSize 30 -Heads 4", "30", "4 heads")]
+    [InlineData("-EmbeddingSize 65536 -Layers 1024", "65536", "parameters")]
+    public void SizesThatDoNotFitAreRefused(string arguments, string value, string reason)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run($"New-Model {arguments}");
+        AssertError(result, "InvalidConfiguration", "NewModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, value, reason);
+        Assert.Empty(result.Output);
+    }
+
+    [Theory]
+    [InlineData("New-Model -Layers 0", "Layers", "0")]
+    [InlineData("New-Model -EmbeddingSize -8", "EmbeddingSize", "-8")]
+    [InlineData("Invoke-Training -Steps 0", "Steps", "0")]
+    [InlineData("Invoke-Training -LearningRate 2", "LearningRate", "2")]
+    [InlineData("Invoke-Training -Beta1 1.5", "Beta1", "1.5")]
+    [InlineData("Invoke-Training -Beta2 -0.1", "Beta2", "-0.1")]
+    [InlineData("Invoke-Generation -TopP 1.5", "TopP", "1.5")]
+    public void ValuesOutOfRangeAreRefusedByParameterValidation(string script, string parameter, string value)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run(script);
+        Assert.StartsWith($"ParameterArgumentValidationError,MicroGpt.Commands.", result.Error!.FullyQualifiedErrorId);
+        Assert.Contains(parameter, result.Error.Exception.Message + result.Error.ToString());
+        Assert.Contains(value, result.Error.Exception.Message);
+    }
+
+    [Theory]
+    [InlineData("-LearningRate 0", "LearningRate", "0")]
+    [InlineData("-Beta1 1", "Beta1", "1")]
+    [InlineData("-Epsilon 0", "Epsilon", "0")]
+    public void RatesAtTheEdgeAreRefusedByTheEngineAndChangeNothing(string arguments, string option, string value)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run($"$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 {arguments}");
+        AssertError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value);
+        AssertUnchanged(ps);
+    }
+
+    [Fact]
+    public void ANonFiniteLossStopsAtItsStepKeepsTheLastGoodWeightsAndTheLog()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("""
+            $m = New-Model
+            Invoke-Training -Model $m -Steps 3 | Out-Null
+            $m.Parameters[$m.Layout.LmHead] = [float]::PositiveInfinity
+            $before = $m.Parameters.Clone()
+            Invoke-Training -Model $m -Steps 10 -LogPath run.csv
+            """);
+        Assert.NotNull(result.Terminating);
+        AssertError(result, "TrainingDiverged", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidResult, "step 1");
+        AssertUnchanged(ps);
+        Assert.Single(File.ReadAllLines(ps.PathOf("run.csv"))); // the header: no step completed
+    }
+
+    [Fact]
+    public void MissingCorruptTruncatedAndWrongShapeModelFilesAreNamedAndGiveNoModel()
+    {
+        using var ps = new PowerShellSession();
+        ps.Run("New-Model -Layers 1 -EmbeddingSize 8 -Heads 2 | Save-Model -Path good.json").ThrowIfFailed();
+        string good = File.ReadAllText(ps.PathOf("good.json"));
+        File.WriteAllText(ps.PathOf("truncated.json"), good[..(good.Length / 2)]);
+        File.WriteAllText(ps.PathOf("text.json"), "hello, I am not a model");
+        File.WriteAllText(ps.PathOf("shape.json"), good.Replace("\"nLayer\":1", "\"nLayer\":2"));
+        File.WriteAllText(ps.PathOf("nan.json"), good.Replace("\"weights\":[", "\"weights\":[NaN,"));
+        File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":1", "\"formatVersion\":99"));
+
+        AssertError(ps.Run("Import-Model missing.json"), "ModelFileNotFound", "ImportModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "missing.json");
+        foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not valid JSON"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
+        {
+            var result = ps.Run($"Import-Model {file}");
+            AssertError(result, "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, file, problem);
+            Assert.Empty(result.Output);
+        }
+        // One bad file does not stop the others.
+        Assert.Single(ps.Run("'truncated.json', 'good.json' | Import-Model").Output);
+    }
+
+    [Fact]
+    public void AVocabularyThatDoesNotMatchTheModelIsRefused()
+    {
+        using var ps = new PowerShellSession();
+        ps.Run("New-Model -Layers 1 | Save-Model -Path m.json").ThrowIfFailed();
+        // A file in the tutorial's own format: config and weights only, no vocabulary.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(ps.PathOf("m.json")))!.AsObject();
+        File.WriteAllText(ps.PathOf("tutorial.json"), new System.Text.Json.Nodes.JsonObject { ["config"] = json["config"]!.DeepClone(), ["weights"] = json["weights"]!.DeepClone() }.ToJsonString());
+
+        AssertError(ps.Run("Import-Model tutorial.json"), "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, "no vocabulary");
+        AssertError(ps.Run("Import-Model tutorial.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "ModelFileCorrupt", "ImportModelCommand",
+            System.Management.Automation.ErrorCategory.InvalidData, "597 tokens", "5");
+        Assert.Single(ps.Run<Model>("Import-Model tutorial.json -Tokenizer (New-Tokenizer)"));
+    }
+
+    [Fact]
+    public void UnwritablePathsAreNamedAndLeaveNothingBehind()
+    {
+        using var ps = new PowerShellSession();
+        var save = ps.Run("New-Model -Layers 1 | Save-Model -Path ./no/such/folder/m.json");
+        AssertError(save, "FileWriteFailed", "SaveModelCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
+        var log = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
+        AssertError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
+        AssertUnchanged(ps);
+        Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
+    }
+
+    [Fact]
+    public void AModelBeingTrainedElsewhereIsBusy()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("""
+            $m = New-Model
+            $module = (Get-Module MicroGpt).Path
+            $job = $m | ForEach-Object -Parallel { Import-Module $using:module; Invoke-Training -Model $_ -Steps 200000 -LogInterval 200000 } -AsJob
+            [Threading.Thread]::Sleep(300)
+            Invoke-Training -Model $m -Steps 5
+            """);
+        AssertError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
+    }
+
+    /// <summary>The session's $m still has the weights copied into $before.</summary>
+    static void AssertUnchanged(PowerShellSession ps)
+    {
+        var model = (Model)ps.Variable("m")!;
+        var before = (float[])ps.Variable("before")!;
+        Assert.Equal(before, model.Parameters);
+    }
+}

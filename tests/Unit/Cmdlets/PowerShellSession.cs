@@ -1,0 +1,96 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace MicroGpt.Tests.Cmdlets;
+
+/// <summary>
+/// A real PowerShell 7.6 engine with the freshly built module imported from out/MicroGpt, in a
+/// temporary folder that is the session's location: script text runs as a user would type it,
+/// and the streams are kept for assertions. The bare engine has only the core cmdlets.
+/// </summary>
+sealed class PowerShellSession : IDisposable
+{
+    readonly Runspace runspace;
+
+    public PowerShellSession()
+    {
+        Folder = Directory.CreateTempSubdirectory("microgpt-test-").FullName;
+        runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+        runspace.Open();
+        runspace.SessionStateProxy.Path.SetLocation(Folder);
+        var import = Run($"Import-Module '{ModulePath}'");
+        if (import.Error is { } error) throw new InvalidOperationException($"Import-Module failed: {error}");
+    }
+
+    /// <summary>The temporary folder the session starts in.</summary>
+    public string Folder { get; }
+
+    /// <summary>out/MicroGpt, as `dotnet build` assembles it.</summary>
+    public static string ModulePath { get; } = Path.Combine(RepoRoot, "out", "MicroGpt");
+
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "global.json"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("No global.json above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>Runs script text; a terminating error is captured in <see cref="Result.Exception"/>, not thrown.</summary>
+    public Result Run(string script) => Run(script, stopAfter: 0);
+
+    /// <summary>
+    /// Runs script text and stops the pipeline, as Ctrl+C does, once it has written
+    /// <paramref name="stopAfter"/> objects (0: never). A terminating error ends the script, as it
+    /// ends `pwsh -File` under -ErrorAction Stop, and is kept apart from the non-terminating ones.
+    /// </summary>
+    public Result Run(string script, int stopAfter)
+    {
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        ps.AddScript($"$global:TerminatingError = $null\ntry {{\n{script}\n}} catch {{ $global:TerminatingError = $_ }}");
+        var output = new PSDataCollection<PSObject>();
+        if (stopAfter > 0)
+            output.DataAdded += (_, _) => { if (output.Count == stopAfter) ps.BeginStop(null, null); };
+        try { ps.Invoke(null, output); }
+        catch (PipelineStoppedException) { }
+        var terminating = Variable("TerminatingError") as ErrorRecord;
+        return new Result(output.ToList(), ps.Streams.Error.ToList(), ps.Streams.Progress.ToList(),
+            ps.Streams.Verbose.Select(v => v.Message).ToList(), ps.Streams.Warning.Select(w => w.Message).ToList(),
+            terminating, ps.InvocationStateInfo.State == PSInvocationState.Stopped);
+    }
+
+    /// <summary>The base objects of the output, checked to be of one type.</summary>
+    public List<T> Run<T>(string script)
+    {
+        var result = Run(script);
+        result.ThrowIfFailed();
+        return result.Output.Select(o => Assert.IsType<T>(o.BaseObject)).ToList();
+    }
+
+    /// <summary>A session variable's value.</summary>
+    public object? Variable(string name) => runspace.SessionStateProxy.GetVariable(name) is PSObject o ? o.BaseObject : runspace.SessionStateProxy.GetVariable(name);
+
+    public string PathOf(string relative) => Path.Combine(Folder, relative);
+
+    public void Dispose()
+    {
+        runspace.Dispose();
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+    }
+
+    public sealed record Result(List<PSObject> Output, List<ErrorRecord> Errors, List<ProgressRecord> Progress, List<string> Verbose, List<string> Warnings, ErrorRecord? Terminating, bool Stopped)
+    {
+        /// <summary>The terminating error, or the first non-terminating one.</summary>
+        public ErrorRecord? Error => Terminating ?? Errors.FirstOrDefault();
+
+        public void ThrowIfFailed()
+        {
+            if (Terminating is not null) throw new Xunit.Sdk.XunitException("Script failed: " + Terminating + "\n" + Terminating.ScriptStackTrace);
+            if (Stopped) throw new Xunit.Sdk.XunitException("The script was stopped.");
+            if (Errors.Count > 0) throw new Xunit.Sdk.XunitException("Script wrote errors: " + string.Join("; ", Errors));
+        }
+    }
+}
