@@ -45,6 +45,7 @@ public static class ModelFile
             json.WriteEndObject();
             WriteFloats(json, "weights", model.Parameters);
             if (optimizer is not null) WriteOptimizer(json, optimizer);
+            json.WriteString("checksum", Checksum.Of(model, optimizer));
             json.WriteEndObject();
         }, decorate);
     }
@@ -72,6 +73,7 @@ public static class ModelFile
         {
             try { return Read(document.RootElement, tokenizer); }
             catch (FormatProblem problem) { throw new ModelFileException(path, problem.Message); }
+            catch (InvalidOperationException ex) { throw new ModelFileException(path, "it holds text that is not valid UTF-8.", ex); } // JsonDocument checks strings only when read
         }
     }
 
@@ -88,6 +90,9 @@ public static class ModelFile
         var model = new Model(config, tokenizer, weights) { Summary = ReadSummary(root) };
         if (root.TryGetProperty("optimizer", out var optimizer))
             model.Optimizer = ReadOptimizer(optimizer, weights.Length);
+        // The tutorial's files have no checksum; ours must match what was read, value for value.
+        if (root.TryGetProperty("checksum", out var checksum) && (checksum.ValueKind != JsonValueKind.String || checksum.GetString() != Checksum.Of(model, model.Optimizer)))
+            throw new FormatProblem($"its checksum {checksum.GetRawText()} does not match its content: the file was changed or damaged after it was written.");
         return model;
     }
 

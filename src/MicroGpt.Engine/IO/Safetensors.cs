@@ -88,6 +88,7 @@ public static class Safetensors
             json.WriteStartArray("tensors");
             foreach (var t in tensors) json.WriteStringValue(t.Name);
             json.WriteEndArray();
+            json.WriteString("weightsChecksum", Checksum.Of(WeightsOnly(model), null));
             json.WriteEndObject();
         });
     }
@@ -104,7 +105,8 @@ public static class Safetensors
     {
         try { return Read(path, bytes, given); }
         catch (FormatProblem problem) { throw new ModelFileException(path, problem.Message); }
-        catch (JsonException ex) { throw new ModelFileException(path, $"its header or its config file is not valid JSON: {ex.Message}", ex); }
+        catch (JsonException ex) { throw new ModelFileException(path, $"its header is not valid JSON: {ex.Message}", ex); }
+        catch (InvalidOperationException ex) { throw new ModelFileException(path, "its header holds text that is not valid UTF-8.", ex); }
     }
 
     static Model Read(string path, byte[] bytes, Tokenizer? given)
@@ -116,7 +118,7 @@ public static class Safetensors
         var root = header.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new FormatProblem("its header is not a JSON object.");
 
-        var (config, tokenizer) = ReadConfigAndTokenizer(path, root, given);
+        var (config, tokenizer, expectedChecksum) = ReadConfigAndTokenizer(path, root, given);
         var tensors = ParameterLayout.Tensors(config).ToList();
         var names = root.EnumerateObject().Select(p => p.Name).Where(n => n != "__metadata__").ToHashSet();
         var unexpected = names.Except(tensors.Select(t => t.Name)).FirstOrDefault();
@@ -145,11 +147,17 @@ public static class Safetensors
             covered += size;
         }
         if (covered != dataLength) throw new FormatProblem($"its data has {dataLength} bytes but its tensors cover {covered}.");
-        return new Model(config, tokenizer, parameters);
+        var model = new Model(config, tokenizer, parameters);
+        if (expectedChecksum is not null && expectedChecksum != Checksum.Of(WeightsOnly(model), null))
+            throw new FormatProblem($"its weights do not match the checksum {expectedChecksum} in '{ConfigPathFor(path)}': the file was changed or damaged after it was written.");
+        return model;
     }
 
+    /// <summary>The model with an empty training summary: the safetensors checksum covers configuration, vocabulary and weights.</summary>
+    static Model WeightsOnly(Model model) => new(model.Config, model.Tokenizer, model.Parameters);
+
     /// <summary>The configuration and vocabulary from the config file beside it, else from the header's metadata and the tokenizer given.</summary>
-    static (ModelConfig, Tokenizer) ReadConfigAndTokenizer(string path, JsonElement header, Tokenizer? given)
+    static (ModelConfig, Tokenizer, string? Checksum) ReadConfigAndTokenizer(string path, JsonElement header, Tokenizer? given)
     {
         string configPath = ConfigPathFor(path);
         if (File.Exists(configPath))
@@ -157,9 +165,11 @@ public static class Safetensors
             try
             {
                 using var side = JsonDocument.Parse(File.ReadAllBytes(configPath));
-                return ModelFile.ReadConfigAndTokenizer(side.RootElement, given);
+                var (sideConfig, sideTokenizer) = ModelFile.ReadConfigAndTokenizer(side.RootElement, given);
+                string? checksum = side.RootElement.TryGetProperty("weightsChecksum", out var c) ? c.GetString() : null;
+                return (sideConfig, sideTokenizer, checksum);
             }
-            catch (Exception ex) when (ex is FormatProblem or JsonException or IOException)
+            catch (Exception ex) when (ex is FormatProblem or JsonException or IOException or InvalidOperationException)
             {
                 throw new ModelFileException(configPath, ex.Message, ex);
             }
@@ -176,6 +186,6 @@ public static class Safetensors
         if (given is null) throw new FormatProblem($"its vocabulary file '{configPath}' is missing; supply the tokenizer built from the corpus it was trained on.");
         if (given.VocabSize != config.VocabSize)
             throw new FormatProblem($"the model has a vocabulary of {config.VocabSize} tokens but the tokenizer supplied has {given.VocabSize}.");
-        return (config, given);
+        return (config, given, null);
     }
 }

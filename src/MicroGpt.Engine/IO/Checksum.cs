@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace MicroGpt;
+
+/// <summary>
+/// A 64-bit FNV-1a digest of everything a model file says: configuration, vocabulary, training
+/// summary, weights and optimizer state, taken from the values (not the text), so a file that
+/// parses but has a changed digit, word or count is refused instead of silently loaded.
+/// </summary>
+static class Checksum
+{
+    public const string Prefix = "fnv1a64:";
+
+    public static string Of(Model model, OptimizerState? optimizer)
+    {
+        var hash = new Fnv();
+        var c = model.Config;
+        hash.Add(c.VocabSize); hash.Add(c.EmbeddingSize); hash.Add(c.Heads); hash.Add(c.Layers); hash.Add(c.BlockSize);
+        hash.Add((int)model.Tokenizer.Kind);
+        foreach (string piece in model.Tokenizer.Vocabulary) hash.Add(piece);
+        hash.Add(model.Summary.Seed ?? int.MinValue);
+        hash.Add(model.Summary.Steps);
+        hash.Add(model.Summary.Tokens);
+        hash.Add(BitConverter.DoubleToInt64Bits(model.Summary.LastLoss ?? double.NaN));
+        hash.Add(model.Parameters);
+        if (optimizer is not null)
+        {
+            var o = optimizer.Options;
+            hash.Add(optimizer.NextStep); hash.Add(optimizer.Tokens); hash.Add(optimizer.CorpusSentences); hash.Add((long)optimizer.CorpusFingerprint);
+            hash.Add(o.Steps); hash.Add(BitConverter.DoubleToInt64Bits(o.LearningRate)); hash.Add(BitConverter.DoubleToInt64Bits(o.Beta1));
+            hash.Add(BitConverter.DoubleToInt64Bits(o.Beta2)); hash.Add(BitConverter.DoubleToInt64Bits(o.Epsilon)); hash.Add(o.BatchSize);
+            hash.Add(o.Seed); hash.Add(o.Shuffle ? 1 : 0); hash.Add(o.ValidationInterval);
+            hash.Add(optimizer.M);
+            hash.Add(optimizer.V);
+        }
+        return Prefix + hash.Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    struct Fnv()
+    {
+        public ulong Value { get; private set; } = 14695981039346656037;
+
+        public void Add(long value)
+        {
+            for (int i = 0; i < 8; i++, value >>= 8) Value = (Value ^ (byte)value) * 1099511628211;
+        }
+
+        public void Add(string text)
+        {
+            foreach (byte b in Encoding.UTF8.GetBytes(text)) Value = (Value ^ b) * 1099511628211;
+            Add(-1L); // a separator, so that "ab","c" and "a","bc" differ
+        }
+
+        public void Add(float[] values)
+        {
+            Add(values.Length);
+            foreach (float v in values) Add(BitConverter.SingleToInt32Bits(v));
+        }
+    }
+}

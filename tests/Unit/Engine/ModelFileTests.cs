@@ -1,0 +1,219 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using MicroGpt;
+
+namespace MicroGpt.Tests.Engine;
+
+/// <summary>Model files: exact round trips, atomic writes under injected failures, strict reading, safetensors bytes.</summary>
+public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+{
+    readonly string folder = Directory.CreateTempSubdirectory("microgpt-files-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    string PathOf(string name) => Path.Combine(folder, name);
+
+    public static TheoryData<TokenizerKind, int, int, int, int> Shapes => new()
+    {
+        // kind, embedding, heads, layers, block
+        { TokenizerKind.Word, 32, 4, 2, 16 },
+        { TokenizerKind.Word, 8, 2, 1, 4 },
+        { TokenizerKind.Character, 16, 4, 3, 10 },
+        { TokenizerKind.Character, 12, 3, 1, 7 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void JsonAndSafetensorsRoundTripEveryBit(TokenizerKind kind, int embedding, int heads, int layers, int block)
+    {
+        var tokenizer = kind == TokenizerKind.Word
+            ? Tokenizer.Build(kind, Corpus.Normalize(kind, Corpus.DefaultLines()).Select(s => s.Text))
+            : Tokenizer.Build(kind, ["anna", "bob", "cleo", "dörte", "émile"]);
+        var model = Model.Create(new ModelConfig(tokenizer.VocabSize, embedding, heads, layers, block), tokenizer, seed: embedding);
+        var sentences = Corpus.Encode(tokenizer, Corpus.Normalize(kind, kind == TokenizerKind.Word ? ["the cat is big", "we play in the park"] : ["anna", "bob"]));
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 5 })) trainer.Run(_ => { });
+        // Values that need every digit: tiny, huge, negative zero, the smallest subnormal.
+        model.Parameters[0] = float.Epsilon; model.Parameters[1] = -0f; model.Parameters[2] = 3.4028235e38f; model.Parameters[3] = 1.0000001f;
+
+        foreach (string name in new[] { "m.json", "m.safetensors" })
+        {
+            ModelFile.Save(model, PathOf(name), includeOptimizer: true);
+            var loaded = ModelFile.Load(PathOf(name));
+            Assert.Equal(model.Config, loaded.Config);
+            Assert.Equal(kind, loaded.Tokenizer.Kind);
+            Assert.Equal(model.Tokenizer.Vocabulary, loaded.Tokenizer.Vocabulary);
+            Assert.Equal(model.Parameters.Select(BitConverter.SingleToInt32Bits), loaded.Parameters.Select(BitConverter.SingleToInt32Bits));
+            if (name.EndsWith(".json"))
+            {
+                Assert.Equal(model.Optimizer!.M, loaded.Optimizer!.M);
+                Assert.Equal(model.Optimizer.V, loaded.Optimizer.V);
+                Assert.Equal(5, loaded.Optimizer.NextStep);
+                Assert.Equal(model.Summary.LastLoss, loaded.Summary.LastLoss);
+            }
+        }
+    }
+
+    [Fact]
+    public void TheTutorialsLoaderFindsConfigAndWeightsInOrder()
+    {
+        var model = TestData.RandomModel(new ModelConfig(5, 4, 2, 1, 3));
+        ModelFile.Save(model, PathOf("m.json"));
+        using var json = JsonDocument.Parse(File.ReadAllBytes(PathOf("m.json")));
+        var config = json.RootElement.GetProperty("config");
+        Assert.Equal(1, config.GetProperty("nLayer").GetInt32());
+        Assert.Equal(4, config.GetProperty("nEmbd").GetInt32());
+        Assert.Equal(3, config.GetProperty("blockSize").GetInt32());
+        Assert.Equal(2, config.GetProperty("nHead").GetInt32());
+        Assert.Equal(2, config.GetProperty("headDim").GetInt32());
+        Assert.Equal(5, config.GetProperty("vocabSize").GetInt32());
+        Assert.Equal(model.Parameters, json.RootElement.GetProperty("weights").EnumerateArray().Select(w => w.GetSingle()));
+    }
+
+    [Fact]
+    public void AFileWithoutVocabularyNeedsATokenizerOfTheRightSize()
+    {
+        var model = TestData.RandomModel(new ModelConfig(5, 4, 2, 1, 3));
+        ModelFile.Save(model, PathOf("m.json"));
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(PathOf("m.json")))!.AsObject();
+        File.WriteAllText(PathOf("tutorial.json"), new System.Text.Json.Nodes.JsonObject { ["config"] = node["config"]!.DeepClone(), ["weights"] = node["weights"]!.DeepClone() }.ToJsonString());
+
+        Assert.Contains("no vocabulary", Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("tutorial.json"))).Message);
+        Assert.Contains("supplied has 3", Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("tutorial.json"), TestData.Words(2))).Message);
+        Assert.Equal(model.Parameters, ModelFile.Load(PathOf("tutorial.json"), TestData.Words(4)).Parameters);
+    }
+
+    [Theory]
+    [InlineData("m.json")]
+    [InlineData("m.safetensors")]
+    public void AFailureInTheMiddleOfAWriteLeavesThePreviousFileAndNoTemporaryFile(string name)
+    {
+        var old = TestData.RandomModel(new ModelConfig(9, 8, 2, 1, 4), seed: 1);
+        var updated = TestData.RandomModel(new ModelConfig(9, 8, 2, 1, 4), seed: 2);
+        ModelFile.Save(old, PathOf(name));
+        byte[] before = File.ReadAllBytes(PathOf(name));
+        var written = new List<string>();
+        var ex = Assert.Throws<IOException>(() => ModelFile.Save(updated, PathOf(name), decorate: stream => new FailingStream(stream, failAfter: before.Length / 2)));
+        Assert.Contains("injected", ex.Message);
+        Assert.Equal(before, File.ReadAllBytes(PathOf(name)));
+        Assert.DoesNotContain(Directory.GetFiles(folder), f => f.EndsWith(".tmp"));
+        Assert.Equal(old.Parameters, ModelFile.Load(PathOf(name)).Parameters);
+    }
+
+    [Fact]
+    public void SafetensorsBytesFollowTheSpecification()
+    {
+        var config = new ModelConfig(5, 4, 2, 2, 3);
+        var model = TestData.RandomModel(config);
+        ModelFile.Save(model, PathOf("m.safetensors"));
+        byte[] bytes = File.ReadAllBytes(PathOf("m.safetensors"));
+
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        Assert.Equal(0UL, (8 + headerLength) % 8); // the data starts 8-byte aligned
+        string header = Encoding.UTF8.GetString(bytes, 8, (int)headerLength);
+        Assert.StartsWith("{", header);
+        Assert.Equal(header.TrimEnd(' '), header.TrimEnd(' ').Trim()); // padded with spaces only
+        using var json = JsonDocument.Parse(header);
+        var metadata = json.RootElement.GetProperty("__metadata__");
+        Assert.Equal("pt", metadata.GetProperty("format").GetString());
+        Assert.All(metadata.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind)); // metadata is string to string
+
+        long expectedBegin = 0;
+        var tensors = ParameterLayout.Tensors(config).ToList();
+        Assert.Equal(tensors.Select(t => t.Name).Append("__metadata__").Order(), json.RootElement.EnumerateObject().Select(p => p.Name).Order());
+        foreach (var (name, offset, rows, columns) in tensors)
+        {
+            var tensor = json.RootElement.GetProperty(name);
+            Assert.Equal("F32", tensor.GetProperty("dtype").GetString());
+            Assert.Equal([rows, columns], tensor.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+            var range = tensor.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+            Assert.Equal(expectedBegin, range[0]); // contiguous, in order, no gaps
+            Assert.Equal(range[0] + rows * columns * 4, range[1]);
+            for (int i = 0; i < rows * columns; i++)
+                Assert.Equal(model.Parameters[offset + i], BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(8 + (int)headerLength + (int)range[0] + 4 * i)));
+            expectedBegin = range[1];
+        }
+        Assert.Equal(bytes.Length, 8 + (long)headerLength + expectedBegin);
+        Assert.Contains("h.1.mlp.proj", header);
+    }
+
+    [Fact]
+    public void MutatedAndTruncatedFilesAreRefusedWithANamedProblemNeverAWrongModel()
+    {
+        var config = new ModelConfig(6, 4, 2, 1, 3);
+        var model = TestData.RandomModel(config);
+        using (var trainer = new Trainer(model, TestData.RandomSentences(6, 3, 3, seed: 1), new TrainingOptions { Steps = 2 })) trainer.Run(_ => { });
+        int tried = 0, refused = 0, identical = 0;
+        var rng = new Random(12345);
+        foreach (string name in new[] { "m.json", "m.safetensors" })
+        {
+            ModelFile.Save(model, PathOf(name), includeOptimizer: true);
+            byte[] original = File.ReadAllBytes(PathOf(name));
+            string target = PathOf("fuzz" + Path.GetExtension(name));
+            if (Safetensors.IsSafetensorsPath(name)) // its checksum lives in the config file beside it
+                File.Copy(Safetensors.ConfigPathFor(PathOf(name)), Safetensors.ConfigPathFor(target), overwrite: true);
+            for (int trial = 0; trial < 1500; trial++)
+            {
+                byte[] mutated = Mutate(original, rng);
+                File.WriteAllBytes(target, mutated);
+                tried++;
+                try
+                {
+                    // Accepted (a damage that changes no value, such as a space): then it is the same model.
+                    var loaded = ModelFile.Load(target, model.Tokenizer);
+                    Assert.Equal(model.Config, loaded.Config);
+                    Assert.Equal(model.Tokenizer.Vocabulary, loaded.Tokenizer.Vocabulary);
+                    Assert.Equal(model.Parameters, loaded.Parameters);
+                    identical++;
+                }
+                catch (ModelFileException ex)
+                {
+                    refused++;
+                    Assert.Contains(target, ex.Message);
+                    Assert.False(string.IsNullOrWhiteSpace(ex.Problem));
+                }
+            }
+        }
+        // Any other exception type fails the test on its own.
+        output.WriteLine($"fuzz: {tried} damaged files, {refused} refused with a named problem, {identical} loaded unchanged, 0 unhandled exceptions");
+        Assert.Equal(tried, refused + identical);
+        Assert.True(refused > 2500, $"{refused} of {tried} refused");
+    }
+
+    /// <summary>One random damage: truncation, a flipped byte, a deleted or duplicated span, or a digit changed.</summary>
+    static byte[] Mutate(byte[] original, Random rng)
+    {
+        var bytes = original.ToList();
+        switch (rng.Next(5))
+        {
+            case 0: return original[..rng.Next(original.Length)];
+            case 1: bytes[rng.Next(bytes.Count)] ^= (byte)(1 << rng.Next(8)); break;
+            case 2: { int at = rng.Next(bytes.Count); bytes.RemoveRange(at, Math.Min(bytes.Count - at, rng.Next(1, 40))); break; }
+            case 3: { int at = rng.Next(bytes.Count); bytes.InsertRange(at, bytes.Skip(at).Take(rng.Next(1, 40)).ToList()); break; }
+            default: bytes[rng.Next(bytes.Count)] = (byte)"0123456789-.eE,]}\"N"[rng.Next(19)]; break;
+        }
+        return bytes.ToArray();
+    }
+
+    /// <summary>A stream that throws after a number of bytes, as a full disk or a killed process would stop a write.</summary>
+    sealed class FailingStream(Stream inner, int failAfter) : Stream
+    {
+        int written;
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (written + buffer.Length > failAfter) throw new IOException("injected failure: the disk is full");
+            written += buffer.Length;
+            inner.Write(buffer);
+        }
+        public override void Flush() => inner.Flush();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
