@@ -17,7 +17,8 @@ static class StandIns
             end {
                 $names = @($rows[0].PSObject.Properties.Name)
                 $lines = [Collections.Generic.List[string]]::new()
-                $lines.Add(($names | ForEach-Object { '"' + $_ + '"' }) -join ',')
+                $file = [IO.Path]::Combine($PWD.Path, $Path)
+                if (-not ($Append -and [IO.File]::Exists($file))) { $lines.Add(($names | ForEach-Object { '"' + $_ + '"' }) -join ',') }
                 foreach ($row in $rows) {
                     $cells = foreach ($name in $names) {
                         $value = $row.$name
@@ -26,7 +27,7 @@ static class StandIns
                     }
                     $lines.Add($cells -join ',')
                 }
-                [IO.File]::WriteAllLines([IO.Path]::Combine($PWD.Path, $Path), $lines)
+                if ($Append) { [IO.File]::AppendAllLines($file, $lines) } else { [IO.File]::WriteAllLines($file, $lines) }
             }
         }
         function Import-Csv {
@@ -66,6 +67,20 @@ static class StandIns
         function Get-Content { param([Parameter(Position = 0)] [string] $Path) [IO.File]::ReadAllLines([IO.Path]::Combine($PWD.Path, $Path)) }
         function Set-Content { param([Parameter(Position = 0)] [string] $Path, [Parameter(ValueFromPipeline)] [string[]] $Value) begin { $all = @() } process { $all += $Value } end { [IO.File]::WriteAllLines([IO.Path]::Combine($PWD.Path, $Path), [string[]]$all) } }
         function Test-Path { param([Parameter(Position = 0)] [string] $Path) [IO.File]::Exists([IO.Path]::Combine($PWD.Path, $Path)) -or [IO.Directory]::Exists([IO.Path]::Combine($PWD.Path, $Path)) }
+        function Sort-Object {
+            param([Parameter(Position = 0)] [string] $Property, [Parameter(ValueFromPipeline)] $InputObject, [switch] $Descending)
+            begin { $all = [Collections.Generic.List[object]]::new() }
+            process { $all.Add($InputObject) }
+            end {
+                $keys = [double[]]@($all | ForEach-Object { $_.$Property })
+                $items = $all.ToArray()
+                [Array]::Sort($keys, $items)
+                if ($Descending) { [Array]::Reverse($items) }
+                $items
+            }
+        }
+        function Join-Path { param([Parameter(Position = 0)] [string] $Path, [Parameter(Position = 1)] [string] $ChildPath) [IO.Path]::Combine($Path, $ChildPath) }
+        function Get-Date { param([string] $Format) if ($Format) { [DateTime]::Now.ToString($Format, [Globalization.CultureInfo]::InvariantCulture) } else { [DateTime]::Now } }
         function Format-Table { param([Parameter(ValueFromPipeline)] $InputObject) process { $InputObject } }
         function Write-Host { param([Parameter(Position = 0, ValueFromRemainingArguments)] $Object) }
         """;
