@@ -2,9 +2,72 @@ using MicroGpt;
 
 namespace MicroGpt.Tests.Engine;
 
-public class TrainerTests
+public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static readonly ModelConfig Small = new(13, 16, 4, 2, 6);
+
+    static (Tokenizer Tokenizer, int[][] Sentences) DefaultCorpus()
+    {
+        var lines = Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines());
+        var tokenizer = Tokenizer.Build(TokenizerKind.Word, lines.Select(s => s.Text));
+        return (tokenizer, Corpus.Encode(tokenizer, lines));
+    }
+
+    [Fact]
+    public void FiveThousandStepsOfTheReferenceConfigurationLearnTheDefaultCorpus()
+    {
+        var (tokenizer, sentences) = DefaultCorpus();
+        var model = Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, 42);
+        var losses = new List<double>();
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions())) trainer.Run(step => losses.Add(step.Loss));
+        double first = losses.Take(200).Average(), last = losses.TakeLast(200).Average();
+        output.WriteLine($"mean loss of the first 200 steps {first:F3}, of the last 200 {last:F3}");
+        Assert.Equal(5000, losses.Count);
+        Assert.True(last < first - 1.0, $"first 200: {first}, last 200: {last}");
+        Assert.True(last < Math.Log(tokenizer.VocabSize) / 2);
+    }
+
+    [Fact]
+    public void ARunStoppedAtStep2500AndResumedFromItsFileEndsBitIdentical()
+    {
+        var (tokenizer, sentences) = DefaultCorpus();
+        var options = new TrainingOptions { Steps = 5000 };
+        var uninterrupted = Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, 42);
+        using (var trainer = new Trainer(uninterrupted, sentences, options)) trainer.Run(_ => { });
+
+        var stopped = Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, 42);
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new Trainer(stopped, sentences, options))
+            trainer.Run(step => { if (step.Step == 2500) cancel.Cancel(); }, cancel.Token);
+        string path = Path.Combine(Path.GetTempPath(), $"microgpt-resume-{Guid.NewGuid():N}.json");
+        try
+        {
+            ModelFile.Save(stopped, path, includeOptimizer: true);
+            var resumed = ModelFile.Load(path);
+            Assert.Equal(2500, resumed.Optimizer!.NextStep);
+            var steps = new List<long>();
+            using (var trainer = new Trainer(resumed, sentences, new TrainingOptions { ThreadCount = 2 }, resume: resumed.Optimizer))
+                trainer.Run(step => steps.Add(step.Step));
+            Assert.Equal(Enumerable.Range(2501, 2500).Select(i => (long)i), steps);
+            Assert.Equal(uninterrupted.Parameters.Select(BitConverter.SingleToInt32Bits), resumed.Parameters.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(uninterrupted.Optimizer!.M, resumed.Optimizer.M);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ResumingOnAnotherCorpusIsRefused()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 10 })) trainer.Step();
+        var other = TestData.RandomSentences(13, 10, 8, seed: 5);
+        var ex = Assert.Throws<CorpusException>(() => new Trainer(model, other, new TrainingOptions(), resume: model.Optimizer));
+        Assert.Contains("differs", ex.Message);
+    }
 
     [Fact]
     public void TrainingFollowsTheDoublePrecisionReferenceStepByStep()
