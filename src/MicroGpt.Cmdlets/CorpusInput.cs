@@ -26,7 +26,7 @@ sealed class CorpusInput
         return new CorpusInput(Corpus.Normalize(kind, lines), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files");
     }
 
-    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind) => new(Corpus.Normalize(kind, text), "the text given");
+    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description);
 
     public static CorpusInput Default(TokenizerKind kind) =>
         kind == TokenizerKind.Word ? DefaultWords.Value : new(Corpus.Normalize(kind, Corpus.DefaultLines()), DefaultDescription);
@@ -40,10 +40,14 @@ sealed class CorpusInput
     static readonly Lazy<CorpusInput> DefaultWords = new(() => new(Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines()), DefaultDescription));
     static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => Tokenizer.Build(TokenizerKind.Word, DefaultWords.Value.Sentences.Select(s => s.Text)));
 
+    /// <summary>Refuses a corpus with no sentence, naming where it came from.</summary>
+    public CorpusInput EnsureSentences() =>
+        Sentences.Count > 0 ? this : throw new CorpusException($"{Capitalized(Description)} has no sentences: every line is blank.");
+
     /// <summary>The sentences encoded with a tokenizer; an unknown piece names its line and source.</summary>
     public int[][] Encode(Tokenizer tokenizer)
     {
-        if (Sentences.Count == 0) throw new CorpusException($"{Capitalized(Description)} has no sentences: every line is blank.");
+        EnsureSentences();
         try
         {
             return Corpus.Encode(tokenizer, Sentences);

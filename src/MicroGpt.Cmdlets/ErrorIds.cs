@@ -14,6 +14,7 @@ static class ErrorIds
     public const string ModelBusy = nameof(ModelBusy);
     public const string ModelFileNotFound = nameof(ModelFileNotFound);
     public const string ModelFileCorrupt = nameof(ModelFileCorrupt);
+    public const string VocabularyMismatch = nameof(VocabularyMismatch);
     public const string ModelFileExists = nameof(ModelFileExists);
     public const string FileWriteFailed = nameof(FileWriteFailed);
     public const string CheckpointMismatch = nameof(CheckpointMismatch);

@@ -46,9 +46,12 @@ public sealed class TrainingDivergedException(long step, double loss, double gra
 }
 
 /// <summary>A model file that is missing, truncated, malformed or of an unknown version.</summary>
-public sealed class ModelFileException(string path, string problem, Exception? inner = null)
+public class ModelFileException(string path, string problem, Exception? inner = null)
     : MicroGptException($"The model file '{path}' cannot be read: {problem}", inner)
 {
     public string Path { get; } = path;
     public string Problem { get; } = problem;
 }
+
+/// <summary>A model file and a tokenizer that do not fit each other: another size, or other pieces.</summary>
+public sealed class VocabularyMismatchException(string path, string problem) : ModelFileException(path, problem);

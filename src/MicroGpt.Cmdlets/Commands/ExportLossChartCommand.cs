@@ -76,6 +76,6 @@ public sealed class ExportLossChartCommand : MicroGptCmdlet
         if (!ShouldProcess(path, $"Write a loss chart of {points.Count:N0} steps")) return;
         Guard(() => AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(svg))), path);
         WriteVerbose($"Wrote '{path}': {points.Count:N0} steps.");
-        if (PassThru) WriteObject(new FileInfo(path));
+        if (PassThru) WriteObject(InvokeProvider.Item.Get(path), enumerateCollection: true); // a FileInfo with PSPath, as Get-Item gives
     }
 }

@@ -153,8 +153,13 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
         // A resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.
         string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : ParameterSetName == ResumeSet ? resumedFrom : null;
+
+        // Everything that can be refused is checked before anything changes: the options and the
+        // corpus (by the trainer), then the files; only then is the log opened (or truncated).
+        using var trainer = Guard(() => new Trainer(model, training, options, validation, ParameterSetName == ResumeSet ? model.Optimizer : null), corpus.Description);
+        if (checkpointPath is not null) Guard(() => AtomicFile.CheckWritable(checkpointPath), checkpointPath);
         using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, append: ParameterSetName == ResumeSet), logPath);
-        using var trainer = Guard(() => new Trainer(model, training, options, validation, model.Optimizer is { } state && ParameterSetName == ResumeSet ? state : null), corpus.Description);
+        if (trainer.Finished) WriteWarning($"The run in '{resumedFrom}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
         WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
 
         Train(trainer, model, log, checkpointPath);
@@ -219,7 +224,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     Model LoadCheckpoint()
     {
-        string path = resumedFrom = ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First();
+        string path = resumedFrom = Guard(() => ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First(), Resume);
         var model = Guard(() => ModelFile.Load(path), path);
         if (model.Optimizer is null)
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The file '{path}' has no optimizer state to resume from; save checkpoints with -CheckpointPath or Save-Model -IncludeOptimizerState."),
@@ -254,7 +259,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         {
             var held = Guard(() => ValidationPath is not null
                 ? CorpusInput.FromFiles(ValidationPath.SelectMany(p => ResolveInputPaths(p)).ToList(), tokenizer.Kind)
-                : CorpusInput.FromText(ValidationText!, tokenizer.Kind), ValidationPath?.FirstOrDefault());
+                : CorpusInput.FromText(ValidationText!, tokenizer.Kind, "the validation text"), ValidationPath?.FirstOrDefault());
             return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
         }
         if (ValidationFraction <= 0) return (sentences, null);

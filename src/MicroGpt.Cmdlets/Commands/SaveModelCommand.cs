@@ -63,6 +63,6 @@ public sealed class SaveModelCommand : MicroGptCmdlet
         if (!ShouldProcess(path, $"Save {format} model ({Model.Parameters.Length:N0} parameters)")) return;
         Guard(() => ModelFile.Save(Model, path, IncludeOptimizerState), path); // the extension picks the format
         WriteVerbose($"Wrote '{path}' ({new FileInfo(path).Length:N0} bytes).");
-        if (PassThru) WriteObject(new FileInfo(path));
+        if (PassThru) WriteObject(InvokeProvider.Item.Get(path), enumerateCollection: true); // a FileInfo with PSPath, as Get-Item gives
     }
 }

@@ -11,9 +11,7 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write, Func<Stream, Stream>? decorate = null)
     {
         string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? throw new IOException($"'{path}' has no folder.");
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string temporary = TemporaryBeside(full);
         try
         {
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -30,5 +28,22 @@ public static class AtomicFile
             try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Throws the error a later <see cref="Write"/> would meet (a missing folder, no permission) by
+    /// creating and deleting a temporary file beside <paramref name="path"/>, so that a long run can
+    /// refuse an unwritable checkpoint before it starts rather than at its first checkpoint.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        using var probe = new FileStream(TemporaryBeside(Path.GetFullPath(path)), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+    }
+
+    static string TemporaryBeside(string full)
+    {
+        string folder = Path.GetDirectoryName(full) ?? throw new IOException($"'{full}' has no folder.");
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
+        return Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
     }
 }

@@ -37,12 +37,7 @@ public static class ModelFile
             foreach (string piece in model.Tokenizer.Vocabulary) json.WriteStringValue(piece);
             json.WriteEndArray();
             json.WriteEndObject();
-            json.WriteStartObject("training");
-            if (model.Summary.Seed is int seed) json.WriteNumber("seed", seed);
-            json.WriteNumber("steps", model.Summary.Steps);
-            json.WriteNumber("tokens", model.Summary.Tokens);
-            if (model.Summary.LastLoss is double loss) json.WriteNumber("lastLoss", loss);
-            json.WriteEndObject();
+            WriteSummary(json, model.Summary);
             WriteFloats(json, "weights", model.Parameters);
             if (optimizer is not null) WriteOptimizer(json, optimizer);
             json.WriteString("checksum", Checksum.Of(model, optimizer));
@@ -72,6 +67,7 @@ public static class ModelFile
         using (document)
         {
             try { return Read(document.RootElement, tokenizer); }
+            catch (VocabularyProblem problem) { throw new VocabularyMismatchException(path, problem.Message); }
             catch (FormatProblem problem) { throw new ModelFileException(path, problem.Message); }
             catch (InvalidOperationException ex) { throw new ModelFileException(path, "it holds text that is not valid UTF-8.", ex); } // JsonDocument checks strings only when read
         }
@@ -85,6 +81,8 @@ public static class ModelFile
             if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out int v) || v != FormatVersion)
                 throw new FormatProblem($"formatVersion {version.GetRawText()} is not supported; this MicroGpt reads version {FormatVersion}.");
         }
+        if (!root.TryGetProperty("weights", out _) && root.TryGetProperty("tensors", out _))
+            throw new FormatProblem("it is the configuration file of a safetensors model; import the .safetensors file beside it.");
         var (config, tokenizer) = ReadConfigAndTokenizer(root, given);
         var weights = ReadFloats(Required(root, "weights", JsonValueKind.Array), "weights", checked((int)config.ParameterCount));
         var model = new Model(config, tokenizer, weights) { Summary = ReadSummary(root) };
@@ -123,7 +121,7 @@ public static class ModelFile
             if (given is null)
                 throw new FormatProblem("it has no vocabulary (a file from the tutorial's saveModel?); supply the tokenizer built from the corpus it was trained on.");
             if (given.VocabSize != config.VocabSize)
-                throw new FormatProblem($"the model has a vocabulary of {config.VocabSize} tokens but the tokenizer supplied has {given.VocabSize}; build it from the corpus the model was trained on.");
+                throw new VocabularyProblem($"the model has a vocabulary of {config.VocabSize} tokens but the tokenizer supplied has {given.VocabSize}; build it from the corpus the model was trained on.");
             return given;
         }
         if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("tokenizer is not a JSON object.");
@@ -142,11 +140,21 @@ public static class ModelFile
         try { tokenizer = Tokenizer.FromVocabulary(kind, vocabulary); }
         catch (ArgumentException ex) { throw new FormatProblem($"its vocabulary is invalid: {ex.Message}"); }
         if (given is not null && (given.Kind != tokenizer.Kind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
-            throw new FormatProblem("its vocabulary differs from the tokenizer supplied.");
+            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.Kind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.Kind.ToString().ToLowerInvariant()} tokens).");
         return tokenizer;
     }
 
-    static TrainingSummary ReadSummary(JsonElement root)
+    internal static void WriteSummary(Utf8JsonWriter json, TrainingSummary summary)
+    {
+        json.WriteStartObject("training");
+        if (summary.Seed is int seed) json.WriteNumber("seed", seed);
+        json.WriteNumber("steps", summary.Steps);
+        json.WriteNumber("tokens", summary.Tokens);
+        if (summary.LastLoss is double loss) json.WriteNumber("lastLoss", loss);
+        json.WriteEndObject();
+    }
+
+    internal static TrainingSummary ReadSummary(JsonElement root)
     {
         var summary = new TrainingSummary();
         if (!root.TryGetProperty("training", out var training)) return summary;
@@ -295,4 +303,7 @@ public static class ModelFile
 }
 
 /// <summary>A problem with a file's content, turned into a <see cref="ModelFileException"/> naming the file.</summary>
-sealed class FormatProblem(string message) : Exception(message);
+class FormatProblem(string message) : Exception(message);
+
+/// <summary>A vocabulary that does not fit the file, turned into a <see cref="VocabularyMismatchException"/>.</summary>
+sealed class VocabularyProblem(string message) : FormatProblem(message);

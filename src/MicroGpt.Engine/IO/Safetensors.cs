@@ -12,8 +12,9 @@ namespace MicroGpt;
 /// Tensors are named wte, wpe, lm_head, h.{layer}.attn.{q,k,v,o}, h.{layer}.mlp.{fc,proj}, each
 /// [out, in] row-major as in the model. <c>__metadata__</c> carries the configuration (strings,
 /// as the format requires, and format "pt"); a small JSON file beside it
-/// (<c>name.config.json</c>) carries the configuration, tokenizer and training summary, which
-/// Import-Model reads back.
+/// (<c>name.config.json</c>) carries the configuration, tokenizer, training summary and a checksum
+/// of the weights, which Import-Model reads back (a safetensors file without it needs a tokenizer,
+/// and its weights cannot be verified).
 /// </summary>
 public static class Safetensors
 {
@@ -85,6 +86,7 @@ public static class Safetensors
             foreach (string piece in model.Tokenizer.Vocabulary) json.WriteStringValue(piece);
             json.WriteEndArray();
             json.WriteEndObject();
+            ModelFile.WriteSummary(json, model.Summary);
             json.WriteStartArray("tensors");
             foreach (var t in tensors) json.WriteStringValue(t.Name);
             json.WriteEndArray();
@@ -104,6 +106,7 @@ public static class Safetensors
     internal static Model Load(string path, byte[] bytes, Tokenizer? given)
     {
         try { return Read(path, bytes, given); }
+        catch (VocabularyProblem problem) { throw new VocabularyMismatchException(path, problem.Message); }
         catch (FormatProblem problem) { throw new ModelFileException(path, problem.Message); }
         catch (JsonException ex) { throw new ModelFileException(path, $"its header is not valid JSON: {ex.Message}", ex); }
         catch (InvalidOperationException ex) { throw new ModelFileException(path, "its header holds text that is not valid UTF-8.", ex); }
@@ -118,7 +121,7 @@ public static class Safetensors
         var root = header.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new FormatProblem("its header is not a JSON object.");
 
-        var (config, tokenizer, expectedChecksum) = ReadConfigAndTokenizer(path, root, given);
+        var (config, tokenizer, expectedChecksum, summary) = ReadConfigAndTokenizer(path, root, given);
         var tensors = ParameterLayout.Tensors(config).ToList();
         var names = root.EnumerateObject().Select(p => p.Name).Where(n => n != "__metadata__").ToHashSet();
         var unexpected = names.Except(tensors.Select(t => t.Name)).FirstOrDefault();
@@ -147,7 +150,7 @@ public static class Safetensors
             covered += size;
         }
         if (covered != dataLength) throw new FormatProblem($"its data has {dataLength} bytes but its tensors cover {covered}.");
-        var model = new Model(config, tokenizer, parameters);
+        var model = new Model(config, tokenizer, parameters) { Summary = summary };
         if (expectedChecksum is not null && expectedChecksum != Checksum.Of(WeightsOnly(model), null))
             throw new FormatProblem($"its weights do not match the checksum {expectedChecksum} in '{ConfigPathFor(path)}': the file was changed or damaged after it was written.");
         return model;
@@ -157,7 +160,7 @@ public static class Safetensors
     static Model WeightsOnly(Model model) => new(model.Config, model.Tokenizer, model.Parameters);
 
     /// <summary>The configuration and vocabulary from the config file beside it, else from the header's metadata and the tokenizer given.</summary>
-    static (ModelConfig, Tokenizer, string? Checksum) ReadConfigAndTokenizer(string path, JsonElement header, Tokenizer? given)
+    static (ModelConfig, Tokenizer, string? Checksum, TrainingSummary Summary) ReadConfigAndTokenizer(string path, JsonElement header, Tokenizer? given)
     {
         string configPath = ConfigPathFor(path);
         if (File.Exists(configPath))
@@ -167,7 +170,7 @@ public static class Safetensors
                 using var side = JsonDocument.Parse(File.ReadAllBytes(configPath));
                 var (sideConfig, sideTokenizer) = ModelFile.ReadConfigAndTokenizer(side.RootElement, given);
                 string? checksum = side.RootElement.TryGetProperty("weightsChecksum", out var c) ? c.GetString() : null;
-                return (sideConfig, sideTokenizer, checksum);
+                return (sideConfig, sideTokenizer, checksum, ModelFile.ReadSummary(side.RootElement));
             }
             catch (Exception ex) when (ex is FormatProblem or JsonException or IOException or InvalidOperationException)
             {
@@ -185,7 +188,7 @@ public static class Safetensors
         catch (InvalidConfigurationException ex) { throw new FormatProblem($"its metadata describes an invalid model: {ex.Message}"); }
         if (given is null) throw new FormatProblem($"its vocabulary file '{configPath}' is missing; supply the tokenizer built from the corpus it was trained on.");
         if (given.VocabSize != config.VocabSize)
-            throw new FormatProblem($"the model has a vocabulary of {config.VocabSize} tokens but the tokenizer supplied has {given.VocabSize}.");
-        return (config, given, null);
+            throw new VocabularyProblem($"the model has a vocabulary of {config.VocabSize} tokens but the tokenizer supplied has {given.VocabSize}.");
+        return (config, given, null, new TrainingSummary());
     }
 }

@@ -61,7 +61,6 @@ public sealed class Trainer : IDisposable
             validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
         }
         lease = model.BeginTraining();
-        model.Optimizer = state;
     }
 
     /// <summary>The 1-based number of the next step to take.</summary>
@@ -83,7 +82,11 @@ public sealed class Trainer : IDisposable
     public TrainingStep Step()
     {
         if (Finished) throw new InvalidOperationException($"The run has finished its {options.Steps} steps.");
-        if (!clock.IsRunning) clock.Start(); // wall time from the first step on
+        if (!clock.IsRunning)
+        {
+            clock.Start();            // wall time from the first step on
+            model.Optimizer = state;  // the model carries its run's state from the first step, not before
+        }
         long s = state.NextStep;
         int n = sentences.Length, b = options.BatchSize;
         for (int i = 0; i < b; i++) pick[i] = order[(int)((s * b + i) % n)];

@@ -134,8 +134,10 @@ public class ErrorTests
         File.WriteAllText(ps.PathOf("tutorial.json"), new System.Text.Json.Nodes.JsonObject { ["config"] = json["config"]!.DeepClone(), ["weights"] = json["weights"]!.DeepClone() }.ToJsonString());
 
         AssertError(ps.Run("Import-Model tutorial.json"), "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, "no vocabulary");
-        AssertError(ps.Run("Import-Model tutorial.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "ModelFileCorrupt", "ImportModelCommand",
-            System.Management.Automation.ErrorCategory.InvalidData, "597 tokens", "5");
+        AssertError(ps.Run("Import-Model tutorial.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "VocabularyMismatch", "ImportModelCommand",
+            System.Management.Automation.ErrorCategory.InvalidArgument, "597 tokens", "has 5");
+        AssertError(ps.Run("Import-Model m.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "VocabularyMismatch", "ImportModelCommand",
+            System.Management.Automation.ErrorCategory.InvalidArgument, "597 word tokens", "5 word tokens");
         Assert.Single(ps.Run<Model>("Import-Model tutorial.json -Tokenizer (New-Tokenizer)"));
     }
 
@@ -149,6 +151,35 @@ public class ErrorTests
         AssertError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
         AssertUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
+    }
+
+    [Fact]
+    public void AnUnwritableCheckpointIsRefusedBeforeTrainingAndALogIsNotTruncatedByARefusal()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
+        AssertError(result, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
+        AssertUnchanged(ps);
+
+        File.WriteAllText(ps.PathOf("run.csv"), "keep me");
+        var refused = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -Epsilon 0 -LogPath run.csv");
+        AssertError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "Epsilon");
+        Assert.Equal("keep me", File.ReadAllText(ps.PathOf("run.csv")));
+        Assert.Null(((Model)ps.Variable("m")!).Optimizer); // not even the optimizer state was touched
+    }
+
+    [Fact]
+    public void ResumingFromAMissingOrStatelessFileIsNamed()
+    {
+        using var ps = new PowerShellSession();
+        AssertError(ps.Run("Invoke-Training -Resume nope.json"), "ModelFileNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nope.json");
+        ps.Run("New-Model -Layers 1 | Save-Model -Path plain.json").ThrowIfFailed();
+        AssertError(ps.Run("Invoke-Training -Resume plain.json"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "plain.json", "no optimizer state");
+        ps.Run("Invoke-Training -Steps 10 -CheckpointPath ck.json | Out-Null").ThrowIfFailed();
+        AssertError(ps.Run("Invoke-Training -Resume ck.json -LearningRate 0.5"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "LearningRate", "0.5", "0.01");
+        var finished = ps.Run("Invoke-Training -Resume ck.json");
+        Assert.Empty(finished.Output);
+        Assert.Contains(finished.Warnings, w => w.Contains("nothing left to train"));
     }
 
     [Fact]

@@ -44,6 +44,8 @@ public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) 
             Assert.Equal(kind, loaded.Tokenizer.Kind);
             Assert.Equal(model.Tokenizer.Vocabulary, loaded.Tokenizer.Vocabulary);
             Assert.Equal(model.Parameters.Select(BitConverter.SingleToInt32Bits), loaded.Parameters.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(model.Summary.Steps, loaded.Summary.Steps);
+            Assert.Equal(model.Summary.LastLoss, loaded.Summary.LastLoss);
             if (name.EndsWith(".json"))
             {
                 Assert.Equal(model.Optimizer!.M, loaded.Optimizer!.M);
@@ -79,7 +81,7 @@ public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) 
         File.WriteAllText(PathOf("tutorial.json"), new System.Text.Json.Nodes.JsonObject { ["config"] = node["config"]!.DeepClone(), ["weights"] = node["weights"]!.DeepClone() }.ToJsonString());
 
         Assert.Contains("no vocabulary", Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("tutorial.json"))).Message);
-        Assert.Contains("supplied has 3", Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("tutorial.json"), TestData.Words(2))).Message);
+        Assert.Contains("supplied has 3", Assert.Throws<VocabularyMismatchException>(() => ModelFile.Load(PathOf("tutorial.json"), TestData.Words(2))).Message);
         Assert.Equal(model.Parameters, ModelFile.Load(PathOf("tutorial.json"), TestData.Words(4)).Parameters);
     }
 
