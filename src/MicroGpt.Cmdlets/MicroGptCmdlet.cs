@@ -14,12 +14,15 @@ public abstract class MicroGptCmdlet : PSCmdlet
     {
         try
         {
-            return GetResolvedProviderPathFromPSPath(path, out _);
+            var files = GetResolvedProviderPathFromPSPath(path, out _);
+            if (files.Count > 0) return files;
         }
         catch (ItemNotFoundException ex)
         {
             throw new PipelineError(new ErrorRecord(ex, notFoundId, ErrorCategory.ObjectNotFound, path));
         }
+        // A wildcard that matches nothing resolves to no file at all.
+        throw new PipelineError(new ErrorRecord(new FileNotFoundException($"No file matches '{path}'."), notFoundId, ErrorCategory.ObjectNotFound, path));
     }
 
     /// <summary>An output path, which need not exist yet.</summary>
@@ -38,13 +41,13 @@ public abstract class MicroGptCmdlet : PSCmdlet
         ModelFileException file => new ErrorRecord(ex, ErrorIds.ModelFileCorrupt, ErrorCategory.InvalidData, file.Path),
         UnauthorizedAccessException => new ErrorRecord(ex, ErrorIds.FileWriteFailed, ErrorCategory.PermissionDenied, target),
         IOException => new ErrorRecord(ex, ErrorIds.FileWriteFailed, ErrorCategory.WriteError, target),
-        InvalidOperationException => new ErrorRecord(ex, ErrorIds.ModelBusy, ErrorCategory.ResourceBusy, target),
+        ModelBusyException => new ErrorRecord(ex, ErrorIds.ModelBusy, ErrorCategory.ResourceBusy, target),
         _ => new ErrorRecord(ex, ex.GetType().Name, ErrorCategory.NotSpecified, target),
     };
 
     /// <summary>True for the failures a cmdlet reports as an ErrorRecord rather than as a crash.</summary>
     protected static bool IsReportable(Exception ex) =>
-        ex is MicroGptException or PipelineError or IOException or UnauthorizedAccessException or InvalidOperationException;
+        ex is MicroGptException or PipelineError or IOException or UnauthorizedAccessException;
 
     /// <summary>Stops the command with the error: terminating, so a script run by a scheduler exits non-zero.</summary>
     protected void Fail(Exception ex, object? target) => ThrowTerminatingError(ToErrorRecord(ex, target));

@@ -55,3 +55,6 @@ public class ModelFileException(string path, string problem, Exception? inner = 
 
 /// <summary>A model file and a tokenizer that do not fit each other: another size, or other pieces.</summary>
 public sealed class VocabularyMismatchException(string path, string problem) : ModelFileException(path, problem);
+
+/// <summary>A model that another run is training: a model trains in one run at a time.</summary>
+public sealed class ModelBusyException() : MicroGptException("This model is already being trained by another run; train a copy instead (Save-Model and Import-Model make one).");

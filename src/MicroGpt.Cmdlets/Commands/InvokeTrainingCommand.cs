@@ -153,6 +153,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
         // A resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.
         string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : ParameterSetName == ResumeSet ? resumedFrom : null;
+        if (checkpointPath is not null && Safetensors.IsSafetensorsPath(checkpointPath))
+            Refuse($"A checkpoint holds the optimizer state, which safetensors files cannot: use a .json path instead of '{checkpointPath}'.", checkpointPath);
 
         // Everything that can be refused is checked before anything changes: the options and the
         // corpus (by the trainer), then the files; only then is the log opened (or truncated).
@@ -221,6 +223,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     }
 
     string? resumedFrom;
+    int resumedSeed;
 
     Model LoadCheckpoint()
     {
@@ -230,6 +233,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The file '{path}' has no optimizer state to resume from; save checkpoints with -CheckpointPath or Save-Model -IncludeOptimizerState."),
                 ErrorIds.CheckpointMismatch, ErrorCategory.InvalidData, path));
         var saved = model.Optimizer!.Options;
+        resumedSeed = saved.Seed;
         foreach (var (name, value, expected) in new (string, object, object)[]
         {
             (nameof(Steps), Steps, saved.Steps), (nameof(LearningRate), LearningRate, saved.LearningRate), (nameof(Beta1), Beta1, saved.Beta1),
@@ -267,7 +271,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         if (count >= sentences.Length)
             Refuse($"-ValidationFraction {ValidationFraction} leaves no sentences to train on out of {sentences.Length}.", ValidationFraction);
         var order = Enumerable.Range(0, sentences.Length).ToArray();
-        new Rng(Seed).Shuffle(order.AsSpan());
+        new Rng(ParameterSetName == ResumeSet ? resumedSeed : Seed).Shuffle(order.AsSpan()); // a resumed run splits as it first did
         var heldOut = order.Take(count).ToHashSet();
         return (sentences.Where((_, i) => !heldOut.Contains(i)).ToList(), order.Take(count).Order().Select(i => sentences[i]).ToList());
     }

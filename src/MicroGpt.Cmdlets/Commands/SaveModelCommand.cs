@@ -55,8 +55,11 @@ public sealed class SaveModelCommand : MicroGptCmdlet
         if (format == ModelFileFormat.Safetensors && !Safetensors.IsSafetensorsPath(path)) path += ".safetensors";
         if (format == ModelFileFormat.Json && Safetensors.IsSafetensorsPath(path))
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"The path '{path}' ends in .safetensors but -Format is Json."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, path));
-        if (NoClobber && File.Exists(path))
-            ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was given."), ErrorIds.ModelFileExists, ErrorCategory.ResourceExists, path));
+        if (format == ModelFileFormat.Safetensors && IncludeOptimizerState)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Safetensors files hold weights only; save the optimizer state in a .json file."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, path));
+        string? existing = new[] { path, format == ModelFileFormat.Safetensors ? Safetensors.ConfigPathFor(path) : null }.FirstOrDefault(File.Exists);
+        if (NoClobber && existing is not null)
+            ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{existing}' already exists and -NoClobber was given."), ErrorIds.ModelFileExists, ErrorCategory.ResourceExists, existing));
         if (IncludeOptimizerState && Model.Optimizer is null)
             WriteWarning("The model has no optimizer state to include (it has not been trained in this session); saving the weights only.");
 

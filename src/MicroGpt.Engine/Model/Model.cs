@@ -56,7 +56,7 @@ public sealed class Model
     internal IDisposable BeginTraining()
     {
         if (Interlocked.Exchange(ref training, 1) == 1)
-            throw new InvalidOperationException("This model is already being trained by another run; train a copy instead (Save-Model and Import-Model make one).");
+            throw new ModelBusyException();
         return new Lease(this);
     }
 

@@ -39,7 +39,7 @@ public sealed class Trainer : IDisposable
         if (resume is not null)
         {
             if (resume.CorpusSentences != this.sentences.Length || resume.CorpusFingerprint != fingerprint)
-                throw new CorpusException($"The checkpoint was trained on a corpus of {resume.CorpusSentences} sentences that differs from this one ({this.sentences.Length} sentences); resume with the same corpus.");
+                throw new CorpusException($"The checkpoint's run trained on other sentences ({resume.CorpusSentences} of them, fingerprint {resume.CorpusFingerprint:x16}) than these ({this.sentences.Length}, fingerprint {fingerprint:x16}); resume with the same corpus and the same validation split.");
             if (resume.M.Length != model.Parameters.Length || resume.V.Length != model.Parameters.Length)
                 throw new InvalidConfigurationException(nameof(resume), resume.M.Length, $"The optimizer state has {resume.M.Length} moments but the model has {model.Parameters.Length} parameters.");
         }

@@ -42,6 +42,30 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         AssertError(ps.Run("New-Tokenizer -Path nowhere.txt"), "CorpusNotFound", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nowhere.txt");
+        AssertError(ps.Run("Invoke-Training -Path *.nothing"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "*.nothing");
+    }
+
+    [Fact]
+    public void SafetensorsFilesAreRefusedForOptimizerState()
+    {
+        using var ps = new PowerShellSession();
+        AssertError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -IncludeOptimizerState"), "InvalidConfiguration", "SaveModelCommand",
+            System.Management.Automation.ErrorCategory.InvalidArgument, ".json");
+        AssertError(ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
+            System.Management.Automation.ErrorCategory.InvalidArgument, "ck.safetensors");
+        AssertUnchanged(ps);
+        Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
+    }
+
+    [Fact]
+    public void NoClobberGuardsTheSafetensorsConfigFileToo()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllText(ps.PathOf("m.config.json"), "mine");
+        AssertError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -NoClobber"), "ModelFileExists", "SaveModelCommand",
+            System.Management.Automation.ErrorCategory.ResourceExists, "m.config.json");
+        Assert.Equal("mine", File.ReadAllText(ps.PathOf("m.config.json")));
+        Assert.False(File.Exists(ps.PathOf("m.safetensors")));
     }
 
     [Theory]

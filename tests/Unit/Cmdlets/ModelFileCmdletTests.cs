@@ -86,4 +86,16 @@ public class ModelFileCmdletTests
         ps.Run("Import-Model ckpt.json | ForEach-Object { $global:final = $_ }").ThrowIfFailed();
         Assert.Equal(full.Parameters, ((Model)ps.Variable("final")!).Parameters);
     }
+
+    [Fact]
+    public void AResumedRunSplitsItsValidationSentencesAsTheFirstRunDid()
+    {
+        using var ps = new PowerShellSession();
+        ps.Run("Invoke-Training -Steps 60 -Seed 5 -ValidationFraction 0.1 -ValidationInterval 30 -CheckpointPath ck.json | ForEach-Object { if ($_.Step -eq 40) { break } }");
+        var resumed = ps.Run("Invoke-Training -Resume ck.json -ValidationFraction 0.1");
+        resumed.ThrowIfFailed();
+        var steps = resumed.Output.Select(o => (TrainingStep)o.BaseObject).ToList();
+        Assert.Equal(41, steps[0].Step);
+        Assert.NotNull(steps[^1].ValidationLoss);
+    }
 }

@@ -5,7 +5,8 @@ namespace MicroGpt.Tests.Cmdlets;
 /// examples use (Export-Csv, Select-Object, Import-Csv, Get-ChildItem...). Each does the least an
 /// example needs, and checks what the real one depends on: Export-Csv refuses objects that are not
 /// flat (a property that is not a string, a number, a bool or empty), since the real Export-Csv
-/// would write their type names instead of values.
+/// would write their type names instead of values. Select-Object -First cannot stop the commands
+/// before it, as the real one does (that takes an internal exception): they run to their end.
 /// </summary>
 static class StandIns
 {
@@ -81,6 +82,7 @@ static class StandIns
         }
         function Join-Path { param([Parameter(Position = 0)] [string] $Path, [Parameter(Position = 1)] [string] $ChildPath) [IO.Path]::Combine($Path, $ChildPath) }
         function Get-Date { param([string] $Format) if ($Format) { [DateTime]::Now.ToString($Format, [Globalization.CultureInfo]::InvariantCulture) } else { [DateTime]::Now } }
+        function Remove-Item { param([Parameter(Position = 0)] [string] $Path) [IO.File]::Delete([IO.Path]::Combine($PWD.Path, $Path)) }
         function Format-Table { param([Parameter(ValueFromPipeline)] $InputObject) process { $InputObject } }
         function Write-Host { param([Parameter(Position = 0, ValueFromRemainingArguments)] $Object) }
         """;

@@ -66,7 +66,7 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 10 })) trainer.Step();
         var other = TestData.RandomSentences(13, 10, 8, seed: 5);
         var ex = Assert.Throws<CorpusException>(() => new Trainer(model, other, new TrainingOptions(), resume: model.Optimizer));
-        Assert.Contains("differs", ex.Message);
+        Assert.Contains("same corpus", ex.Message);
     }
 
     [Fact]
@@ -231,7 +231,7 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         var model = TestData.RandomModel(Small);
         var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
         using (new Trainer(model, sentences, new TrainingOptions()))
-            Assert.Throws<InvalidOperationException>(() => new Trainer(model, sentences, new TrainingOptions()));
+            Assert.Throws<ModelBusyException>(() => new Trainer(model, sentences, new TrainingOptions()));
         using var again = new Trainer(model, sentences, new TrainingOptions()); // released by Dispose
         Assert.Equal(1, again.NextStep);
     }
