@@ -284,7 +284,7 @@ Describe 'Bad input' {
         It 'Import-Model refuses a -Tokenizer of another size for a file without vocabulary, naming both sizes' {
             $result = Import-Model -Path $tutorialFile -Tokenizer $otherTokenizer -ErrorVariable err -ErrorAction SilentlyContinue
             $result | Should -BeNullOrEmpty
-            $err[0].FullyQualifiedErrorId | Should -Be 'ModelFileCorrupt,MicroGpt.Commands.ImportModelCommand'
+            $err[0].FullyQualifiedErrorId | Should -Be 'VocabularyMismatch,MicroGpt.Commands.ImportModelCommand'
             $err[0].Exception.Message | Should -BeLike "*$($small.Config.VocabSize)*"
             $err[0].Exception.Message | Should -BeLike "*$($otherTokenizer.VocabSize)*"
         }
@@ -292,7 +292,7 @@ Describe 'Bad input' {
         It 'Import-Model refuses a -Tokenizer that differs from the file''s vocabulary' {
             $result = Import-Model -Path $saved -Tokenizer $otherTokenizer -ErrorVariable err -ErrorAction SilentlyContinue
             $result | Should -BeNullOrEmpty
-            $err[0].FullyQualifiedErrorId | Should -Be 'ModelFileCorrupt,MicroGpt.Commands.ImportModelCommand'
+            $err[0].FullyQualifiedErrorId | Should -Be 'VocabularyMismatch,MicroGpt.Commands.ImportModelCommand'
             $err[0].Exception.Message | Should -BeLike '*with-vocabulary.json*'
         }
 
