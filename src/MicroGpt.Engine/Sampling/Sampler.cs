@@ -74,8 +74,7 @@ public sealed class Sampler
         var ids = new List<int>();
         foreach (string piece in prompt ?? [])
         {
-            int id = tokenizer.IdOf(piece);
-            if (id < 0) throw new UnknownTokenException(piece, string.Join(tokenizer.Kind == TokenizerKind.Word ? " " : "", prompt!), tokenizer.Kind);
+            if (!tokenizer.TryGetId(piece, out int id)) throw new UnknownTokenException(piece, string.Join(tokenizer.Kind == TokenizerKind.Word ? " " : "", prompt!), tokenizer.Kind);
             ids.Add(id);
         }
         if (ids.Count >= blockSize)

@@ -93,8 +93,8 @@ public sealed class Tokenizer
         return new TokenizedText(sentence, ids.Select(PieceOf).ToArray(), ids);
     }
 
-    /// <summary>The id of one piece, or -1 when the vocabulary lacks it.</summary>
-    public int IdOf(string piece) => ids.TryGetValue(piece, out int id) ? id : -1;
+    /// <summary>The id of one piece; false when the vocabulary lacks it.</summary>
+    public bool TryGetId(string piece, out int id) => ids.TryGetValue(piece, out id);
 
     /// <summary>The text of token ids, BOS left out: words joined by spaces, characters joined directly.</summary>
     public string Decode(ReadOnlySpan<int> tokens)
