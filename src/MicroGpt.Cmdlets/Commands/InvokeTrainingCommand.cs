@@ -267,13 +267,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
             return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
         }
         if (ValidationFraction <= 0) return (sentences, null);
-        int count = (int)Math.Ceiling(sentences.Length * ValidationFraction);
-        if (count >= sentences.Length)
-            Refuse($"-ValidationFraction {ValidationFraction} leaves no sentences to train on out of {sentences.Length}.", ValidationFraction);
-        var order = Enumerable.Range(0, sentences.Length).ToArray();
-        new Rng(ParameterSetName == ResumeSet ? resumedSeed : Seed).Shuffle(order.AsSpan()); // a resumed run splits as it first did
-        var heldOut = order.Take(count).ToHashSet();
-        return (sentences.Where((_, i) => !heldOut.Contains(i)).ToList(), order.Take(count).Order().Select(i => sentences[i]).ToList());
+        var (training, validation) = Guard(() => Corpus.HoldOut(sentences, ValidationFraction, ParameterSetName == ResumeSet ? resumedSeed : Seed), ValidationFraction); // a resumed run splits as it first did
+        return (training, validation);
     }
 
     void Refuse(string message, object target) =>

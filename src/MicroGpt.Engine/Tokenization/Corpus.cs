@@ -38,6 +38,22 @@ public static class Corpus
         return lines;
     }
 
+    /// <summary>
+    /// Holds out ceil(fraction N) sentences for validation, chosen by a seeded shuffle; both parts
+    /// keep the corpus's order. The same seed and fraction always hold out the same sentences.
+    /// </summary>
+    public static (int[][] Training, int[][] Validation) HoldOut(int[][] sentences, double fraction, int seed)
+    {
+        int count = (int)Math.Ceiling(sentences.Length * fraction);
+        if (!(fraction > 0) || count >= sentences.Length)
+            throw new InvalidConfigurationException("ValidationFraction", fraction, $"ValidationFraction {fraction} must hold out some of the {sentences.Length} sentences and leave some to train on.");
+        var order = Enumerable.Range(0, sentences.Length).ToArray();
+        new Rng(seed).Shuffle(order.AsSpan());
+        var heldOut = new bool[sentences.Length];
+        foreach (int i in order.AsSpan(0, count)) heldOut[i] = true;
+        return (sentences.Where((_, i) => !heldOut[i]).ToArray(), sentences.Where((_, i) => heldOut[i]).ToArray());
+    }
+
     /// <summary>Encodes every sentence, naming the line of the first piece the tokenizer lacks.</summary>
     public static int[][] Encode(Tokenizer tokenizer, IReadOnlyList<Sentence> sentences)
     {

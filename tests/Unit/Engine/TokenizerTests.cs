@@ -61,4 +61,20 @@ public class TokenizerTests
         var tokenizer = Tokenizer.Build(TokenizerKind.Word, Corpus.Normalize(TokenizerKind.Word, lines).Select(s => s.Text));
         Assert.InRange(tokenizer.VocabSize, 501, 701);
     }
+
+    [Fact]
+    public void HoldOutSplitsASeededShareKeepingTheOrder()
+    {
+        var sentences = Enumerable.Range(0, 100).Select(i => new[] { 9, i, 9 }).ToArray();
+        var (training, validation) = Corpus.HoldOut(sentences, 0.1, seed: 3);
+        Assert.Equal(90, training.Length);
+        Assert.Equal(10, validation.Length);
+        var ids = training.Concat(validation).Select(s => s[1]).Order();
+        Assert.Equal(Enumerable.Range(0, 100), ids);                               // disjoint and complete
+        Assert.Equal(validation.Select(s => s[1]).Order(), validation.Select(s => s[1])); // in corpus order
+        Assert.Equal(validation, Corpus.HoldOut(sentences, 0.1, seed: 3).Validation); // the same seed, the same split
+        Assert.NotEqual(validation, Corpus.HoldOut(sentences, 0.1, seed: 4).Validation);
+        Assert.Throws<InvalidConfigurationException>(() => Corpus.HoldOut(sentences, 0, seed: 3));
+        Assert.Throws<InvalidConfigurationException>(() => Corpus.HoldOut(sentences[..1], 0.5, seed: 3));
+    }
 }
