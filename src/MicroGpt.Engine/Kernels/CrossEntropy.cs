@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -11,6 +12,7 @@ namespace MicroGpt.Kernels;
 static class CrossEntropy
 {
     /// <summary>probs (N, V) and losses (N) from logits (N, V); probs may be the logits buffer itself.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Span<float> probs, Span<float> losses, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int N, int V)
     {
         for (int n = 0; n < N; n++)
@@ -20,26 +22,26 @@ static class CrossEntropy
             float max = Max(x);
             float target = x[targets[n]];
             float sum = ExpShifted(p, x, max);
-            float inverse = 1f / sum;
-            for (int v = 0; v < V; v++) p[v] *= inverse;
+            Simd.Scale(p, p, 1f / sum);
             // -log(e^(x_t - max) / sum) = log(sum) - (x_t - max)
             losses[n] = MathF.Log(sum) - (target - max);
         }
     }
 
     /// <summary>dlogits (N, V) = weight[n] (probs - onehot(target)); written, not accumulated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(Span<float> dlogits, ReadOnlySpan<float> probs, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int N, int V)
     {
         for (int n = 0; n < N; n++)
         {
             var p = probs.Slice(n * V, V);
             var d = dlogits.Slice(n * V, V);
-            float w = weights[n];
-            for (int v = 0; v < V; v++) d[v] = w * p[v];
-            d[targets[n]] -= w;
+            Simd.Scale(d, p, weights[n]);
+            d[targets[n]] -= weights[n];
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float Max(ReadOnlySpan<float> x)
     {
         float max = float.NegativeInfinity;
@@ -56,6 +58,7 @@ static class CrossEntropy
     }
 
     /// <summary>p = e^(x - max); returns the sum of p.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float ExpShifted(Span<float> p, ReadOnlySpan<float> x, float max)
     {
         float sum = 0;

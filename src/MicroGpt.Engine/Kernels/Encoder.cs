@@ -1,21 +1,23 @@
+using System.Runtime.CompilerServices;
+
 namespace MicroGpt.Kernels;
 
-/// <summary>The input embedding: <c>out[n] = wte[token[n]] + wpe[position[n]]</c>.</summary>
+/// <summary>
+/// The input embedding: <c>out[n] = wte[token[n]] + wpe[position[n]]</c>. Each row is one
+/// elementwise sum, so both passes are <see cref="Residual.Forward"/> row by row.
+/// </summary>
 static class Encoder
 {
     /// <summary>out (N, C) from wte (V, C) and wpe (T, C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Span<float> output, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<float> wte, ReadOnlySpan<float> wpe, int N, int C)
     {
         for (int n = 0; n < N; n++)
-        {
-            var tok = wte.Slice(tokens[n] * C, C);
-            var pos = wpe.Slice(positions[n] * C, C);
-            var y = output.Slice(n * C, C);
-            for (int c = 0; c < C; c++) y[c] = tok[c] + pos[c];
-        }
+            Residual.Forward(output.Slice(n * C, C), wte.Slice(tokens[n] * C, C), wpe.Slice(positions[n] * C, C));
     }
 
     /// <summary>dwte, dwpe += dout (N, C), scattered to each row's token and position, rows in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(Span<float> dwte, Span<float> dwpe, ReadOnlySpan<float> dout, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, int N, int C)
     {
         for (int n = 0; n < N; n++)
@@ -23,11 +25,8 @@ static class Encoder
             var d = dout.Slice(n * C, C);
             var tok = dwte.Slice(tokens[n] * C, C);
             var pos = dwpe.Slice(positions[n] * C, C);
-            for (int c = 0; c < C; c++)
-            {
-                tok[c] += d[c];
-                pos[c] += d[c];
-            }
+            Residual.Forward(tok, tok, d);
+            Residual.Forward(pos, pos, d);
         }
     }
 }

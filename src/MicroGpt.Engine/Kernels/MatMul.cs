@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -13,7 +14,10 @@ namespace MicroGpt.Kernels;
 /// </summary>
 static class MatMul
 {
+    const int Block = 4; // rows of y per register block in AddProducts
+
     /// <summary>out (N, OC) = inp (N, C) · weight (OC, C)^T.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Span<float> output, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, int N, int C, int OC)
     {
         if (!Simd.Enabled || C < Simd.Width) { ForwardNaive(output, inp, weight, N, C, OC); return; }
@@ -21,70 +25,174 @@ static class MatMul
         ref float x = ref MemoryMarshal.GetReference(inp);
         ref float y = ref MemoryMarshal.GetReference(output);
         int vectorC = C - C % Simd.Width;
-        int o = 0;
-        for (; o + 4 <= OC; o += 4)
+        // Two rows by eight outputs at a time: each chunk of the eight weight rows is loaded once
+        // for two rows, each input chunk once for eight outputs, and one transposing reduction
+        // turns eight accumulators into eight outputs, stored as one vector. A last partial block
+        // repeats its last row or weight row (rather than branch in the loop) and stores only
+        // its real outputs.
+        for (int o = 0; o < OC; o += 8)
         {
-            nuint w0 = (nuint)(o * C), w1 = w0 + (nuint)C, w2 = w1 + (nuint)C, w3 = w2 + (nuint)C;
-            for (int n = 0; n < N; n++)
+            int last = OC - 1;
+            nuint w0 = (nuint)(o * C), w1 = (nuint)(Math.Min(o + 1, last) * C), w2 = (nuint)(Math.Min(o + 2, last) * C), w3 = (nuint)(Math.Min(o + 3, last) * C),
+                  w4 = (nuint)(Math.Min(o + 4, last) * C), w5 = (nuint)(Math.Min(o + 5, last) * C), w6 = (nuint)(Math.Min(o + 6, last) * C), w7 = (nuint)(Math.Min(o + 7, last) * C);
+            for (int n = 0; n < N; n += 2)
             {
-                nuint xn = (nuint)(n * C);
-                var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+                nuint x0 = (nuint)(n * C), x1 = (nuint)(Math.Min(n + 1, N - 1) * C);
+                var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0; var b5 = a0; var b6 = a0; var b7 = a0;
                 for (nuint c = 0; c < (nuint)vectorC; c += Simd.Width)
                 {
-                    var xc = Vector256.LoadUnsafe(ref x, xn + c);
-                    a0 = Simd.MulAdd(Vector256.LoadUnsafe(ref w, w0 + c), xc, a0);
-                    a1 = Simd.MulAdd(Vector256.LoadUnsafe(ref w, w1 + c), xc, a1);
-                    a2 = Simd.MulAdd(Vector256.LoadUnsafe(ref w, w2 + c), xc, a2);
-                    a3 = Simd.MulAdd(Vector256.LoadUnsafe(ref w, w3 + c), xc, a3);
+                    var xa = Vector256.LoadUnsafe(ref x, x0 + c);
+                    var xb = Vector256.LoadUnsafe(ref x, x1 + c);
+                    var wc = Vector256.LoadUnsafe(ref w, w0 + c); a0 = Simd.MulAdd(wc, xa, a0); b0 = Simd.MulAdd(wc, xb, b0);
+                    wc = Vector256.LoadUnsafe(ref w, w1 + c); a1 = Simd.MulAdd(wc, xa, a1); b1 = Simd.MulAdd(wc, xb, b1);
+                    wc = Vector256.LoadUnsafe(ref w, w2 + c); a2 = Simd.MulAdd(wc, xa, a2); b2 = Simd.MulAdd(wc, xb, b2);
+                    wc = Vector256.LoadUnsafe(ref w, w3 + c); a3 = Simd.MulAdd(wc, xa, a3); b3 = Simd.MulAdd(wc, xb, b3);
+                    wc = Vector256.LoadUnsafe(ref w, w4 + c); a4 = Simd.MulAdd(wc, xa, a4); b4 = Simd.MulAdd(wc, xb, b4);
+                    wc = Vector256.LoadUnsafe(ref w, w5 + c); a5 = Simd.MulAdd(wc, xa, a5); b5 = Simd.MulAdd(wc, xb, b5);
+                    wc = Vector256.LoadUnsafe(ref w, w6 + c); a6 = Simd.MulAdd(wc, xa, a6); b6 = Simd.MulAdd(wc, xb, b6);
+                    wc = Vector256.LoadUnsafe(ref w, w7 + c); a7 = Simd.MulAdd(wc, xa, a7); b7 = Simd.MulAdd(wc, xb, b7);
                 }
-                var sums = Simd.Sum4(a0, a1, a2, a3);
-                for (int c = vectorC; c < C; c++)
+                var sa = Simd.Sum8(a0, a1, a2, a3, a4, a5, a6, a7);
+                var sb = Simd.Sum8(b0, b1, b2, b3, b4, b5, b6, b7);
+                for (nuint c = (nuint)vectorC; c < (nuint)C; c++)
                 {
-                    float xc = inp[n * C + c];
-                    sums += Vector128.Create(weight[o * C + c], weight[(o + 1) * C + c], weight[(o + 2) * C + c], weight[(o + 3) * C + c]) * xc;
+                    var wc = Vector256.Create(Unsafe.Add(ref w, w0 + c), Unsafe.Add(ref w, w1 + c), Unsafe.Add(ref w, w2 + c), Unsafe.Add(ref w, w3 + c),
+                                              Unsafe.Add(ref w, w4 + c), Unsafe.Add(ref w, w5 + c), Unsafe.Add(ref w, w6 + c), Unsafe.Add(ref w, w7 + c));
+                    sa += wc * Unsafe.Add(ref x, x0 + c);
+                    sb += wc * Unsafe.Add(ref x, x1 + c);
                 }
-                sums.StoreUnsafe(ref y, (nuint)(n * OC + o));
+                Store(output, sa, n, o, OC);
+                if (n + 1 < N) Store(output, sb, n + 1, o, OC);
             }
         }
-        for (; o < OC; o++)
-            for (int n = 0; n < N; n++)
-                output[n * OC + o] = Dot(inp.Slice(n * C, C), weight.Slice(o * C, C));
+    }
+
+    /// <summary>out[n][o .. o + 8) = sums, or as many of them as there are outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(Span<float> output, Vector256<float> sums, int n, int o, int OC)
+    {
+        if (o + 8 <= OC)
+            sums.StoreUnsafe(ref MemoryMarshal.GetReference(output), (nuint)(n * OC + o));
+        else
+            for (int i = 0; o + i < OC; i++) output[n * OC + o + i] = sums[i];
     }
 
     /// <summary>dinp (N, C) += dout (N, OC) · weight (OC, C).</summary>
     public static void BackwardInput(Span<float> dinp, ReadOnlySpan<float> dout, ReadOnlySpan<float> weight, int N, int C, int OC)
     {
         if (!Simd.Enabled) { BackwardInputNaive(dinp, dout, weight, N, C, OC); return; }
-        // Each row of dinp is a sum of weight rows scaled by that row of dout.
-        for (int n = 0; n < N; n++)
-            for (int o = 0; o < OC; o++)
-                Axpy(dinp.Slice(n * C, C), dout[n * OC + o], weight.Slice(o * C, C));
+        AddProducts(dinp, dout, OC, 1, weight, N, OC, C);
     }
 
     /// <summary>dweight (OC, C) += dout (N, OC)^T · inp (N, C), summing rows in order; rows [o0, o1) only.</summary>
     public static void BackwardWeight(Span<float> dweight, ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int N, int C, int OC, int o0, int o1)
     {
         if (!Simd.Enabled) { BackwardWeightNaive(dweight, dout, inp, N, C, OC, o0, o1); return; }
-        for (int o = o0; o < o1; o++)
+        AddProducts(dweight[(o0 * C)..(o1 * C)], dout[o0..], 1, OC, inp, o1 - o0, N, C);
+    }
+
+    /// <summary>
+    /// y (R, C) += A (R, K) · b (K, C), where A[r][k] = a[r * rowStride + k * kStride]: both
+    /// backward kernels are this product, summed over k in order. Four rows by 32 columns of y
+    /// stay in 16 registers for the whole sum, so each chunk of b is loaded once per four rows and
+    /// each element of y is read and written once. A last partial block skips its missing rows
+    /// with branches that are the same for the whole block, so they cost next to nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void AddProducts(Span<float> y, ReadOnlySpan<float> a, int rowStride, int kStride, ReadOnlySpan<float> b, int R, int K, int C)
+    {
+        ref float a00 = ref MemoryMarshal.GetReference(a);
+        ref float b00 = ref MemoryMarshal.GetReference(b);
+        for (int r = 0; r < R; r += Block)
         {
-            var row = dweight.Slice(o * C, C);
-            for (int n = 0; n < N; n++)
-                Axpy(row, dout[n * OC + o], inp.Slice(n * C, C));
+            int real = Math.Min(Block, R - r);
+            // The inner loops walk a and b by reference, with every step and offset a byte count
+            // computed here: that keeps them all in registers (indexes are re-scaled every use).
+            nint a1 = rowStride * sizeof(float), a2 = 2 * a1, a3 = 3 * a1;
+            nint aStep = kStride * sizeof(float), bStep = C * sizeof(float);
+            ref float yRow = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * C);
+            int c = 0;
+            for (; c + 4 * Simd.Width <= C; c += 4 * Simd.Width)
+            {
+                var s00 = Vector256<float>.Zero; var s01 = s00; var s02 = s00; var s03 = s00;
+                var s10 = s00; var s11 = s00; var s12 = s00; var s13 = s00;
+                var s20 = s00; var s21 = s00; var s22 = s00; var s23 = s00;
+                var s30 = s00; var s31 = s00; var s32 = s00; var s33 = s00;
+                ref float ak = ref Unsafe.Add(ref a00, r * rowStride);
+                ref float bk = ref Unsafe.Add(ref b00, c);
+                for (int k = 0; k < K; k++, ak = ref Unsafe.AddByteOffset(ref ak, aStep), bk = ref Unsafe.AddByteOffset(ref bk, bStep))
+                {
+                    var b0 = Vector256.LoadUnsafe(ref bk);
+                    var b1 = Vector256.LoadUnsafe(ref bk, Simd.Width);
+                    var b2 = Vector256.LoadUnsafe(ref bk, 2 * Simd.Width);
+                    var b3 = Vector256.LoadUnsafe(ref bk, 3 * Simd.Width);
+                    var x = Vector256.Create(ak);
+                    s00 = Simd.MulAdd(x, b0, s00); s01 = Simd.MulAdd(x, b1, s01); s02 = Simd.MulAdd(x, b2, s02); s03 = Simd.MulAdd(x, b3, s03);
+                    if (real > 1)
+                    {
+                        x = Vector256.Create(Unsafe.AddByteOffset(ref ak, a1));
+                        s10 = Simd.MulAdd(x, b0, s10); s11 = Simd.MulAdd(x, b1, s11); s12 = Simd.MulAdd(x, b2, s12); s13 = Simd.MulAdd(x, b3, s13);
+                    }
+                    if (real > 2)
+                    {
+                        x = Vector256.Create(Unsafe.AddByteOffset(ref ak, a2));
+                        s20 = Simd.MulAdd(x, b0, s20); s21 = Simd.MulAdd(x, b1, s21); s22 = Simd.MulAdd(x, b2, s22); s23 = Simd.MulAdd(x, b3, s23);
+                    }
+                    if (real > 3)
+                    {
+                        x = Vector256.Create(Unsafe.AddByteOffset(ref ak, a3));
+                        s30 = Simd.MulAdd(x, b0, s30); s31 = Simd.MulAdd(x, b1, s31); s32 = Simd.MulAdd(x, b2, s32); s33 = Simd.MulAdd(x, b3, s33);
+                    }
+                }
+                ref float y0 = ref Unsafe.Add(ref yRow, c);
+                AddTo(ref y0, s00, s01, s02, s03);
+                if (real > 1) AddTo(ref Unsafe.Add(ref y0, C), s10, s11, s12, s13);
+                if (real > 2) AddTo(ref Unsafe.Add(ref y0, 2 * C), s20, s21, s22, s23);
+                if (real > 3) AddTo(ref Unsafe.Add(ref y0, 3 * C), s30, s31, s32, s33);
+            }
+            for (; c + Simd.Width <= C; c += Simd.Width)
+            {
+                var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+                ref float ak = ref Unsafe.Add(ref a00, r * rowStride);
+                ref float bk = ref Unsafe.Add(ref b00, c);
+                for (int k = 0; k < K; k++, ak = ref Unsafe.AddByteOffset(ref ak, aStep), bk = ref Unsafe.AddByteOffset(ref bk, bStep))
+                {
+                    var bc = Vector256.LoadUnsafe(ref bk);
+                    s0 = Simd.MulAdd(Vector256.Create(ak), bc, s0);
+                    if (real > 1) s1 = Simd.MulAdd(Vector256.Create(Unsafe.AddByteOffset(ref ak, a1)), bc, s1);
+                    if (real > 2) s2 = Simd.MulAdd(Vector256.Create(Unsafe.AddByteOffset(ref ak, a2)), bc, s2);
+                    if (real > 3) s3 = Simd.MulAdd(Vector256.Create(Unsafe.AddByteOffset(ref ak, a3)), bc, s3);
+                }
+                ref float y0 = ref Unsafe.Add(ref yRow, c);
+                AddTo(ref y0, s0);
+                if (real > 1) AddTo(ref Unsafe.Add(ref y0, C), s1);
+                if (real > 2) AddTo(ref Unsafe.Add(ref y0, 2 * C), s2);
+                if (real > 3) AddTo(ref Unsafe.Add(ref y0, 3 * C), s3);
+            }
+            for (int i = 0; i < real; i++)
+                for (int cc = c; cc < C; cc++)
+                {
+                    float sum = 0;
+                    for (int k = 0; k < K; k++) sum += a[(r + i) * rowStride + k * kStride] * b[k * C + cc];
+                    y[(r + i) * C + cc] += sum;
+                }
         }
     }
 
-    /// <summary>y += a * x.</summary>
-    static void Axpy(Span<float> y, float a, ReadOnlySpan<float> x)
+    /// <summary>y[0 .. 32) += s0 | s1 | s2 | s3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AddTo(ref float y, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3)
     {
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var av = Vector256.Create(a);
-        int i = 0;
-        for (; i + Simd.Width <= y.Length; i += Simd.Width)
-            Simd.MulAdd(av, Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < y.Length; i++)
-            y[i] += a * x[i];
+        AddTo(ref y, s0);
+        AddTo(ref Unsafe.Add(ref y, Simd.Width), s1);
+        AddTo(ref Unsafe.Add(ref y, 2 * Simd.Width), s2);
+        AddTo(ref Unsafe.Add(ref y, 3 * Simd.Width), s3);
     }
+
+    /// <summary>y[0 .. 8) += s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AddTo(ref float y, Vector256<float> s) => (Vector256.LoadUnsafe(ref y) + s).StoreUnsafe(ref y);
 
     static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

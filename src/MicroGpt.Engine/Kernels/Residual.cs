@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace MicroGpt.Kernels;
 
 /// <summary>
@@ -7,7 +11,24 @@ namespace MicroGpt.Kernels;
 /// </summary>
 static class Residual
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Forward(Span<float> output, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int i = 0;
+        if (Simd.Enabled)
+        {
+            ref float y = ref MemoryMarshal.GetReference(output);
+            ref float ar = ref MemoryMarshal.GetReference(a);
+            ref float br = ref MemoryMarshal.GetReference(b);
+            for (; i + Simd.Width <= output.Length; i += Simd.Width)
+                (Vector256.LoadUnsafe(ref ar, (nuint)i) + Vector256.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+        }
+        for (; i < output.Length; i++) output[i] = a[i] + b[i];
+    }
+
+    // The scalar reference version: the definition of the kernel, and the tests' yardstick.
+
+    public static void ForwardNaive(Span<float> output, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         for (int i = 0; i < output.Length; i++) output[i] = a[i] + b[i];
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -20,14 +21,63 @@ static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Fma.MultiplyAdd(a, b, c);
 
-    /// <summary>The four horizontal sums of four vectors, as one Vector128 [sum a, sum b, sum c, sum d].</summary>
+    /// <summary>Computes <c>sum_i a[i] * b[i]</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
-        var ab = Avx.HorizontalAdd(a, b);  // a01 a23 b01 b23 | a45 a67 b45 b67
-        var cd = Avx.HorizontalAdd(c, d);
-        var abcd = Avx.HorizontalAdd(ab, cd); // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
-        return abcd.GetLower() + abcd.GetUpper();
+        float sum = 0;
+        int i = 0;
+        if (Enabled && a.Length >= Width)
+        {
+            ref float ar = ref MemoryMarshal.GetReference(a);
+            ref float br = ref MemoryMarshal.GetReference(b);
+            var s = Vector256<float>.Zero;
+            for (; i + Width <= a.Length; i += Width) s = MulAdd(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i), s);
+            sum = Sum(s);
+        }
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    /// <summary>Computes <c>y[i] += a * x[i]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MulAdd(Span<float> y, float a, ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        if (Enabled)
+        {
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            var av = Vector256.Create(a);
+            for (; i + Width <= y.Length; i += Width)
+                MulAdd(av, Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        }
+        for (; i < y.Length; i++) y[i] += a * x[i];
+    }
+
+    /// <summary>Computes <c>y[i] = a * x[i]</c>; y may be x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Scale(Span<float> y, ReadOnlySpan<float> x, float a)
+    {
+        int i = 0;
+        if (Enabled)
+        {
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            var av = Vector256.Create(a);
+            for (; i + Width <= y.Length; i += Width) (av * Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        }
+        for (; i < y.Length; i++) y[i] = a * x[i];
+    }
+
+    /// <summary>The eight horizontal sums of eight vectors, as one vector [sum a0, ..., sum a7].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sum8(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+                                        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+    {
+        var s0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3)); // low half: partial sums of a0-a3, high half: the rest
+        var s4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(a4, a5), Avx.HorizontalAdd(a6, a7));
+        return Avx.Permute2x128(s0123, s4567, 0x20) + Avx.Permute2x128(s0123, s4567, 0x31);
     }
 
     /// <summary>The horizontal sum of one vector.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MicroGpt.Kernels;
 
 namespace MicroGpt;
@@ -17,6 +18,7 @@ namespace MicroGpt;
 static class Gpt
 {
     /// <summary>Fills the activations of rows [n0, n1); with targets, also their probabilities and losses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Model model, Activations a, PackedBatch batch, int n0, int n1, bool withLoss)
     {
         var (c, h, t, v) = (model.Config.EmbeddingSize, model.Config.Heads, model.Config.BlockSize, model.Config.VocabSize);
@@ -63,6 +65,7 @@ static class Gpt
     /// The gradients of the activations of rows [n0, n1), from the loss back to the embeddings,
     /// after <see cref="Forward"/> with loss. Touches no parameter gradient.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(Model model, Activations a, ActivationGradients d, PackedBatch batch, int n0, int n1)
     {
         var (c, h, t, v) = (model.Config.EmbeddingSize, model.Config.Heads, model.Config.BlockSize, model.Config.VocabSize);
@@ -121,6 +124,7 @@ static class Gpt
     /// One piece of the weight gradients: grad += the part of <paramref name="job"/> for rows [0, N),
     /// each gradient element summed over the rows in order by exactly one job.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightGradients(Model model, Activations a, ActivationGradients d, PackedBatch batch, float[] grad, WeightGradientJob job)
     {
         int rows = batch.Rows, c = model.Config.EmbeddingSize;
@@ -149,20 +153,26 @@ static class Gpt
     /// <summary>The jobs that together compute every weight gradient, each at most about <paramref name="grain"/> weights.</summary>
     public static WeightGradientJob[] PlanWeightGradients(ModelConfig config, int grain)
     {
-        var jobs = new List<WeightGradientJob> { new(GradientMatrix.Embeddings, 0, 0, 0) };
+        var layout = new ParameterLayout(config);
         int c = config.EmbeddingSize;
-        void Split(GradientMatrix matrix, int layer, int outC, int inC)
+        var jobs = new List<WeightGradientJob> { new(GradientMatrix.Embeddings, 0, 0, 0, layout.Wte, (config.VocabSize + config.BlockSize) * c) };
+        void Split(GradientMatrix matrix, int layer, int offset, int outC, int inC)
         {
             int step = Math.Max(1, grain / inC);
-            for (int o = 0; o < outC; o += step) jobs.Add(new(matrix, layer, o, Math.Min(outC, o + step)));
+            for (int o = 0; o < outC; o += step)
+            {
+                int o1 = Math.Min(outC, o + step);
+                jobs.Add(new(matrix, layer, o, o1, offset + o * inC, (o1 - o) * inC));
+            }
         }
-        Split(GradientMatrix.LmHead, 0, config.VocabSize, c);
+        Split(GradientMatrix.LmHead, 0, layout.LmHead, config.VocabSize, c);
         for (int l = 0; l < config.Layers; l++)
         {
-            Split(GradientMatrix.Qkv, l, 3 * c, c);
-            Split(GradientMatrix.Wo, l, c, c);
-            Split(GradientMatrix.Fc1, l, 4 * c, c);
-            Split(GradientMatrix.Fc2, l, c, 4 * c);
+            var w = layout.Layers[l];
+            Split(GradientMatrix.Qkv, l, w.Wq, 3 * c, c);
+            Split(GradientMatrix.Wo, l, w.Wo, c, c);
+            Split(GradientMatrix.Fc1, l, w.Fc1, 4 * c, c);
+            Split(GradientMatrix.Fc2, l, w.Fc2, c, 4 * c);
         }
         return jobs.ToArray();
     }
@@ -170,5 +180,8 @@ static class Gpt
 
 enum GradientMatrix { Embeddings, LmHead, Qkv, Wo, Fc1, Fc2 }
 
-/// <summary>Output rows [O0, O1) of one weight matrix's gradient (layer Layer), or the embeddings' scatter.</summary>
-readonly record struct WeightGradientJob(GradientMatrix Matrix, int Layer, int O0, int O1);
+/// <summary>
+/// Output rows [O0, O1) of one weight matrix's gradient (layer Layer), or the embeddings' scatter;
+/// either way the job writes the gradient elements [Offset, Offset + Length) and no others.
+/// </summary>
+readonly record struct WeightGradientJob(GradientMatrix Matrix, int Layer, int O0, int O1, int Offset, int Length);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MicroGpt;
 
 /// <summary>
@@ -41,6 +43,7 @@ sealed class PackedBatch
     }
 
     /// <summary>Appends one encoded sentence [BOS, ..., BOS]; weights are set by <see cref="SetMeanWeights"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<int> tokens, int blockSize)
     {
         int rows = RowsOf(tokens.Length, blockSize);
@@ -58,6 +61,7 @@ sealed class PackedBatch
     }
 
     /// <summary>Weights every row 1 / (B n), so the weighted loss sum is the mean over sentences of each sentence's mean loss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetMeanWeights()
     {
         for (int b = 0; b < Sentences; b++)
@@ -69,6 +73,7 @@ sealed class PackedBatch
     }
 
     /// <summary>The batch loss: the mean over sentences of each sentence's mean row loss, summed in row order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double MeanLoss(ReadOnlySpan<float> losses)
     {
         double total = 0;

@@ -19,8 +19,13 @@ public sealed class Trainer : IDisposable
     readonly int[] order;
     readonly TrainingOptions options;
     readonly OptimizerState state;
+    const int AdamChunk = 1 << 14; // parameters per Adam job: elementwise, so any split gives the same numbers
+
     readonly Backpropagation backprop;
     readonly int[] pick;
+    readonly Action<int> adamChunk; // made once: steps allocate nothing
+    readonly int[] adamOwners;      // each chunk on the thread that wrote its gradient
+    Adam.StepConstants adamConstants;
     readonly Evaluator? validation;
     readonly IDisposable lease;
     readonly Stopwatch clock = new();
@@ -55,6 +60,8 @@ public sealed class Trainer : IDisposable
 
         backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
         pick = new int[this.options.BatchSize];
+        adamChunk = AdamChunkUpdate;
+        adamOwners = Enumerable.Range(0, (model.Parameters.Length + AdamChunk - 1) / AdamChunk).Select(i => backprop.OwnerOf(i * AdamChunk)).ToArray();
         if (validationSentences is { Count: > 0 })
         {
             model.CheckTokens(validationSentences, "validation");
@@ -98,8 +105,8 @@ public sealed class Trainer : IDisposable
             throw new TrainingDivergedException(s + 1, loss, gradNorm);
         }
         double lr = options.LearningRate * (1 - (double)s / options.Steps);
-        var constants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
-        Adam.Update(model.Parameters, backprop.Gradients, state.M, state.V, constants);
+        adamConstants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
+        backprop.For(adamOwners.Length, adamChunk, adamOwners);
 
         state.NextStep = s + 1;
         state.Tokens += backprop.Rows;
@@ -122,7 +129,17 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    public void Dispose() => lease.Dispose();
+    public void Dispose()
+    {
+        backprop.Dispose();
+        lease.Dispose();
+    }
+
+    void AdamChunkUpdate(int i)
+    {
+        int start = i * AdamChunk, length = Math.Min(AdamChunk, model.Parameters.Length - start);
+        Adam.Update(model.Parameters.AsSpan(start, length), backprop.Gradients.AsSpan(start, length), state.M.AsSpan(start, length), state.V.AsSpan(start, length), adamConstants);
+    }
 
     bool ValidationDue(long step)
     {

@@ -107,31 +107,53 @@ public class KernelTests
         Assert.Equal(0f, Simd.Exp(System.Runtime.Intrinsics.Vector256.Create(-200f))[0]);
     }
 
-    [Theory]
-    [InlineData(1, 8, 4)]
-    [InlineData(3, 32, 96)]
-    [InlineData(6, 32, 597)]
-    [InlineData(5, 13, 7)]   // C not a multiple of 8, OC not of 4
-    [InlineData(9, 3, 5)]    // C below the vector width
-    [InlineData(17, 128, 33)]
-    public void MatMulKernelsMatchTheirNaiveVersions(int n, int c, int oc)
+    // Sizes around every block edge of the vector kernels: C below, at and past the vector width
+    // and the 32-column block, OC around the eight-output block, rows past the two- and four-row
+    // blocks, so that every remainder path runs.
+    static readonly int[] Rows = [1, 2, 3, 4, 5, 6, 7, 9];
+    static readonly int[] Channels = [1, 3, 7, 8, 9, 15, 16, 24, 31, 32, 33, 40, 64, 71];
+    static readonly int[] Outputs = [1, 3, 7, 8, 9, 13, 16, 17, 33];
+
+    [Fact]
+    public void MatMulKernelsMatchTheirNaiveVersionsForEverySize()
     {
-        var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2); var dout = TestData.RandomFloats(n * oc, 3);
+        foreach (int n in Rows)
+            foreach (int c in Channels)
+                foreach (int oc in Outputs)
+                {
+                    var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2); var dout = TestData.RandomFloats(n * oc, 3);
+                    string shape = $"N {n}, C {c}, OC {oc}";
 
-        float[] fast = new float[n * oc], naive = new float[n * oc];
-        MatMul.Forward(fast, inp, w, n, c, oc);
-        MatMul.ForwardNaive(naive, inp, w, n, c, oc);
-        AssertClose(naive, fast);
+                    float[] fast = new float[n * oc], naive = new float[n * oc];
+                    MatMul.Forward(fast, inp, w, n, c, oc);
+                    MatMul.ForwardNaive(naive, inp, w, n, c, oc);
+                    AssertClose(naive, fast, shape);
 
-        float[] dinpFast = TestData.RandomFloats(n * c, 4), dinpNaive = dinpFast.ToArray(); // accumulates
-        MatMul.BackwardInput(dinpFast, dout, w, n, c, oc);
-        MatMul.BackwardInputNaive(dinpNaive, dout, w, n, c, oc);
-        AssertClose(dinpNaive, dinpFast);
+                    float[] dinpFast = TestData.RandomFloats(n * c, 4), dinpNaive = dinpFast.ToArray(); // accumulates
+                    MatMul.BackwardInput(dinpFast, dout, w, n, c, oc);
+                    MatMul.BackwardInputNaive(dinpNaive, dout, w, n, c, oc);
+                    AssertClose(dinpNaive, dinpFast, shape);
 
-        float[] dwFast = TestData.RandomFloats(oc * c, 5), dwNaive = dwFast.ToArray();
-        MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, 0, oc);
-        MatMul.BackwardWeightNaive(dwNaive, dout, inp, n, c, oc, 0, oc);
-        AssertClose(dwNaive, dwFast);
+                    int o0 = oc / 3, o1 = oc - oc / 4; // a job's slice of the rows, as the trainer splits them
+                    float[] dwFast = TestData.RandomFloats(oc * c, 5), dwNaive = dwFast.ToArray();
+                    MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, o0, o1);
+                    MatMul.BackwardWeightNaive(dwNaive, dout, inp, n, c, oc, o0, o1);
+                    AssertClose(dwNaive, dwFast, shape);
+                }
+    }
+
+    [Fact]
+    public void MatMulAtTheReferenceShapesMatchesItsNaiveVersion()
+    {
+        foreach (var (c, oc) in new[] { (32, 96), (32, 32), (32, 128), (128, 32), (32, 597) })
+        {
+            int n = 6;
+            var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2);
+            float[] fast = new float[n * oc], naive = new float[n * oc];
+            MatMul.Forward(fast, inp, w, n, c, oc);
+            MatMul.ForwardNaive(naive, inp, w, n, c, oc);
+            AssertClose(naive, fast, $"C {c}, OC {oc}");
+        }
     }
 
     [Fact]
@@ -142,6 +164,100 @@ public class KernelTests
         MatMul.BackwardWeight(dw, TestData.RandomFloats(n * oc, 1), TestData.RandomFloats(n * c, 2), n, c, oc, 3, 7);
         for (int o = 0; o < oc; o++)
             Assert.Equal(o is >= 3 and < 7, dw.AsSpan(o * c, c).ToArray().Any(x => x != 0));
+    }
+
+    [Theory]
+    [InlineData(8, 1)]   // head size 8: exactly one vector
+    [InlineData(32, 4)]  // the reference: four heads of 8
+    [InlineData(12, 3)]  // head size 4: below the vector width
+    [InlineData(22, 2)]  // head size 11: one vector and a remainder
+    [InlineData(48, 2)]  // head size 24: three vectors
+    public void AttentionMatchesItsNaiveVersion(int c, int heads)
+    {
+        // Sentences of 1, 4 and 6 rows packed together, T = 6.
+        int t = 6, rows = 11;
+        int[] start = [0, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5];
+        var qkv = TestData.RandomFloats(rows * 3 * c, 41);
+        float[] fast = new float[rows * c], naive = new float[rows * c];
+        float[] attFast = new float[rows * heads * t], attNaive = new float[rows * heads * t];
+        Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t);
+        Attention.ForwardNaive(naive, attNaive, qkv, start, 0, rows, c, heads, t);
+        AssertClose(naive, fast);
+        AssertClose(attNaive, attFast);
+
+        var dout = TestData.RandomFloats(rows * c, 42);
+        float[] dFast = TestData.RandomFloats(qkv.Length, 43), dNaive = dFast.ToArray(); // accumulates
+        Attention.Backward(dFast, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
+        Attention.BackwardNaive(dNaive, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
+        AssertClose(dNaive, dFast);
+    }
+
+    [Fact]
+    public void RmsNormMatchesItsNaiveVersionForEveryWidth()
+    {
+        for (int c = 1; c <= 71; c++)
+        {
+            int n = 3;
+            var x = TestData.RandomFloats(n * c, c);
+            float[] y = new float[n * c], yNaive = new float[n * c], rstd = new float[n], rstdNaive = new float[n];
+            RmsNorm.Forward(y, rstd, x, n, c);
+            RmsNorm.ForwardNaive(yNaive, rstdNaive, x, n, c);
+            AssertClose(yNaive, y, $"C {c}");
+            AssertClose(rstdNaive, rstd, $"C {c}");
+
+            var dy = TestData.RandomFloats(n * c, c + 100);
+            float[] dx = TestData.RandomFloats(n * c, c + 200), dxNaive = dx.ToArray();
+            RmsNorm.Backward(dx, dy, x, rstdNaive, n, c);
+            RmsNorm.BackwardNaive(dxNaive, dy, x, rstdNaive, n, c);
+            AssertClose(dxNaive, dx, $"C {c}");
+        }
+    }
+
+    [Fact]
+    public void ElementwiseKernelsMatchTheirNaiveVersionsForEveryLength()
+    {
+        for (int length = 0; length <= 257; length++)
+        {
+            var a = TestData.RandomFloats(length, length);
+            var b = TestData.RandomFloats(length, length + 1000);
+            if (length > 2) (a[0], a[1], a[2]) = (float.NaN, -0f, 0f); // relu: NaN and both zeros give +0
+
+            float[] y = new float[length], yNaive = new float[length];
+            Relu.Forward(y, a);
+            Relu.ForwardNaive(yNaive, a);
+            Assert.Equal(yNaive, y);
+            float[] dx = b.ToArray(), dxNaive = b.ToArray();
+            Relu.Backward(dx, b, yNaive);
+            Relu.BackwardNaive(dxNaive, b, yNaive);
+            Assert.Equal(dxNaive, dx);
+
+            Residual.Forward(y, a, b);
+            Residual.ForwardNaive(yNaive, a, b);
+            Assert.Equal(yNaive, y);
+        }
+    }
+
+    [Fact]
+    public void VectorHelpersMatchScalarLoopsForEveryLength()
+    {
+        for (int length = 0; length <= 257; length++)
+        {
+            var a = TestData.RandomFloats(length, length);
+            var b = TestData.RandomFloats(length, length + 1000);
+            double dot = 0;
+            for (int i = 0; i < length; i++) dot += (double)a[i] * b[i];
+            Assert.Equal(dot, Simd.Dot(a, b), 1e-5 * (1 + Math.Abs(dot)));
+
+            float[] y = b.ToArray(), expected = b.Select((v, i) => v + 0.5f * a[i]).ToArray();
+            Simd.MulAdd(y, 0.5f, a);
+            AssertClose(expected, y, $"length {length}");
+
+            Simd.Scale(y, a, -3f);
+            Assert.Equal(a.Select(v => -3f * v).ToArray(), y);
+
+            double squares = GradientNorm.SumOfSquaresNaive(a);
+            Assert.Equal(squares, GradientNorm.SumOfSquares(a), 1e-6 * squares); // partial sums of four squares in float
+        }
     }
 
     [Theory]
@@ -266,10 +382,10 @@ public class KernelTests
         }
     }
 
-    static void AssertClose(float[] expected, float[] actual)
+    static void AssertClose(float[] expected, float[] actual, string what = "")
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= SumTolerance * (1 + Math.Abs(expected[i])), $"[{i}] {expected[i]} vs {actual[i]}");
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= SumTolerance * (1 + Math.Abs(expected[i])), $"{what} [{i}] {expected[i]} vs {actual[i]}");
     }
 }

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace MicroGpt;
+
+/// <summary>
+/// A few threads that run the jobs of one phase together with the calling thread:
+/// <see cref="For"/> hands out the indexes 0..count-1 through one shared counter, so any thread
+/// may run any job; or, given owners, each thread first runs the jobs it owns (thread 0 is the
+/// caller), so that a job that writes the same memory every step runs on the same core every step
+/// (moving cache lines between cores costs more than the arithmetic on them), and then helps with
+/// any job still unclaimed. Callers make each job write only its own outputs, so no result
+/// depends on which thread ran what. Parallel.For would do the same, but it allocates and wakes pool threads
+/// on every call, which costs more than a small model's whole phase.
+/// Idle workers spin for a short while, because the next phase usually follows within
+/// microseconds, and then sleep until the next phase. Each trainer owns its pool (there is no
+/// static state); the threads reference only <see cref="Crew"/>, never the pool, so an abandoned
+/// pool is finalized and its threads end.
+/// </summary>
+sealed class WorkerPool : IDisposable
+{
+    readonly Crew crew;
+
+    /// <summary>Starts <paramref name="workers"/> threads to help the calling thread.</summary>
+    public WorkerPool(int workers)
+    {
+        crew = new Crew();
+        for (int i = 1; i <= workers; i++)
+        {
+            int id = i;
+            new Thread(() => crew.Work(id)) { IsBackground = true, Name = "MicroGpt worker" }.Start();
+        }
+    }
+
+    ~WorkerPool() => crew.Stop();
+
+    public void Dispose()
+    {
+        crew.Stop();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Runs body(0) .. body(count - 1), on this thread and the workers; returns when all have run.
+    /// <paramref name="owners"/>[i], when given, is the thread that should run job i (0: the caller).
+    /// </summary>
+    public void For(int count, Action<int> body, int[]? owners = null) => crew.Run(count, body, owners);
+
+    /// <summary>What the threads share.</summary>
+    sealed class Crew
+    {
+        const int Closed = 1 << 30;  // set in members once the caller has run out of jobs
+        static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // 100 us
+
+        readonly object gate = new();
+        int phase;       // incremented, under the gate, to start a phase
+        int sleepers;    // workers waiting on the gate
+        bool stopping;
+        Action<int>? body;
+        int[]? owners;
+        int[] claimed = [];  // per job, 1 once a thread has taken it (when jobs have owners)
+        int count, next;
+        int members;     // workers inside the current phase, plus Closed
+        ExceptionDispatchInfo? failure;
+
+        public void Run(int jobs, Action<int> work, int[]? owners)
+        {
+            body = work;
+            count = jobs;
+            next = 0;
+            this.owners = owners;
+            if (owners is not null)
+            {
+                if (claimed.Length < jobs) claimed = new int[jobs]; // grows once, to the largest phase
+                Array.Clear(claimed, 0, jobs);
+            }
+            failure = null;
+            Volatile.Write(ref members, 0); // open: everything a joining worker reads is set
+            lock (gate)
+            {
+                phase++;
+                if (sleepers > 0) Monitor.PulseAll(gate);
+            }
+            RunJobs(work, 0);
+            // Close the phase, so that a worker waking late does not join it, and wait for those
+            // that did; only then may the next phase reset the counters they use.
+            Interlocked.Or(ref members, Closed);
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref members) != Closed) spinner.SpinOnce(sleep1Threshold: -1);
+            body = null; // an idle crew keeps nothing of its owner alive
+            failure?.Throw();
+        }
+
+        public void Stop()
+        {
+            lock (gate)
+            {
+                stopping = true;
+                Monitor.PulseAll(gate);
+            }
+        }
+
+        public void Work(int id)
+        {
+            int seen = 0;
+            while (true)
+            {
+                long until = Stopwatch.GetTimestamp() + SpinTicks;
+                while (Volatile.Read(ref phase) == seen && !Volatile.Read(ref stopping) && Stopwatch.GetTimestamp() < until)
+                    Thread.SpinWait(20);
+                lock (gate)
+                {
+                    sleepers++;
+                    while (phase == seen && !stopping) Monitor.Wait(gate);
+                    sleepers--;
+                    if (stopping) return;
+                    seen = phase;
+                }
+                if (TryJoin())
+                {
+                    RunJobs(body!, id);
+                    Interlocked.Decrement(ref members);
+                }
+            }
+        }
+
+        bool TryJoin()
+        {
+            int m = Volatile.Read(ref members);
+            while ((m & Closed) == 0)
+            {
+                int before = Interlocked.CompareExchange(ref members, m + 1, m);
+                if (before == m) return true;
+                m = before;
+            }
+            return false;
+        }
+
+        void RunJobs(Action<int> work, int id)
+        {
+            if (owners is { } owned)
+            {
+                for (int i = 0; i < count; i++)          // this thread's own jobs first,
+                    if (owned[i] == id) TryRun(work, i);
+                for (int i = 0; i < count; i++)          // then whatever is left
+                    TryRun(work, i);
+                return;
+            }
+            int next;
+            while ((next = Interlocked.Increment(ref this.next) - 1) < count) Run(work, next);
+        }
+
+        void TryRun(Action<int> work, int i)
+        {
+            if (Volatile.Read(ref claimed[i]) == 0 && Interlocked.Exchange(ref claimed[i], 1) == 0) Run(work, i);
+        }
+
+        void Run(Action<int> work, int i)
+        {
+            try { work(i); }
+            catch (Exception e) { Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null); }
+        }
+    }
+}
