@@ -22,24 +22,27 @@ $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../out/MicroGpt')
 $questions = Join-Path (Get-Module MicroGpt).ModuleBase 'data/questions.txt'
 
-$model = Invoke-Training -Steps $PretrainSteps -PassThru
-$before = [pscustomobject]@{
-    Stage         = 'before'
-    QuestionLoss  = [Math]::Round(($model | Measure-Model -Path $questions).Loss, 3)
-    StatementLoss = [Math]::Round(($model | Measure-Model).Loss, 3)
+function Show-Samples([string] $Stage) {
+    "Samples $Stage fine-tuning:"
+    Invoke-Generation -Model $model -Count 8 -Temperature 0.7 -Seed 3 | ForEach-Object { '  ' + $_.Text }
 }
-'Samples before fine-tuning:'
-Invoke-Generation -Model $model -Count 8 -Temperature 0.7 -Seed 3 | ForEach-Object { '  ' + $_.Text }
+
+function Get-Losses([string] $Stage) {
+    [pscustomobject]@{
+        Stage         = $Stage
+        QuestionLoss  = [Math]::Round(($model | Measure-Model -Path $questions).Loss, 3)
+        StatementLoss = [Math]::Round(($model | Measure-Model).Loss, 3)
+    }
+}
+
+$model = Invoke-Training -Steps $PretrainSteps -PassThru
+Show-Samples 'before'
+$before = Get-Losses 'before'
 
 Invoke-Training -Model $model -Path $questions -Steps $FineTuneSteps -LearningRate $LearningRate -LogInterval $FineTuneSteps |
     ForEach-Object { "Fine-tuned $($_.Step) steps on questions at learning rate $LearningRate." }
-$after = [pscustomobject]@{
-    Stage         = 'after'
-    QuestionLoss  = [Math]::Round(($model | Measure-Model -Path $questions).Loss, 3)
-    StatementLoss = [Math]::Round(($model | Measure-Model).Loss, 3)
-}
-'Samples after fine-tuning:'
-Invoke-Generation -Model $model -Count 8 -Temperature 0.7 -Seed 3 | ForEach-Object { '  ' + $_.Text }
+Show-Samples 'after'
+$after = Get-Losses 'after'
 
 $before, $after | Format-Table
 $model | Save-Model -Path question-model.json

@@ -25,6 +25,15 @@ public abstract class MicroGptCmdlet : PSCmdlet
         throw new PipelineError(new ErrorRecord(new FileNotFoundException($"No file matches '{path}'."), notFoundId, ErrorCategory.ObjectNotFound, path));
     }
 
+    /// <summary>
+    /// The sentences of -Path files (wildcards allowed), else of -Text strings, else of the default
+    /// corpus; a missing file stops the command with CorpusNotFound naming it.
+    /// </summary>
+    private protected CorpusInput ReadCorpus(string[]? paths, IEnumerable<string>? text, TokenizerKind kind, string textDescription = "the text given") =>
+        Guard(() => paths is { Length: > 0 } ? CorpusInput.FromFiles(paths.SelectMany(p => ResolveInputPaths(p)).ToList(), kind)
+                  : text is not null ? CorpusInput.FromText(text, kind, textDescription)
+                  : CorpusInput.Default(kind), paths?.FirstOrDefault());
+
     /// <summary>An output path, which need not exist yet.</summary>
     protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 

@@ -17,13 +17,13 @@ public class CorpusTests
     static string DataFolder => Path.Combine(RepoRoot(), "module", "data");
 
     [Fact]
-    public void SentencesFileIsWhatTheGeneratorWrites() => AssertCommitted("sentences.txt", Sentences.Generate());
+    public void SentencesFileIsWhatTheGeneratorWrites() => CheckCommitted("sentences.txt", Sentences.Generate());
 
     [Fact]
-    public void QuestionsFileIsWhatTheGeneratorWrites() => AssertCommitted("questions.txt", Questions.Generate());
+    public void QuestionsFileIsWhatTheGeneratorWrites() => CheckCommitted("questions.txt", Questions.Generate());
 
     [Fact]
-    public void NamesFileIsWhatTheGeneratorWrites() => AssertCommitted("names.txt", Names.Generate());
+    public void NamesFileIsWhatTheGeneratorWrites() => CheckCommitted("names.txt", Names.Generate());
 
     [Fact]
     public void SentencesAreThirtyThousandShortLowerCaseLines()
@@ -75,7 +75,7 @@ public class CorpusTests
 
     // Built here rather than by the generator's own writer, so that a change to the file format is caught too:
     // UTF-8 without a byte order mark, every line ended by "\n".
-    static void AssertCommitted(string file, IReadOnlyList<string> generated)
+    static void CheckCommitted(string file, IReadOnlyList<string> generated)
     {
         byte[] expected = Encoding.UTF8.GetBytes(string.Concat(generated.Select(line => line + "\n")));
         byte[] committed = File.ReadAllBytes(Path.Combine(DataFolder, file));

@@ -137,9 +137,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
         var model = ParameterSetName == ResumeSet ? LoadCheckpoint() : Model;
         var kind = model?.Tokenizer.Kind ?? TokenizerKind.Word;
-        var corpus = Guard(() => Path is not null ? CorpusInput.FromFiles(Path.SelectMany(p => ResolveInputPaths(p)).ToList(), kind)
-                                 : Text is not null ? CorpusInput.FromText(Text, kind)
-                                 : CorpusInput.Default(kind), Path?.FirstOrDefault());
+        var corpus = ReadCorpus(Path, Text, kind);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
         model ??= NewDefaultModel(corpus);
         var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
@@ -261,9 +259,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     {
         if (ValidationPath is not null || ValidationText is not null)
         {
-            var held = Guard(() => ValidationPath is not null
-                ? CorpusInput.FromFiles(ValidationPath.SelectMany(p => ResolveInputPaths(p)).ToList(), tokenizer.Kind)
-                : CorpusInput.FromText(ValidationText!, tokenizer.Kind, "the validation text"), ValidationPath?.FirstOrDefault());
+            var held = ReadCorpus(ValidationPath, ValidationText, tokenizer.Kind, "the validation text");
             return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
         }
         if (ValidationFraction <= 0) return (sentences, null);

@@ -39,12 +39,7 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
     protected override void ProcessRecord()
     {
         var kind = Model.Tokenizer.Kind;
-        var corpus = Guard(() => ParameterSetName switch
-        {
-            PathSet => CorpusInput.FromFiles(Path.SelectMany(p => ResolveInputPaths(p)).ToList(), kind),
-            TextSet => CorpusInput.FromText(Text, kind),
-            _ => CorpusInput.Default(kind),
-        }, Path.FirstOrDefault());
+        var corpus = ReadCorpus(Path, ParameterSetName == TextSet ? Text : null, kind);
         var sentences = Guard(() => corpus.Encode(Model.Tokenizer), corpus.Description);
         WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
         var evaluator = Guard(() => new Evaluator(Model, sentences, ThreadCount == 0 ? Environment.ProcessorCount : ThreadCount), corpus.Description);

@@ -41,12 +41,8 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
 
     protected override void EndProcessing()
     {
-        var corpus = Guard(() => (ParameterSetName switch
-        {
-            PathSet => CorpusInput.FromFiles(Path.SelectMany(p => ResolveInputPaths(p)).ToList(), Kind),
-            TextSet => CorpusInput.FromText(text, Kind),
-            _ => CorpusInput.Default(Kind),
-        }).EnsureSentences(), Path.FirstOrDefault());
+        var corpus = ReadCorpus(Path, ParameterSetName == TextSet ? text : null, Kind);
+        Guard(() => corpus.EnsureSentences(), corpus.Description);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
 
         var tokenizer = Guard(() => Tokenizer.Build(Kind, corpus.Sentences.Select(s => s.Text)), corpus.Description);

@@ -31,12 +31,7 @@ public static class ModelFile
             json.WriteString("format", FormatName);
             json.WriteNumber("formatVersion", FormatVersion);
             WriteConfig(json, model.Config);
-            json.WriteStartObject("tokenizer");
-            json.WriteString("kind", model.Tokenizer.Kind == TokenizerKind.Word ? "word" : "character");
-            json.WriteStartArray("vocabulary");
-            foreach (string piece in model.Tokenizer.Vocabulary) json.WriteStringValue(piece);
-            json.WriteEndArray();
-            json.WriteEndObject();
+            WriteTokenizer(json, model.Tokenizer);
             WriteSummary(json, model.Summary);
             WriteFloats(json, "weights", model.Parameters);
             if (optimizer is not null) WriteOptimizer(json, optimizer);
@@ -142,6 +137,16 @@ public static class ModelFile
         if (given is not null && (given.Kind != tokenizer.Kind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
             throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.Kind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.Kind.ToString().ToLowerInvariant()} tokens).");
         return tokenizer;
+    }
+
+    internal static void WriteTokenizer(Utf8JsonWriter json, Tokenizer tokenizer)
+    {
+        json.WriteStartObject("tokenizer");
+        json.WriteString("kind", tokenizer.Kind == TokenizerKind.Word ? "word" : "character");
+        json.WriteStartArray("vocabulary");
+        foreach (string piece in tokenizer.Vocabulary) json.WriteStringValue(piece);
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     internal static void WriteSummary(Utf8JsonWriter json, TrainingSummary summary)

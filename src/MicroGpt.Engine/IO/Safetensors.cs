@@ -80,12 +80,7 @@ public static class Safetensors
             json.WriteString("format", ModelFile.FormatName);
             json.WriteNumber("formatVersion", ModelFile.FormatVersion);
             ModelFile.WriteConfig(json, model.Config);
-            json.WriteStartObject("tokenizer");
-            json.WriteString("kind", model.Tokenizer.Kind == TokenizerKind.Word ? "word" : "character");
-            json.WriteStartArray("vocabulary");
-            foreach (string piece in model.Tokenizer.Vocabulary) json.WriteStringValue(piece);
-            json.WriteEndArray();
-            json.WriteEndObject();
+            ModelFile.WriteTokenizer(json, model.Tokenizer);
             ModelFile.WriteSummary(json, model.Summary);
             json.WriteStartArray("tensors");
             foreach (var t in tensors) json.WriteStringValue(t.Name);

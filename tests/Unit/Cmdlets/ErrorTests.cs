@@ -6,7 +6,7 @@ namespace MicroGpt.Tests.Cmdlets;
 /// </summary>
 public class ErrorTests
 {
-    static void AssertError(PowerShellSession.Result result, string id, string command, System.Management.Automation.ErrorCategory category, params string[] named)
+    static void CheckError(PowerShellSession.Result result, string id, string command, System.Management.Automation.ErrorCategory category, params string[] named)
     {
         var error = result.Error ?? throw new Xunit.Sdk.XunitException("no error was written");
         Assert.Equal($"{id},MicroGpt.Commands.{command}", error.FullyQualifiedErrorId);
@@ -21,8 +21,8 @@ public class ErrorTests
         File.WriteAllLines(ps.PathOf("corpus.txt"), ["the cat is big", "", "the zebra is big"]);
         var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
         Assert.NotNull(result.Terminating); // terminating: a scheduled script stops with a non-zero exit
-        AssertError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 3", "corpus.txt");
-        AssertUnchanged(ps);
+        CheckError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 3", "corpus.txt");
+        CheckUnchanged(ps);
         Assert.False(File.Exists(ps.PathOf("run.csv")));
     }
 
@@ -32,28 +32,28 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("empty.txt"), ["", "   ", ""]);
         var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path empty.txt");
-        AssertError(result, "InvalidCorpus", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "empty.txt", "no sentences");
-        AssertUnchanged(ps);
-        AssertError(ps.Run("New-Tokenizer -Path empty.txt"), "InvalidCorpus", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.InvalidData, "no sentences");
+        CheckError(result, "InvalidCorpus", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "empty.txt", "no sentences");
+        CheckUnchanged(ps);
+        CheckError(ps.Run("New-Tokenizer -Path empty.txt"), "InvalidCorpus", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.InvalidData, "no sentences");
     }
 
     [Fact]
     public void AMissingCorpusFileIsNamed()
     {
         using var ps = new PowerShellSession();
-        AssertError(ps.Run("New-Tokenizer -Path nowhere.txt"), "CorpusNotFound", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nowhere.txt");
-        AssertError(ps.Run("Invoke-Training -Path *.nothing"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "*.nothing");
+        CheckError(ps.Run("New-Tokenizer -Path nowhere.txt"), "CorpusNotFound", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nowhere.txt");
+        CheckError(ps.Run("Invoke-Training -Path *.nothing"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "*.nothing");
     }
 
     [Fact]
     public void SafetensorsFilesAreRefusedForOptimizerState()
     {
         using var ps = new PowerShellSession();
-        AssertError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -IncludeOptimizerState"), "InvalidConfiguration", "SaveModelCommand",
+        CheckError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -IncludeOptimizerState"), "InvalidConfiguration", "SaveModelCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, ".json");
-        AssertError(ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
+        CheckError(ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, "ck.safetensors");
-        AssertUnchanged(ps);
+        CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
     }
 
@@ -62,7 +62,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllText(ps.PathOf("m.config.json"), "mine");
-        AssertError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -NoClobber"), "ModelFileExists", "SaveModelCommand",
+        CheckError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -NoClobber"), "ModelFileExists", "SaveModelCommand",
             System.Management.Automation.ErrorCategory.ResourceExists, "m.config.json");
         Assert.Equal("mine", File.ReadAllText(ps.PathOf("m.config.json")));
         Assert.False(File.Exists(ps.PathOf("m.safetensors")));
@@ -75,7 +75,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         var result = ps.Run($"New-Model {arguments}");
-        AssertError(result, "InvalidConfiguration", "NewModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, value, reason);
+        CheckError(result, "InvalidConfiguration", "NewModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, value, reason);
         Assert.Empty(result.Output);
     }
 
@@ -104,8 +104,8 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         var result = ps.Run($"$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 {arguments}");
-        AssertError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value);
-        AssertUnchanged(ps);
+        CheckError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value);
+        CheckUnchanged(ps);
     }
 
     [Fact]
@@ -120,8 +120,8 @@ public class ErrorTests
             Invoke-Training -Model $m -Steps 10 -LogPath run.csv
             """);
         Assert.NotNull(result.Terminating);
-        AssertError(result, "TrainingDiverged", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidResult, "step 1");
-        AssertUnchanged(ps);
+        CheckError(result, "TrainingDiverged", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidResult, "step 1");
+        CheckUnchanged(ps);
         Assert.Single(File.ReadAllLines(ps.PathOf("run.csv"))); // the header: no step completed
     }
 
@@ -137,11 +137,11 @@ public class ErrorTests
         File.WriteAllText(ps.PathOf("nan.json"), good.Replace("\"weights\":[", "\"weights\":[NaN,"));
         File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":1", "\"formatVersion\":99"));
 
-        AssertError(ps.Run("Import-Model missing.json"), "ModelFileNotFound", "ImportModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "missing.json");
+        CheckError(ps.Run("Import-Model missing.json"), "ModelFileNotFound", "ImportModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "missing.json");
         foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not valid JSON"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
         {
             var result = ps.Run($"Import-Model {file}");
-            AssertError(result, "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, file, problem);
+            CheckError(result, "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, file, problem);
             Assert.Empty(result.Output);
         }
         // One bad file does not stop the others.
@@ -157,10 +157,10 @@ public class ErrorTests
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(ps.PathOf("m.json")))!.AsObject();
         File.WriteAllText(ps.PathOf("tutorial.json"), new System.Text.Json.Nodes.JsonObject { ["config"] = json["config"]!.DeepClone(), ["weights"] = json["weights"]!.DeepClone() }.ToJsonString());
 
-        AssertError(ps.Run("Import-Model tutorial.json"), "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, "no vocabulary");
-        AssertError(ps.Run("Import-Model tutorial.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "VocabularyMismatch", "ImportModelCommand",
+        CheckError(ps.Run("Import-Model tutorial.json"), "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, "no vocabulary");
+        CheckError(ps.Run("Import-Model tutorial.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "VocabularyMismatch", "ImportModelCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, "597 tokens", "has 5");
-        AssertError(ps.Run("Import-Model m.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "VocabularyMismatch", "ImportModelCommand",
+        CheckError(ps.Run("Import-Model m.json -Tokenizer ('the cat', 'a dog' | New-Tokenizer)"), "VocabularyMismatch", "ImportModelCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, "597 word tokens", "5 word tokens");
         Assert.Single(ps.Run<Model>("Import-Model tutorial.json -Tokenizer (New-Tokenizer)"));
     }
@@ -170,10 +170,10 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         var save = ps.Run("New-Model -Layers 1 | Save-Model -Path ./no/such/folder/m.json");
-        AssertError(save, "FileWriteFailed", "SaveModelCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
+        CheckError(save, "FileWriteFailed", "SaveModelCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
         var log = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
-        AssertError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
-        AssertUnchanged(ps);
+        CheckError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
+        CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
     }
 
@@ -182,12 +182,12 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
-        AssertError(result, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
-        AssertUnchanged(ps);
+        CheckError(result, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
+        CheckUnchanged(ps);
 
         File.WriteAllText(ps.PathOf("run.csv"), "keep me");
         var refused = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -Epsilon 0 -LogPath run.csv");
-        AssertError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "Epsilon");
+        CheckError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "Epsilon");
         Assert.Equal("keep me", File.ReadAllText(ps.PathOf("run.csv")));
         Assert.Null(((Model)ps.Variable("m")!).Optimizer); // not even the optimizer state was touched
     }
@@ -196,11 +196,11 @@ public class ErrorTests
     public void ResumingFromAMissingOrStatelessFileIsNamed()
     {
         using var ps = new PowerShellSession();
-        AssertError(ps.Run("Invoke-Training -Resume nope.json"), "ModelFileNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nope.json");
+        CheckError(ps.Run("Invoke-Training -Resume nope.json"), "ModelFileNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nope.json");
         ps.Run("New-Model -Layers 1 | Save-Model -Path plain.json").ThrowIfFailed();
-        AssertError(ps.Run("Invoke-Training -Resume plain.json"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "plain.json", "no optimizer state");
+        CheckError(ps.Run("Invoke-Training -Resume plain.json"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "plain.json", "no optimizer state");
         ps.Run("Invoke-Training -Steps 10 -CheckpointPath ck.json | Out-Null").ThrowIfFailed();
-        AssertError(ps.Run("Invoke-Training -Resume ck.json -LearningRate 0.5"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "LearningRate", "0.5", "0.01");
+        CheckError(ps.Run("Invoke-Training -Resume ck.json -LearningRate 0.5"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "LearningRate", "0.5", "0.01");
         var finished = ps.Run("Invoke-Training -Resume ck.json");
         Assert.Empty(finished.Output);
         Assert.Contains(finished.Warnings, w => w.Contains("nothing left to train"));
@@ -217,11 +217,11 @@ public class ErrorTests
             [Threading.Thread]::Sleep(300)
             Invoke-Training -Model $m -Steps 5
             """);
-        AssertError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
+        CheckError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
     }
 
     /// <summary>The session's $m still has the weights copied into $before.</summary>
-    static void AssertUnchanged(PowerShellSession ps)
+    static void CheckUnchanged(PowerShellSession ps)
     {
         var model = (Model)ps.Variable("m")!;
         var before = (float[])ps.Variable("before")!;

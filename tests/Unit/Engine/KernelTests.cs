@@ -127,18 +127,18 @@ public class KernelTests
                     float[] fast = new float[n * oc], naive = new float[n * oc];
                     MatMul.Forward(fast, inp, w, n, c, oc);
                     MatMul.ForwardNaive(naive, inp, w, n, c, oc);
-                    AssertClose(naive, fast, shape);
+                    CheckClose(naive, fast, shape);
 
                     float[] dinpFast = TestData.RandomFloats(n * c, 4), dinpNaive = dinpFast.ToArray(); // accumulates
                     MatMul.BackwardInput(dinpFast, dout, w, n, c, oc);
                     MatMul.BackwardInputNaive(dinpNaive, dout, w, n, c, oc);
-                    AssertClose(dinpNaive, dinpFast, shape);
+                    CheckClose(dinpNaive, dinpFast, shape);
 
                     int o0 = oc / 3, o1 = oc - oc / 4; // a job's slice of the rows, as the trainer splits them
                     float[] dwFast = TestData.RandomFloats(oc * c, 5), dwNaive = dwFast.ToArray();
                     MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, o0, o1);
                     MatMul.BackwardWeightNaive(dwNaive, dout, inp, n, c, oc, o0, o1);
-                    AssertClose(dwNaive, dwFast, shape);
+                    CheckClose(dwNaive, dwFast, shape);
                 }
     }
 
@@ -152,7 +152,7 @@ public class KernelTests
             float[] fast = new float[n * oc], naive = new float[n * oc];
             MatMul.Forward(fast, inp, w, n, c, oc);
             MatMul.ForwardNaive(naive, inp, w, n, c, oc);
-            AssertClose(naive, fast, $"C {c}, OC {oc}");
+            CheckClose(naive, fast, $"C {c}, OC {oc}");
         }
     }
 
@@ -182,14 +182,14 @@ public class KernelTests
         float[] attFast = new float[rows * heads * t], attNaive = new float[rows * heads * t];
         Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t);
         Attention.ForwardNaive(naive, attNaive, qkv, start, 0, rows, c, heads, t);
-        AssertClose(naive, fast);
-        AssertClose(attNaive, attFast);
+        CheckClose(naive, fast);
+        CheckClose(attNaive, attFast);
 
         var dout = TestData.RandomFloats(rows * c, 42);
         float[] dFast = TestData.RandomFloats(qkv.Length, 43), dNaive = dFast.ToArray(); // accumulates
         Attention.Backward(dFast, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
         Attention.BackwardNaive(dNaive, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
-        AssertClose(dNaive, dFast);
+        CheckClose(dNaive, dFast);
     }
 
     [Fact]
@@ -202,14 +202,14 @@ public class KernelTests
             float[] y = new float[n * c], yNaive = new float[n * c], rstd = new float[n], rstdNaive = new float[n];
             RmsNorm.Forward(y, rstd, x, n, c);
             RmsNorm.ForwardNaive(yNaive, rstdNaive, x, n, c);
-            AssertClose(yNaive, y, $"C {c}");
-            AssertClose(rstdNaive, rstd, $"C {c}");
+            CheckClose(yNaive, y, $"C {c}");
+            CheckClose(rstdNaive, rstd, $"C {c}");
 
             var dy = TestData.RandomFloats(n * c, c + 100);
             float[] dx = TestData.RandomFloats(n * c, c + 200), dxNaive = dx.ToArray();
             RmsNorm.Backward(dx, dy, x, rstdNaive, n, c);
             RmsNorm.BackwardNaive(dxNaive, dy, x, rstdNaive, n, c);
-            AssertClose(dxNaive, dx, $"C {c}");
+            CheckClose(dxNaive, dx, $"C {c}");
         }
     }
 
@@ -250,7 +250,7 @@ public class KernelTests
 
             float[] y = b.ToArray(), expected = b.Select((v, i) => v + 0.5f * a[i]).ToArray();
             Simd.MulAdd(y, 0.5f, a);
-            AssertClose(expected, y, $"length {length}");
+            CheckClose(expected, y, $"length {length}");
 
             Simd.Scale(y, a, -3f);
             Assert.Equal(a.Select(v => -3f * v).ToArray(), y);
@@ -281,7 +281,7 @@ public class KernelTests
         Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t);
         var dqkv = new float[qkv.Length];
         Attention.Backward(dqkv, new float[t], weights, qkv, att, start, 0, rows, c, heads, t);
-        AssertMatchesFiniteDifferences(Objective, qkv, dqkv);
+        CheckMatchesFiniteDifferences(Objective, qkv, dqkv);
     }
 
     [Fact]
@@ -315,7 +315,7 @@ public class KernelTests
         RmsNorm.Forward(new float[n * c], rstd, x, n, c);
         var dx = new float[n * c];
         RmsNorm.Backward(dx, weights, x, rstd, n, c);
-        AssertMatchesFiniteDifferences(Objective, x, dx);
+        CheckMatchesFiniteDifferences(Objective, x, dx);
     }
 
     [Fact]
@@ -335,7 +335,7 @@ public class KernelTests
         CrossEntropy.Forward(probs, new float[n], logits, targets, n, v);
         var dlogits = new float[n * v];
         CrossEntropy.Backward(dlogits, probs, targets, rowWeights, n, v);
-        AssertMatchesFiniteDifferences(Objective, logits, dlogits);
+        CheckMatchesFiniteDifferences(Objective, logits, dlogits);
     }
 
     [Fact]
@@ -367,7 +367,7 @@ public class KernelTests
     /// Central differences in float32 with h = 1e-2: truncation error ~h^2 = 1e-4 and rounding
     /// ~1e-7 / h = 1e-5 of the objective's magnitude, hence the 2e-3 tolerance.
     /// </summary>
-    static void AssertMatchesFiniteDifferences(Func<float[], double> objective, float[] input, float[] analytic)
+    static void CheckMatchesFiniteDifferences(Func<float[], double> objective, float[] input, float[] analytic)
     {
         const float h = 1e-2f;
         for (int i = 0; i < input.Length; i++)
@@ -382,7 +382,7 @@ public class KernelTests
         }
     }
 
-    static void AssertClose(float[] expected, float[] actual, string what = "")
+    static void CheckClose(float[] expected, float[] actual, string what = "")
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)

@@ -80,14 +80,19 @@ public class SamplerTests
         }
     }
 
+    public static TheoryData<int, double, float[]> Truncations => new()
+    {
+        { 0, 1.0, [0.1f, 0.5f, 0.3f, 0.1f] },   // nothing cut
+        { 0, 0.5, [0f, 0.5f, 0f, 0f] },         // the first token reaches p alone
+        { 0, 0.7, [0f, 0.5f, 0.3f, 0f] },       // 0.5 < 0.7 <= 0.8
+        { 0, 0.2, [0f, 0.5f, 0f, 0f] },         // at least one token, even when it exceeds p
+        { 2, 1.0, [0f, 0.5f, 0.3f, 0f] },       // exactly k
+        { 3, 1.0, [0.1f, 0.5f, 0.3f, 0.1f] },   // the tie at the cut is kept
+        { 2, 0.4, [0f, 0.5f, 0f, 0f] },         // top-k, then top-p
+    };
+
     [Theory]
-    [InlineData(0, 1.0, new[] { 0.1f, 0.5f, 0.3f, 0.1f })]   // nothing cut
-    [InlineData(0, 0.5, new[] { 0f, 0.5f, 0f, 0f })]         // the first token reaches p alone
-    [InlineData(0, 0.7, new[] { 0f, 0.5f, 0.3f, 0f })]       // 0.5 < 0.7 <= 0.8
-    [InlineData(0, 0.2, new[] { 0f, 0.5f, 0f, 0f })]         // at least one token, even when it exceeds p
-    [InlineData(2, 1.0, new[] { 0f, 0.5f, 0.3f, 0f })]       // exactly k
-    [InlineData(3, 1.0, new[] { 0.1f, 0.5f, 0.3f, 0.1f })]   // the tie at the cut is kept
-    [InlineData(2, 0.4, new[] { 0f, 0.5f, 0f, 0f })]         // top-k, then top-p
+    [MemberData(nameof(Truncations))]
     public void TopKAndTopPKeepTheRightTokens(int topK, double topP, float[] expected)
     {
         float[] probabilities = [0.1f, 0.5f, 0.3f, 0.1f];
