@@ -9,6 +9,7 @@ static class ErrorIds
     public const string UnknownToken = nameof(UnknownToken);
     public const string InvalidCorpus = nameof(InvalidCorpus);
     public const string CorpusNotFound = nameof(CorpusNotFound);
+    public const string CorpusUnreadable = nameof(CorpusUnreadable);
     public const string InvalidConfiguration = nameof(InvalidConfiguration);
     public const string TrainingDiverged = nameof(TrainingDiverged);
     public const string ModelBusy = nameof(ModelBusy);

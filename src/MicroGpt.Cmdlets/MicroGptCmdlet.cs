@@ -30,9 +30,16 @@ public abstract class MicroGptCmdlet : PSCmdlet
     /// corpus; a missing file stops the command with CorpusNotFound naming it.
     /// </summary>
     private protected CorpusInput ReadCorpus(string[]? paths, IEnumerable<string>? text, TokenizerKind kind, string textDescription = "the text given") =>
-        Guard(() => paths is { Length: > 0 } ? CorpusInput.FromFiles(paths.SelectMany(p => ResolveInputPaths(p)).ToList(), kind)
-                  : text is not null ? CorpusInput.FromText(text, kind, textDescription)
-                  : CorpusInput.Default(kind), paths?.FirstOrDefault());
+        Guard(() =>
+        {
+            if (paths is not { Length: > 0 }) return text is not null ? CorpusInput.FromText(text, kind, textDescription) : CorpusInput.Default(kind);
+            var files = paths.SelectMany(p => ResolveInputPaths(p)).ToList();
+            try { return CorpusInput.FromFiles(files, kind); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) // a folder, a locked file: reading, not writing, failed
+            {
+                throw new PipelineError(new ErrorRecord(ex, ErrorIds.CorpusUnreadable, ErrorCategory.ReadError, string.Join(", ", files)));
+            }
+        }, paths?.FirstOrDefault());
 
     /// <summary>An output path, which need not exist yet.</summary>
     protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);

@@ -51,20 +51,18 @@ public sealed class ExportLossChartCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
-        if (InputObject.BaseObject is TrainingStep step)
-        {
-            points.Add(new LossPoint(step.Step, step.Loss, step.ValidationLoss));
-            return;
-        }
-        // A CSV row: every property a string, ValidationLoss empty when not measured.
-        double? Number(string name) => InputObject.Properties[name]?.Value is { } value && value.ToString() is { Length: > 0 } text
+        // A TrainingStep, or a CSV row: every property a string, ValidationLoss empty when not measured.
+        double? Number(string name) => InputObject.Properties[name]?.Value is { } value
+            && Convert.ToString(value, CultureInfo.InvariantCulture) is { Length: > 0 } text
             && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) ? number : null;
-        if (Number("Step") is not double stepNumber || Number("Loss") is not double loss)
+        double? step = Number("Step"), loss = Number("Loss"), validation = Number("ValidationLoss");
+        if (step is not double s || loss is not double l || !double.IsFinite(s) || !double.IsFinite(l) || validation is double v && !double.IsFinite(v))
         {
-            WriteError(new ErrorRecord(new ArgumentException($"The input '{InputObject}' has no numeric Step and Loss properties."), ErrorIds.InvalidChartData, ErrorCategory.InvalidData, InputObject));
+            WriteError(new ErrorRecord(new ArgumentException($"The input '{InputObject}' has no finite numeric Step and Loss (and ValidationLoss, when given): it is left out of the chart."),
+                ErrorIds.InvalidChartData, ErrorCategory.InvalidData, InputObject));
             return;
         }
-        points.Add(new LossPoint(stepNumber, loss, Number("ValidationLoss")));
+        points.Add(new LossPoint(s, l, validation));
     }
 
     protected override void EndProcessing()

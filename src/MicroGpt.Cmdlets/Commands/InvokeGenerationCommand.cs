@@ -13,6 +13,7 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
 
     /// <summary>The model to sample from; accepts pipeline input. Default: an untrained model on the default corpus.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
     /// <summary>How many sentences to generate.</summary>

@@ -21,6 +21,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>The model to train, in place; accepts pipeline input. Default: a new model on the corpus's vocabulary.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
+    [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
     /// <summary>A checkpoint (Save-Model -IncludeOptimizerState, or -CheckpointPath) whose run to continue exactly; it keeps being updated unless -CheckpointPath names another file.</summary>
@@ -158,7 +159,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         // corpus (by the trainer), then the files; only then is the log opened (or truncated).
         using var trainer = Guard(() => new Trainer(model, training, options, validation, ParameterSetName == ResumeSet ? model.Optimizer : null), corpus.Description);
         if (checkpointPath is not null) Guard(() => AtomicFile.CheckWritable(checkpointPath), checkpointPath);
-        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, append: ParameterSetName == ResumeSet), logPath);
+        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, ParameterSetName == ResumeSet ? trainer.NextStep - 1 : null), logPath);
         if (trainer.Finished) WriteWarning($"The run in '{resumedFrom}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
         WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
 

@@ -8,26 +8,37 @@ namespace MicroGpt;
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; <paramref name="decorate"/> wraps the stream (tests inject failures with it).</summary>
-    public static void Write(string path, Action<Stream> write, Func<Stream, Stream>? decorate = null)
+    public static void Write(string path, Action<Stream> write, Func<Stream, Stream>? decorate = null) => WriteAll([(path, write)], decorate);
+
+    /// <summary>
+    /// Writes files that belong together (a safetensors file and its configuration): every one to
+    /// its temporary file first, and only when all are written are they renamed over their targets,
+    /// so that a failure in any write leaves every previous file as it was.
+    /// </summary>
+    public static void WriteAll(IReadOnlyList<(string Path, Action<Stream> Write)> files, Func<Stream, Stream>? decorate = null)
     {
-        string full = Path.GetFullPath(path);
-        string temporary = TemporaryBeside(full);
+        var temporaries = new List<(string Temporary, string Target)>();
         try
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            foreach (var (path, write) in files)
             {
+                string full = Path.GetFullPath(path);
+                string temporary = TemporaryBeside(full);
+                temporaries.Add((temporary, full));
+                using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
                 var stream = decorate?.Invoke(file) ?? file;
                 write(stream);
                 stream.Flush();
                 file.Flush(flushToDisk: true);
             }
-            File.Move(temporary, full, overwrite: true);
         }
         catch
         {
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            foreach (var (temporary, _) in temporaries)
+                try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+        foreach (var (temporary, target) in temporaries) File.Move(temporary, target, overwrite: true);
     }
 
     /// <summary>

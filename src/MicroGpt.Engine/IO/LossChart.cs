@@ -30,6 +30,8 @@ public static class LossChart
     public static string Render(IReadOnlyList<LossPoint> points, LossChartOptions options)
     {
         if (points.Count == 0) throw new ArgumentException("There are no points to chart.", nameof(points));
+        if (points.Any(p => !double.IsFinite(p.Step) || !double.IsFinite(p.Loss) || p.ValidationLoss is double v && !double.IsFinite(v)))
+            throw new ArgumentException("Every point of a chart must be finite.", nameof(points));
         if (!(options.Smoothing >= 0 && options.Smoothing < 1))
             throw new InvalidConfigurationException(nameof(options.Smoothing), options.Smoothing, $"Smoothing must be at least 0 and less than 1; {options.Smoothing} is not.");
         if (options.Width < 200 || options.Height < 150)

@@ -58,7 +58,7 @@ public static class Safetensors
         }
         while (header.Length % 8 != 0) header.WriteByte((byte)' ');
 
-        AtomicFile.Write(path, stream =>
+        AtomicFile.WriteAll([(path, stream =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
@@ -72,8 +72,7 @@ public static class Safetensors
                 for (int j = 0; j < count; j++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(j * 4), model.Parameters[i + j]);
                 stream.Write(bytes, 0, count * sizeof(float));
             }
-        }, decorate);
-        AtomicFile.Write(ConfigPathFor(path), stream =>
+        }), (ConfigPathFor(path), stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
@@ -87,7 +86,7 @@ public static class Safetensors
             json.WriteEndArray();
             json.WriteString("weightsChecksum", Checksum.Of(WeightsOnly(model), null));
             json.WriteEndObject();
-        });
+        })], decorate);
     }
 
     /// <summary>True when the bytes start with a plausible safetensors header length followed by '{'.</summary>

@@ -11,6 +11,7 @@ sealed class Activations
 {
     public Activations(ModelConfig config, int maxRows)
     {
+        CheckFits(config, maxRows);
         int n = maxRows, c = config.EmbeddingSize, l = config.Layers, h = config.Heads, t = config.BlockSize;
         MaxRows = maxRows;
         Encoded = new float[n * c];
@@ -47,6 +48,23 @@ sealed class Activations
     public float[] FcRelu { get; }      // (L, N, 4C)
     public float[] Logits { get; }      // (N, V) logits, turned into probabilities in place
     public float[] Losses { get; }      // (N)
+
+    /// <summary>
+    /// Refuses, as a configuration error rather than an overflow or an out-of-memory crash, a
+    /// shape whose activations for <paramref name="maxRows"/> rows would not fit: the largest
+    /// buffer in one .NET array, and all of them, with their gradients, in the memory available.
+    /// </summary>
+    public static void CheckFits(ModelConfig config, long maxRows)
+    {
+        long n = maxRows, c = config.EmbeddingSize, l = config.Layers, t = config.BlockSize, v = config.VocabSize;
+        long largest = new[] { l * n * 4 * c, l * n * config.Heads * t, (l + 1) * n * c, n * v }.Max();
+        // Every buffer of Activations and ActivationGradients, per row.
+        long total = n * (2 * v + 8 * c + 2 * (l + 1) * c + l * (23 * c + config.Heads * t) + t + 2 * l + 2);
+        long bytes = total * sizeof(float), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (largest > Array.MaxLength || bytes > available)
+            throw new InvalidConfigurationException(nameof(ModelConfig.BlockSize), config.BlockSize,
+                $"Processing {maxRows:N0} positions at once with embedding size {config.EmbeddingSize}, {config.Layers} layers, {config.Heads} heads and block size {config.BlockSize} needs {bytes / (1 << 20):N0} MiB of activations{(largest > Array.MaxLength ? $", one buffer of {largest:N0} numbers (more than an array holds)" : "")}; {available / (1 << 20):N0} MiB are available. Use a smaller block size, batch or model.");
+    }
 
     /// <summary>Rows [n0, n1) of layer l of a buffer whose rows are <paramref name="width"/> wide.</summary>
     public Span<float> Rows(float[] buffer, int layer, int width, int n0, int n1) =>

@@ -65,10 +65,14 @@ public sealed class Tokenizer
     /// <summary>A tokenizer over a given vocabulary, as a model file stores it.</summary>
     public static Tokenizer FromVocabulary(TokenizerKind kind, IEnumerable<string> vocabulary) => new(kind, vocabulary.ToArray());
 
-    /// <summary>The pieces of one normalized sentence: its words, or its characters.</summary>
+    /// <summary>
+    /// The pieces of one normalized sentence: its words, or its characters. Words are split at any
+    /// white space (a tab or a no-break space too, where the tutorial splits at spaces only, which
+    /// gives the same words on its corpus) and runs of it count as one.
+    /// </summary>
     public static IEnumerable<string> Split(TokenizerKind kind, string sentence) => kind switch
     {
-        TokenizerKind.Word => sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+        TokenizerKind.Word => sentence.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries),
         _ => sentence.EnumerateRunes().Select(r => r.ToString()),
     };
 

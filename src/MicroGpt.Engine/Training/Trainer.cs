@@ -14,13 +14,13 @@ namespace MicroGpt;
 /// </summary>
 public sealed class Trainer : IDisposable
 {
+    const int AdamChunk = 1 << 14; // parameters per Adam job: elementwise, so any split gives the same numbers
+
     readonly Model model;
     readonly int[][] sentences;
     readonly int[] order;
     readonly TrainingOptions options;
     readonly OptimizerState state;
-    const int AdamChunk = 1 << 14; // parameters per Adam job: elementwise, so any split gives the same numbers
-
     readonly Backpropagation backprop;
     readonly int[] pick;
     readonly Action<int> adamChunk; // made once: steps allocate nothing
@@ -55,19 +55,27 @@ public sealed class Trainer : IDisposable
             CorpusFingerprint = fingerprint,
         };
 
+        if (validationSentences is { Count: > 0 }) model.CheckTokens(validationSentences, "validation");
+
         order = Enumerable.Range(0, this.sentences.Length).ToArray();
         if (this.options.Shuffle) new Rng(this.options.Seed).Shuffle(order.AsSpan());
-
-        backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
         pick = new int[this.options.BatchSize];
         adamChunk = AdamChunkUpdate;
-        adamOwners = Enumerable.Range(0, (model.Parameters.Length + AdamChunk - 1) / AdamChunk).Select(i => backprop.OwnerOf(i * AdamChunk)).ToArray();
-        if (validationSentences is { Count: > 0 })
-        {
-            model.CheckTokens(validationSentences, "validation");
-            validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
-        }
+
+        // Everything is checked; now take the model, and give it back if the buffers cannot be had.
         lease = model.BeginTraining();
+        try
+        {
+            backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
+            adamOwners = Enumerable.Range(0, (model.Parameters.Length + AdamChunk - 1) / AdamChunk).Select(i => backprop.OwnerOf(i * AdamChunk)).ToArray();
+            if (validationSentences is { Count: > 0 }) validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
+        }
+        catch
+        {
+            backprop?.Dispose();
+            lease.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The 1-based number of the next step to take.</summary>
@@ -89,11 +97,7 @@ public sealed class Trainer : IDisposable
     public TrainingStep Step()
     {
         if (Finished) throw new InvalidOperationException($"The run has finished its {options.Steps} steps.");
-        if (!clock.IsRunning)
-        {
-            clock.Start();            // wall time from the first step on
-            model.Optimizer = state;  // the model carries its run's state from the first step, not before
-        }
+        if (!clock.IsRunning) clock.Start(); // wall time from the first step on
         long s = state.NextStep;
         int n = sentences.Length, b = options.BatchSize;
         for (int i = 0; i < b; i++) pick[i] = order[(int)((s * b + i) % n)];
@@ -109,6 +113,7 @@ public sealed class Trainer : IDisposable
         backprop.For(adamOwners.Length, adamChunk, adamOwners);
 
         state.NextStep = s + 1;
+        model.Optimizer = state; // from the first completed step on, the model carries its run's state
         state.Tokens += backprop.Rows;
         runTokens += backprop.Rows;
         model.Summary.Steps++;

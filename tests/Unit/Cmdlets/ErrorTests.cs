@@ -210,14 +210,56 @@ public class ErrorTests
     public void AModelBeingTrainedElsewhereIsBusy()
     {
         using var ps = new PowerShellSession();
+        // Another run holds the model: an engine trainer made from PowerShell, as a parallel job would.
         var result = ps.Run("""
             $m = New-Model
-            $module = (Get-Module MicroGpt).Path
-            $job = $m | ForEach-Object -Parallel { Import-Module $using:module; Invoke-Training -Model $_ -Steps 200000 -LogInterval 200000 } -AsJob
-            [Threading.Thread]::Sleep(300)
-            Invoke-Training -Model $m -Steps 5
+            $other = [MicroGpt.Trainer]::new($m, [int[][]]@(, [int[]](596, 1, 596)), [MicroGpt.TrainingOptions]::new(), $null, $null)
+            $before = $m.Parameters.Clone()
+            try { Invoke-Training -Model $m -Steps 5 } finally { $other.Dispose() }
             """);
         CheckError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
+        CheckUnchanged(ps);
+        Assert.Single(ps.Run<TrainingStep>("Invoke-Training -Model $m -Steps 1")); // free again
+    }
+
+    [Fact]
+    public void AnExplicitNullModelIsRefusedRatherThanReplacedByANewOne()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("$m = Import-Model missing.json -ErrorAction SilentlyContinue; Invoke-Training -Model $m -Steps 3");
+        Assert.StartsWith("ParameterArgumentValidationError,MicroGpt.Commands.InvokeTrainingCommand", result.Error!.FullyQualifiedErrorId);
+        Assert.Empty(result.Output);
+        Assert.StartsWith("ParameterArgumentValidationError,MicroGpt.Commands.InvokeGenerationCommand", ps.Run("Invoke-Generation -Model $null").Error!.FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void ChartRowsThatAreNotFiniteNumbersAreNamedAndLeftOut()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("[pscustomobject]@{ Step = '1'; Loss = 'NaN' }, [pscustomobject]@{ Step = 'two'; Loss = '3' }, [pscustomobject]@{ Step = '3'; Loss = '2.5' }, [pscustomobject]@{ Step = '4'; Loss = '2' } | Export-LossChart c.svg");
+        Assert.Equal(2, result.Errors.Count);
+        Assert.All(result.Errors, e => Assert.Equal("InvalidChartData,MicroGpt.Commands.ExportLossChartCommand", e.FullyQualifiedErrorId));
+        Assert.Contains("Loss=NaN", result.Errors[0].Exception.Message);
+        Assert.Contains("<polyline", File.ReadAllText(ps.PathOf("c.svg")));
+        CheckError(ps.Run("@() | Export-LossChart empty.svg"), "InvalidChartData", "ExportLossChartCommand", System.Management.Automation.ErrorCategory.InvalidData, "nothing to draw");
+        Assert.False(File.Exists(ps.PathOf("empty.svg")));
+    }
+
+    [Fact]
+    public void AModelWithNonFiniteWeightsIsNotSaved()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("$m = New-Model -Layers 1; $m.Parameters[5] = [float]::NaN; $m | Save-Model m.json");
+        CheckError(result, "InvalidConfiguration", "SaveModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "weights[5] is NaN");
+        Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
+    }
+
+    [Fact]
+    public void AFolderGivenAsACorpusIsAReadError()
+    {
+        using var ps = new PowerShellSession();
+        Directory.CreateDirectory(ps.PathOf("adir"));
+        CheckError(ps.Run("Invoke-Training -Path adir"), "CorpusUnreadable", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ReadError, "adir");
     }
 
     /// <summary>The session's $m still has the weights copied into $before.</summary>

@@ -98,4 +98,23 @@ public class ModelFileCmdletTests
         Assert.Equal(41, steps[0].Step);
         Assert.NotNull(steps[^1].ValidationLoss);
     }
+
+    [Fact]
+    public void ResumingAfterAKillDropsTheLogRowsTheCheckpointDoesNotHold()
+    {
+        using var ps = new PowerShellSession();
+        // A run killed at step 15 whose last checkpoint was at step 10: copy that checkpoint back, as
+        // the disk would hold it after the kill, over the one the clean exit wrote.
+        ps.Run("""
+            Invoke-Training -Steps 20 -CheckpointPath ck.json -CheckpointInterval 10 -LogPath log.csv | ForEach-Object {
+                if ($_.Step -eq 10) { [IO.File]::Copy("$PWD/ck.json", "$PWD/ck10.json", $true) }
+                if ($_.Step -eq 15) { break }
+            }
+            """);
+        File.Copy(ps.PathOf("ck10.json"), ps.PathOf("ck.json"), overwrite: true);
+        Assert.Equal(16, File.ReadAllLines(ps.PathOf("log.csv")).Length); // the header and steps 1 to 15
+        ps.Run("Invoke-Training -Resume ck.json -LogPath log.csv | Out-Null").ThrowIfFailed();
+        var steps = File.ReadAllLines(ps.PathOf("log.csv")).Skip(1).Select(l => long.Parse(l.Split(',')[0].Trim('"')));
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), steps);
+    }
 }

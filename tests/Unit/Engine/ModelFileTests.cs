@@ -103,6 +103,47 @@ public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) 
     }
 
     [Fact]
+    public void ASafetensorsFileAndItsConfigurationAreReplacedTogetherOrNotAtAll()
+    {
+        var old = TestData.RandomModel(new ModelConfig(9, 8, 2, 1, 4), seed: 1);
+        var updated = TestData.RandomModel(new ModelConfig(9, 8, 2, 1, 4), seed: 2);
+        string path = PathOf("m.safetensors"), config = Safetensors.ConfigPathFor(path);
+        ModelFile.Save(old, path);
+        byte[] weights = File.ReadAllBytes(path), configuration = File.ReadAllBytes(config);
+        int streams = 0; // the weights are written first, then the configuration: fail the second
+        Assert.Throws<IOException>(() => ModelFile.Save(updated, path, decorate: stream => ++streams == 2 ? new FailingStream(stream, failAfter: 10) : stream));
+        Assert.Equal(weights, File.ReadAllBytes(path));
+        Assert.Equal(configuration, File.ReadAllBytes(config));
+        Assert.DoesNotContain(Directory.GetFiles(folder), f => f.EndsWith(".tmp"));
+        Assert.Equal(old.Parameters, ModelFile.Load(path).Parameters);
+    }
+
+    [Fact]
+    public void ANumberBeyondFloatRangeIsRefused()
+    {
+        var model = TestData.RandomModel(new ModelConfig(5, 4, 2, 1, 3));
+        ModelFile.Save(model, PathOf("m.json"));
+        string text = File.ReadAllText(PathOf("m.json"));
+        var node = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+        var weights = node["weights"]!.AsArray();
+        weights[3] = 1e39;
+        node.Remove("checksum");
+        File.WriteAllText(PathOf("big.json"), node.ToJsonString());
+        var ex = Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("big.json")));
+        Assert.Contains("weights[3] is 1E+39, not a finite 32-bit number", ex.Message);
+    }
+
+    [Fact]
+    public void AModelWithNonFiniteWeightsIsNotSaved()
+    {
+        var model = TestData.RandomModel(new ModelConfig(5, 4, 2, 1, 3));
+        model.Parameters[7] = float.NaN;
+        var ex = Assert.Throws<InvalidConfigurationException>(() => ModelFile.Save(model, PathOf("m.json")));
+        Assert.Contains("weights[7] is NaN", ex.Message);
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    [Fact]
     public void SafetensorsBytesFollowTheSpecification()
     {
         var config = new ModelConfig(5, 4, 2, 2, 3);

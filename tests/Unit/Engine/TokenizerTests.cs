@@ -20,6 +20,14 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void WordsAreSplitAtAnyWhiteSpace()
+    {
+        var tokenizer = Tokenizer.Build(TokenizerKind.Word, ["the\tcat  sat", "a\u00a0dog"]);
+        Assert.Equal(["a", "cat", "dog", "sat", "the"], tokenizer.Vocabulary);
+        Assert.Equal(5, tokenizer.Encode("the cat\tsat").Length);
+    }
+
+    [Fact]
     public void OrdinalOrderPutsDigitsAndCapitalsFirst()
     {
         var tokenizer = Tokenizer.Build(TokenizerKind.Character, ["ba", "aB", "1"]);

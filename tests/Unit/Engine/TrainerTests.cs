@@ -121,8 +121,8 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(5)]
+    [InlineData(2)]  // one sentence per thread
+    [InlineData(5)]  // uneven groups
     public void ResultsAreBitIdenticalWithOneOrTwoThreads(int batchSize)
     {
         var sentences = TestData.RandomSentences(13, 40, 8, seed: 4);
@@ -209,6 +209,33 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Contains("step 3", ex.Message);
         Assert.Equal(before, model.Parameters);
         Assert.Equal(2, model.Summary.Steps);
+    }
+
+    [Fact]
+    public void AFailedFirstStepLeavesTheModelsOptimizerStateAlone()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 3 })) trainer.Run(_ => { });
+        var state = model.Optimizer;
+        model.Parameters[model.Layout.LmHead] = float.PositiveInfinity;
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 10 }))
+            Assert.Throws<TrainingDivergedException>(() => trainer.Step());
+        Assert.Same(state, model.Optimizer);
+        Assert.Equal(3, model.Optimizer!.NextStep);
+    }
+
+    [Fact]
+    public void ARefusedTrainerStartsNoThreads()
+    {
+        var model = TestData.RandomModel(Small);
+        var sentences = TestData.RandomSentences(13, 40, 8, seed: 4);
+        using var holder = new Trainer(model, sentences, new TrainingOptions());
+        int before = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+        for (int i = 0; i < 10; i++)
+            Assert.Throws<ModelBusyException>(() => new Trainer(model, sentences, new TrainingOptions { BatchSize = 8, ThreadCount = 8 }));
+        // Each refused trainer would have started 7 workers had it built its pool first.
+        Assert.True(System.Diagnostics.Process.GetCurrentProcess().Threads.Count < before + 20);
     }
 
     [Fact]
