@@ -7,7 +7,9 @@ Trains the tutorial's model in -WorkFolder. The first run starts training with a
 -CheckpointInterval steps; a later run (after a reboot, a kill, or the next scheduled start)
 resumes from the checkpoint and continues exactly where the last one stopped. Every step goes to
 training.csv, one flushed line per row; the finished model goes to model.json. Nothing prompts;
-any error stops the script with exit code 1, success exits with 0.
+any error stops the script with exit code 1, success exits with 0. Once the run has taken all
+its steps, later starts only warn that there is nothing left to train and save model.json again;
+to train further, start a new run in another -WorkFolder (or fine-tune model.json).
 
 Schedule it on Windows (every night at 2:00):
   $action  = New-ScheduledTaskAction -Execute 'pwsh.exe' -Argument '-NoProfile -NonInteractive -File C:\microgpt\examples\unattended.ps1 -WorkFolder C:\microgpt\run'
@@ -33,10 +35,9 @@ try {
     $log = Join-Path $WorkFolder 'training.csv'
 
     if (Test-Path $checkpoint) {
-        $last = Invoke-Training -Resume $checkpoint -LogPath $log -CheckpointInterval $CheckpointInterval | Select-Object -Last 1
+        Invoke-Training -Resume $checkpoint -LogPath $log -CheckpointInterval $CheckpointInterval | Out-Null
     } else {
-        $last = Invoke-Training -Steps $Steps -CheckpointPath $checkpoint -CheckpointInterval $CheckpointInterval -LogPath $log |
-            Select-Object -Last 1
+        Invoke-Training -Steps $Steps -CheckpointPath $checkpoint -CheckpointInterval $CheckpointInterval -LogPath $log | Out-Null
     }
     $model = Import-Model $checkpoint
     $model | Save-Model -Path (Join-Path $WorkFolder 'model.json')

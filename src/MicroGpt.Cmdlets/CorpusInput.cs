@@ -48,14 +48,7 @@ sealed class CorpusInput
     public int[][] Encode(Tokenizer tokenizer)
     {
         EnsureSentences();
-        try
-        {
-            return Corpus.Encode(tokenizer, Sentences);
-        }
-        catch (UnknownTokenException ex)
-        {
-            throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.Kind) { Line = ex.Line, Origin = Description };
-        }
+        return Corpus.Encode(tokenizer, Sentences, Description);
     }
 
     static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];

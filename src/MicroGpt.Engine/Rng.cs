@@ -3,7 +3,7 @@ namespace MicroGpt;
 /// <summary>
 /// The engine's seeded random number generator: Mulberry32 for uniforms, Box-Muller for
 /// Gaussians and Fisher-Yates for shuffles, exactly as the tutorial's rng.ts draws them.
-/// A seed therefore means the same numbers on every machine and every .NET version
+/// A seed therefore means the same random numbers on every machine and every .NET version
 /// (System.Random's sequence is not guaranteed to stay the same between versions).
 /// An instance is not thread-safe; every training or sampling run owns its own.
 /// </summary>

@@ -61,6 +61,7 @@ public class CorpusTests
         Assert.Equal(questions.Length, questions.Distinct().Count());
         Assert.All(questions, line => Assert.Matches(SentenceLine, line));
         Assert.Empty(questions.SelectMany(q => q.Split(' ')).Where(w => !vocabulary.Contains(w)).Distinct());
+        Assert.Empty(questions.Intersect(ReadLines("sentences.txt"))); // held out from the sentence corpus
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // The fine-tuning example's questions (module/data/questions.txt): 1,500 distinct grade-1
 // questions. A word model fine-tuned on them cannot learn a new word, so every word must already
-// be in the sentence corpus's vocabulary; Generate checks that before it returns.
+// be in the sentence corpus's vocabulary; Generate checks that before it returns. None of them is
+// a line of the sentence corpus, so that they are held out from a model trained on it.
 namespace MicroGpt.CorpusGenerator;
 
 public static class Questions
@@ -11,8 +12,9 @@ public static class Questions
 
     public static IReadOnlyList<string> Generate()
     {
+        var sentences = Sentences.Generate();
         Speaker speaker = new(new Grammar(Seed));
-        HashSet<string> seen = [];
+        HashSet<string> seen = [.. sentences];
         List<string> lines = [];
         while (lines.Count < Count)
         {
@@ -21,7 +23,7 @@ public static class Questions
         }
 
         CorpusRules.RequireWellFormed(lines, Speaker.MinWords, Speaker.MaxWords);
-        HashSet<string> vocabulary = [.. CorpusRules.WordCounts(Sentences.Generate()).Keys];
+        HashSet<string> vocabulary = [.. CorpusRules.WordCounts(sentences).Keys];
         string[] unknown = [.. lines.SelectMany(CorpusRules.Words).Where(w => !vocabulary.Contains(w)).Distinct()];
         CorpusRules.Require(unknown.Length == 0, $"These question words are not in sentences.txt: {string.Join(", ", unknown)}.");
         return lines;

@@ -33,13 +33,19 @@ public sealed class ImportModelCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
-        var files = ParameterSetName == LiteralPathSet
-            ? LiteralPath.Select(p => (Input: p, Files: (IReadOnlyList<string>)[GetUnresolvedProviderPathFromPSPath(p)]))
-            : Path.Select(p => (Input: p, Files: Resolve(p)));
-        foreach (var (input, paths) in files)
+        var inputs = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
+        foreach (string input in inputs)
         {
-            if (paths.Count == 0)
-                WriteError(new ErrorRecord(new FileNotFoundException($"The model file '{input}' does not exist."), ErrorIds.ModelFileNotFound, ErrorCategory.ObjectNotFound, input));
+            IReadOnlyList<string> paths;
+            try
+            {
+                paths = ParameterSetName == LiteralPathSet ? [GetUnresolvedProviderPathFromPSPath(input)] : ResolveInputPaths(input, ErrorIds.ModelFileNotFound);
+            }
+            catch (PipelineError missing)
+            {
+                WriteError(missing.Record); // one missing file does not stop the others
+                continue;
+            }
             foreach (string path in paths)
             {
                 try
@@ -54,11 +60,5 @@ public sealed class ImportModelCommand : MicroGptCmdlet
                 }
             }
         }
-    }
-
-    IReadOnlyList<string> Resolve(string path)
-    {
-        try { return GetResolvedProviderPathFromPSPath(path, out _); }
-        catch (ItemNotFoundException) { return []; }
     }
 }

@@ -136,68 +136,70 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         if (new object?[] { ValidationPath, ValidationText, ValidationFraction > 0 ? ValidationFraction : null }.Count(v => v is not null) > 1)
             Refuse("Use one of -ValidationPath, -ValidationText and -ValidationFraction.", "ValidationFraction");
 
-        var model = ParameterSetName == ResumeSet ? LoadCheckpoint() : Model;
-        var kind = model?.Tokenizer.Kind ?? TokenizerKind.Word;
-        var corpus = ReadCorpus(Path, Text, kind);
-        WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
-        model ??= NewDefaultModel(corpus);
-        var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
-        var (training, validation) = SplitValidation(sentences, model.Tokenizer);
-
         var options = new TrainingOptions
         {
             Steps = Steps, LearningRate = LearningRate, Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon, BatchSize = BatchSize,
             Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
         };
+        var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
+        var model = resumed ?? Model;
+        var corpus = ReadCorpus(Path, Text, model?.Tokenizer.Kind ?? TokenizerKind.Word);
+        WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
+        model ??= NewDefaultModel(corpus);
+        var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
+        // A resumed run holds out the sentences it first held out.
+        var (training, validation) = SplitValidation(sentences, model.Tokenizer, resumed?.Optimizer!.Options.Seed ?? Seed);
+
         string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
         // A resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.
-        string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : ParameterSetName == ResumeSet ? resumedFrom : null;
+        string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : checkpoint;
         if (checkpointPath is not null && Safetensors.IsSafetensorsPath(checkpointPath))
             Refuse($"A checkpoint holds the optimizer state, which safetensors files cannot: use a .json path instead of '{checkpointPath}'.", checkpointPath);
 
         // Everything that can be refused is checked before anything changes: the options and the
         // corpus (by the trainer), then the files; only then is the log opened (or truncated).
-        using var trainer = Guard(() => new Trainer(model, training, options, validation, ParameterSetName == ResumeSet ? model.Optimizer : null), corpus.Description);
+        using var trainer = Guard(() => new Trainer(model, training, options, validation, resumed?.Optimizer), corpus.Description);
         if (checkpointPath is not null) Guard(() => AtomicFile.CheckWritable(checkpointPath), checkpointPath);
-        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, ParameterSetName == ResumeSet ? trainer.NextStep - 1 : null), logPath);
-        if (trainer.Finished) WriteWarning($"The run in '{resumedFrom}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
+        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, resumed is null ? null : trainer.NextStep - 1), logPath);
+        if (trainer.Finished) WriteWarning($"The run in '{checkpoint}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
         WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
 
         Train(trainer, model, log, checkpointPath);
         if (PassThru) WriteObject(model);
     }
 
+    /// <summary>
+    /// The trainer's steps, each logged, checkpointed when due, written and reported on the pipeline
+    /// thread; Ctrl+C (StopProcessing) ends the run at the next step boundary.
+    /// </summary>
     void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
     {
         int activityId = Interlocked.Increment(ref lastActivityId);
         var sinceProgress = Stopwatch.StartNew();
         long firstStep = trainer.NextStep;
         TrainingStep? last = null;
-        bool finished = false;
         try
         {
-            while (!trainer.Finished && !stopping.IsCancellationRequested)
+            Guard(() => trainer.Run(step =>
             {
-                var step = Guard(trainer.Step, model);
                 last = step;
                 bool row = step.Step % LogInterval == 0 || step.ValidationLoss is not null || step.Step == step.Steps;
                 if (row) log?.Write(step);
                 if (checkpointPath is not null && (step.Step % CheckpointInterval == 0 || step.Step == step.Steps))
-                    Guard(() => Save(model, checkpointPath), checkpointPath);
+                    Guard(() => ModelFile.Save(model, checkpointPath, includeOptimizer: true), checkpointPath);
                 if (row && !PassThru) WriteObject(step);
-                if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == 1)
+                if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == firstStep)
                 {
                     sinceProgress.Restart();
                     Report(activityId, step, step.Step - firstStep + 1);
                 }
-            }
-            finished = trainer.Finished;
+            }, stopping.Token), model);
         }
         finally
         {
-            // Stopped (Ctrl+C, or a downstream Select-Object -First): the model holds every completed step;
-            // keep a checkpoint of exactly that state, and close the progress bar.
-            if (!finished && last is not null && checkpointPath is not null && last.Step % CheckpointInterval != 0)
+            // Stopped (Ctrl+C, a downstream Select-Object -First, an error): the model holds every
+            // completed step; keep a checkpoint of exactly that state, and close the progress bar.
+            if (!trainer.Finished && last is not null && checkpointPath is not null && last.Step % CheckpointInterval != 0)
                 TrySave(model, checkpointPath);
             try { WriteProgress(new ProgressRecord(activityId, Activity, "Done") { RecordType = ProgressRecordType.Completed }); }
             catch (PipelineStoppedException) { } // the pipeline is already stopping: nothing to show
@@ -213,39 +215,32 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         SecondsRemaining = (int)Math.Ceiling(step.ElapsedSeconds / stepsThisRun * (step.Steps - step.Step)),
     });
 
-    static void Save(Model model, string path) => ModelFile.Save(model, path, includeOptimizer: true);
-
     void TrySave(Model model, string path)
     {
-        try { Save(model, path); }
+        try { ModelFile.Save(model, path, includeOptimizer: true); }
         catch (Exception ex) when (IsReportable(ex)) { WriteWarning($"The final checkpoint could not be written to '{path}': {ex.Message}"); }
     }
 
-    string? resumedFrom;
-    int resumedSeed;
-
-    Model LoadCheckpoint()
+    /// <summary>The checkpoint's path and model; options given explicitly must be the ones its run started with.</summary>
+    (string Path, Model Model) LoadCheckpoint(TrainingOptions requested)
     {
-        string path = resumedFrom = Guard(() => ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First(), Resume);
+        string path = Guard(() => ResolveInputPaths(Resume, ErrorIds.ModelFileNotFound).First(), Resume);
         var model = Guard(() => ModelFile.Load(path), path);
-        if (model.Optimizer is null)
+        if (model.Optimizer is not { } state)
+        {
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The file '{path}' has no optimizer state to resume from; save checkpoints with -CheckpointPath or Save-Model -IncludeOptimizerState."),
                 ErrorIds.CheckpointMismatch, ErrorCategory.InvalidData, path));
-        var saved = model.Optimizer!.Options;
-        resumedSeed = saved.Seed;
-        foreach (var (name, value, expected) in new (string, object, object)[]
+            throw new UnreachableException();
+        }
+        foreach (var (option, value, saved) in state.Conflicts(requested))
         {
-            (nameof(Steps), Steps, saved.Steps), (nameof(LearningRate), LearningRate, saved.LearningRate), (nameof(Beta1), Beta1, saved.Beta1),
-            (nameof(Beta2), Beta2, saved.Beta2), (nameof(Epsilon), Epsilon, saved.Epsilon), (nameof(BatchSize), BatchSize, saved.BatchSize),
-            (nameof(Seed), Seed, saved.Seed), (nameof(NoShuffle), NoShuffle.IsPresent, !saved.Shuffle),
-        })
-        {
-            if (MyInvocation.BoundParameters.ContainsKey(name) && !value.Equals(expected))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{name} {value} differs from the checkpoint's {expected}; a resumed run keeps the options it started with."),
+            string parameter = option == nameof(TrainingOptions.Shuffle) ? nameof(NoShuffle) : option;
+            if (MyInvocation.BoundParameters.ContainsKey(parameter))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{parameter} {(parameter == nameof(NoShuffle) ? !(bool)value : value)} differs from the checkpoint's {(parameter == nameof(NoShuffle) ? !(bool)saved : saved)}; a resumed run keeps the options it started with."),
                     ErrorIds.CheckpointMismatch, ErrorCategory.InvalidArgument, value));
         }
-        WriteVerbose($"Resuming '{path}' at step {model.Optimizer.NextStep + 1:N0} of {saved.Steps:N0}.");
-        return model;
+        WriteVerbose($"Resuming '{path}' at step {state.NextStep + 1:N0} of {state.Options.Steps:N0}.");
+        return (path, model);
     }
 
     Model NewDefaultModel(CorpusInput corpus)
@@ -256,7 +251,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         return model;
     }
 
-    (IReadOnlyList<int[]> Training, IReadOnlyList<int[]>? Validation) SplitValidation(int[][] sentences, Tokenizer tokenizer)
+    (IReadOnlyList<int[]> Training, IReadOnlyList<int[]>? Validation) SplitValidation(int[][] sentences, Tokenizer tokenizer, int seed)
     {
         if (ValidationPath is not null || ValidationText is not null)
         {
@@ -264,7 +259,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
             return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
         }
         if (ValidationFraction <= 0) return (sentences, null);
-        var (training, validation) = Guard(() => Corpus.HoldOut(sentences, ValidationFraction, ParameterSetName == ResumeSet ? resumedSeed : Seed), ValidationFraction); // a resumed run splits as it first did
+        var (training, validation) = Guard(() => Corpus.HoldOut(sentences, ValidationFraction, seed), ValidationFraction);
         return (training, validation);
     }
 

@@ -42,7 +42,7 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
         var corpus = ReadCorpus(Path, ParameterSetName == TextSet ? Text : null, kind);
         var sentences = Guard(() => corpus.Encode(Model.Tokenizer), corpus.Description);
         WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
-        var evaluator = Guard(() => new Evaluator(Model, sentences, ThreadCount == 0 ? Environment.ProcessorCount : ThreadCount), corpus.Description);
+        var evaluator = Guard(() => new Evaluator(Model, sentences, ThreadCount), corpus.Description);
         WriteObject(evaluator.Measure());
     }
 }

@@ -54,8 +54,8 @@ public static class Corpus
         return (sentences.Where((_, i) => !heldOut[i]).ToArray(), sentences.Where((_, i) => heldOut[i]).ToArray());
     }
 
-    /// <summary>Encodes every sentence, naming the line of the first piece the tokenizer lacks.</summary>
-    public static int[][] Encode(Tokenizer tokenizer, IReadOnlyList<Sentence> sentences)
+    /// <summary>Encodes every sentence, naming the line (and the <paramref name="origin"/>, when given) of the first piece the tokenizer lacks.</summary>
+    public static int[][] Encode(Tokenizer tokenizer, IReadOnlyList<Sentence> sentences, string? origin = null)
     {
         var encoded = new int[sentences.Count][];
         for (int i = 0; i < sentences.Count; i++)
@@ -66,7 +66,7 @@ public static class Corpus
             }
             catch (UnknownTokenException ex)
             {
-                throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.Kind) { Line = sentences[i].Line };
+                throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.Kind) { Line = sentences[i].Line, Origin = origin };
             }
         }
         return encoded;

@@ -17,8 +17,10 @@ public sealed class Evaluator
     readonly int threads;
     readonly Action<int> evaluateChunk;
 
+    /// <summary>Measures on encoded sentences with up to <paramref name="threads"/> threads (0: one per processor).</summary>
     public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1)
     {
+        if (threads <= 0) threads = Environment.ProcessorCount;
         if (sentences.Count == 0) throw new CorpusException("There are no sentences to measure the loss on.");
         model.CheckTokens(sentences, "evaluation");
         this.model = model;

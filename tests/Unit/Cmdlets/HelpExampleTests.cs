@@ -6,7 +6,8 @@ namespace MicroGpt.Tests.Cmdlets;
 /// Every example in the cmdlets' help (module/en-US/MicroGpt.Cmdlets.dll-Help.xml), run as written
 /// in a fresh hosted engine and folder, with <see cref="StandIns"/> for the cmdlets the bare engine
 /// lacks. An example runs without error, except the ones that show an error, which must show the
-/// documented one; and each writes what its remarks promise (an object, a file, or both).
+/// documented one; and each writes the objects and files its remarks describe (their types and
+/// counts; the remarks' figures are "about" figures and are not compared).
 /// </summary>
 public class HelpExampleTests
 {
@@ -20,6 +21,47 @@ public class HelpExampleTests
         [("Get-Tokens", 2)] = "UnknownToken",
         [("New-Model", 4)] = "InvalidConfiguration",
         [("Save-Model", 3)] = "ModelFileExists",
+    };
+
+    /// <summary>What each example writes: objects (type name, and how many; 0 for "at least one") and files.</summary>
+    static readonly Dictionary<(string Cmdlet, int Example), (string Type, int Count, string[] Files)> Writes = new()
+    {
+        [("New-Tokenizer", 1)] = ("Tokenizer", 1, []),
+        [("New-Tokenizer", 2)] = ("Tokenizer", 1, []),
+        [("New-Tokenizer", 3)] = ("Tokenizer", 1, []),
+        [("New-Tokenizer", 4)] = ("Int32", 1, []),
+        [("Get-Tokens", 1)] = ("TokenizedText", 1, []),
+        [("Get-Tokens", 2)] = ("TokenizedText", 1, []),
+        [("Get-Tokens", 3)] = ("String", 1, []),
+        [("New-Model", 1)] = ("Model", 1, []),
+        [("New-Model", 2)] = ("Model", 1, []),
+        [("New-Model", 3)] = ("Model", 1, []),
+        [("Invoke-Training", 1)] = ("", 0, ["loss.csv"]),
+        [("Invoke-Training", 2)] = ("TrainingStep", 4, []),
+        [("Invoke-Training", 3)] = ("Model", 1, ["run.csv", "model.json"]),
+        [("Invoke-Training", 4)] = ("TrainingStep", 10, []),
+        [("Invoke-Training", 5)] = ("PSCustomObject", 3, []),
+        [("Invoke-Training", 6)] = ("Model", 1, ["checkpoint.json", "run.csv"]),
+        [("Invoke-Training", 7)] = ("Sample", 3, []),
+        [("Invoke-Training", 8)] = ("String", 5, []),
+        [("Save-Model", 1)] = ("FileInfo", 1, ["model.json"]),
+        [("Save-Model", 2)] = ("FileInfo", 1, ["model.safetensors", "model.config.json"]),
+        [("Save-Model", 4)] = ("Model", 1, ["checkpoint.json"]),
+        [("Import-Model", 1)] = ("Sample", 5, ["model.json"]),
+        [("Import-Model", 2)] = ("Measurement", 2, ["short.json", "long.json"]),
+        [("Import-Model", 3)] = ("Model", 3, ["model-16.json", "model-32.json", "model-64.json"]),
+        [("Import-Model", 4)] = ("Model", 1, ["weights.safetensors"]),
+        [("Invoke-Generation", 1)] = ("Sample", 5, ["model.json"]),
+        [("Invoke-Generation", 2)] = ("Sample", 3, []),
+        [("Invoke-Generation", 3)] = ("Sample", 2, []),
+        [("Invoke-Generation", 4)] = ("String", 10, []),
+        [("Invoke-Generation", 5)] = ("Sample", 2, []),
+        [("Measure-Model", 1)] = ("Measurement", 1, []),
+        [("Measure-Model", 2)] = ("Measurement", 1, []),
+        [("Measure-Model", 3)] = ("Measurement", 1, []),
+        [("Export-LossChart", 1)] = ("FileInfo", 1, ["loss.svg"]),
+        [("Export-LossChart", 2)] = ("", 0, ["run.csv", "run.svg"]),
+        [("Export-LossChart", 3)] = ("", 0, []),
     };
 
     public static TheoryData<string, int> Examples()
@@ -54,11 +96,16 @@ public class HelpExampleTests
             return;
         }
         result.ThrowIfFailed();
-        bool wroteFiles = Directory.EnumerateFiles(ps.Folder).Any();
-        if (code.Contains("-WhatIf") && !code.Contains('\n'))
-            Assert.False(wroteFiles, $"{cmdlet} example {example} wrote a file under -WhatIf"); // it shows "What if:" on the host only
-        else
-            Assert.True(result.Output.Count > 0 || wroteFiles || result.Verbose.Count > 0, $"{cmdlet} example {example} showed nothing:\n{code}");
+        Assert.True(Writes.TryGetValue((cmdlet, example), out var writes), $"{cmdlet} example {example} is new: say what it writes in {nameof(Writes)}");
+        var (type, count, files) = writes;
+        if (type.Length > 0)
+        {
+            int written = result.Output.Count(o => o.BaseObject.GetType().Name == type);
+            Assert.True(count == 0 ? written > 0 : written == count, $"{cmdlet} example {example} wrote {written} {type} objects, not {(count == 0 ? "some" : count)}:\n{code}");
+        }
+        Assert.All(files, f => Assert.True(File.Exists(ps.PathOf(f)), $"{cmdlet} example {example} did not write {f}"));
+        if (type.Length == 0 && files.Length == 0) // -WhatIf: it says "What if:" on the host, and writes nothing
+            Assert.Empty(Directory.EnumerateFiles(ps.Folder));
     }
 
     [Fact]
