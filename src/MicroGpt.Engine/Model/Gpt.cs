@@ -17,13 +17,16 @@ namespace MicroGpt;
 /// </summary>
 static class Gpt
 {
-    /// <summary>Fills the activations of rows [n0, n1); with targets, also their probabilities and losses.</summary>
+    /// <summary>
+    /// Fills the activations of rows [n0, n1); with targets, also their probabilities and losses.
+    /// <paramref name="weights"/>: the parameters to read, if not the model's own (a trainer's copy of them).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(Model model, Activations a, PackedBatch batch, int n0, int n1, bool withLoss)
+    public static void Forward(Model model, Activations a, PackedBatch batch, int n0, int n1, bool withLoss, float[]? weights = null)
     {
         var (c, h, t, v) = (model.Config.EmbeddingSize, model.Config.Heads, model.Config.BlockSize, model.Config.VocabSize);
         int rows = n1 - n0;
-        ReadOnlySpan<float> p = model.Parameters;
+        ReadOnlySpan<float> p = weights ?? model.Parameters;
         var layout = model.Layout;
 
         var encoded = a.Rows(a.Encoded, 0, c, n0, n1);
@@ -63,14 +66,14 @@ static class Gpt
 
     /// <summary>
     /// The gradients of the activations of rows [n0, n1), from the loss back to the embeddings,
-    /// after <see cref="Forward"/> with loss. Touches no parameter gradient.
+    /// after <see cref="Forward"/> with loss, reading the same <paramref name="weights"/>. Touches no parameter gradient.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward(Model model, Activations a, ActivationGradients d, PackedBatch batch, int n0, int n1)
+    public static void Backward(Model model, Activations a, ActivationGradients d, PackedBatch batch, int n0, int n1, float[]? weights = null)
     {
         var (c, h, t, v) = (model.Config.EmbeddingSize, model.Config.Heads, model.Config.BlockSize, model.Config.VocabSize);
         int rows = n1 - n0;
-        ReadOnlySpan<float> p = model.Parameters;
+        ReadOnlySpan<float> p = weights ?? model.Parameters;
         var layout = model.Layout;
         int layers = model.Config.Layers;
 

@@ -55,6 +55,12 @@ sealed class Backpropagation : IDisposable
     /// <summary>The gradient of the last batch, averaged over its sentences; the caller zeroes it (Adam does).</summary>
     public float[] Gradients { get; }
 
+    /// <summary>The threads that share a batch: at most one per sentence.</summary>
+    public int Threads => threads;
+
+    /// <summary>The weights each group of sentences reads, when the trainer keeps copies; else all read the model's.</summary>
+    public WeightCopies? Copies { get; set; }
+
     /// <summary>The predicted tokens of the last batch.</summary>
     public int Rows => batch.Rows;
 
@@ -66,16 +72,22 @@ sealed class Backpropagation : IDisposable
         foreach (int i in pick) batch.Add(sentences[i], model.Config.BlockSize);
         batch.SetMeanWeights();
 
-        // Groups of whole sentences with about the same number of rows each, one per thread.
+        // Groups of whole sentences, one per thread, each ending at the sentence boundary nearest
+        // its share of the rows: the phase lasts as long as its largest group.
         groups = Math.Min(threads, batch.Sentences);
         int sentence = 0;
-        for (int g = 0; g < groups; g++)
+        groupStart[0] = 0;
+        for (int g = 1; g < groups; g++)
         {
-            while (batch.SentenceStart[sentence] < (long)batch.Rows * g / groups) sentence++;
+            long target = (long)batch.Rows * g / groups;
+            sentence++; // every group has a sentence
+            while (sentence < batch.Sentences - (groups - g) && batch.SentenceStart[sentence + 1] - target < target - batch.SentenceStart[sentence]) sentence++;
             groupStart[g] = batch.SentenceStart[sentence];
         }
         groupStart[groups] = batch.Rows;
+        if (Copies is not null && groups != threads) throw new InvalidOperationException("Every copy of the weights needs its group."); // batches have one sentence per thread at least
         For(groups, forwardBackwardGroup, groupOwners);
+        Copies?.Taken();
         For(gradientJobs.Length, weightGradientJob, gradientOwners);
         return batch.MeanLoss(activations.Losses);
     }
@@ -91,10 +103,11 @@ sealed class Backpropagation : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void ForwardBackwardGroup(int g)
     {
+        var weights = Copies?.For(g);
         int n0 = groupStart[g], n1 = groupStart[g + 1];
         if (n0 == n1) return;
-        Gpt.Forward(model, activations, batch, n0, n1, withLoss: true);
-        Gpt.Backward(model, activations, activationGradients, batch, n0, n1);
+        Gpt.Forward(model, activations, batch, n0, n1, withLoss: true, weights);
+        Gpt.Backward(model, activations, activationGradients, batch, n0, n1, weights);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

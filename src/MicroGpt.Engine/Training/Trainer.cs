@@ -25,6 +25,7 @@ public sealed class Trainer : IDisposable
     readonly int[] pick;
     readonly Action<int> adamChunk; // made once: steps allocate nothing
     readonly int[] adamOwners;      // each chunk on the thread that wrote its gradient
+    readonly WeightCopies? copies;  // per-thread weights, for small models on several threads
     Adam.StepConstants adamConstants;
     readonly Evaluator? validation;
     readonly IDisposable lease;
@@ -68,6 +69,8 @@ public sealed class Trainer : IDisposable
         {
             backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
             adamOwners = Enumerable.Range(0, (model.Parameters.Length + AdamChunk - 1) / AdamChunk).Select(i => backprop.OwnerOf(i * AdamChunk)).ToArray();
+            if (WeightCopies.Worthwhile(model.Parameters.Length, backprop.Threads))
+                backprop.Copies = copies = new WeightCopies(model.Parameters, backprop.Threads, AdamChunk, adamOwners);
             if (validationSentences is { Count: > 0 }) validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
         }
         catch
@@ -111,6 +114,7 @@ public sealed class Trainer : IDisposable
         double lr = options.LearningRate * (1 - (double)s / options.Steps);
         adamConstants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
         backprop.For(adamOwners.Length, adamChunk, adamOwners);
+        copies?.Sent();
 
         state.NextStep = s + 1;
         model.Optimizer = state; // from the first completed step on, the model carries its run's state
@@ -143,7 +147,9 @@ public sealed class Trainer : IDisposable
     void AdamChunkUpdate(int i)
     {
         int start = i * AdamChunk, length = Math.Min(AdamChunk, model.Parameters.Length - start);
-        Adam.Update(model.Parameters.AsSpan(start, length), backprop.Gradients.AsSpan(start, length), state.M.AsSpan(start, length), state.V.AsSpan(start, length), adamConstants);
+        var parameters = model.Parameters.AsSpan(start, length);
+        Adam.Update(parameters, backprop.Gradients.AsSpan(start, length), state.M.AsSpan(start, length), state.V.AsSpan(start, length), adamConstants, copies is null ? default : copies.Home(i));
+        copies?.Send(i, parameters);
     }
 
     bool ValidationDue(long step)

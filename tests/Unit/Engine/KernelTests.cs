@@ -76,10 +76,12 @@ public class KernelTests
             var m = TestData.RandomFloats(length, length + 2000, 0.1f); var v = TestData.RandomFloats(length, length + 3000, 0.1f).Select(Math.Abs).ToArray();
             var (p2, g2, m2, v2) = (p.ToArray(), g.ToArray(), m.ToArray(), v.ToArray());
             var k = Adam.StepConstants.For(0.01, 0.85, 0.99, 1e-8, step: 7);
-            Adam.Update(p, g, m, v, k);
+            var copy = new float[length];
+            Adam.Update(p, g, m, v, k, copy);
             for (int i = 0; i < length; i++) // the scalar path, one element at a time
                 Adam.Update(p2.AsSpan(i, 1), g2.AsSpan(i, 1), m2.AsSpan(i, 1), v2.AsSpan(i, 1), k);
             Assert.Equal(p2, p);
+            Assert.Equal(p, copy);
             Assert.Equal(m2, m);
             Assert.Equal(v2, v);
             Assert.All(g, x => Assert.Equal(0f, x));

@@ -121,24 +121,40 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(2)]  // one sentence per thread
-    [InlineData(5)]  // uneven groups
-    public void ResultsAreBitIdenticalWithOneOrTwoThreads(int batchSize)
+    [InlineData(2, 2)]   // one sentence per thread
+    [InlineData(5, 2)]   // uneven groups
+    [InlineData(5, 3)]   // three copies of the weights, each fed by two others
+    [InlineData(16, 2)]  // the benchmark's batch
+    public void ResultsAreBitIdenticalWhateverTheThreadCount(int batchSize, int threads)
     {
         var sentences = TestData.RandomSentences(13, 40, 8, seed: 4);
-        (List<double> Losses, float[] Weights) Train(int threads)
-        {
-            var model = TestData.RandomModel(Small, seed: 8);
-            var losses = new List<double>();
-            using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 30, BatchSize = batchSize, ThreadCount = threads });
-            trainer.Run(s => losses.Add(s.Loss));
-            return (losses, model.Parameters);
-        }
-        var one = Train(1);
-        var two = Train(2);
+        Assert.True(WeightCopies.Worthwhile(TestData.RandomModel(Small).Parameters.Length, threads)); // so this covers the copies
+        var one = Train(Small, sentences, batchSize, threads: 1, steps: 30);
+        var many = Train(Small, sentences, batchSize, threads, steps: 30);
+        Assert.Equal(one.Losses, many.Losses);
+        Assert.Equal(one.Weights, many.Weights);
+        Assert.Equal(one.Weights, Train(Small, sentences, batchSize, threads: 1, steps: 30).Weights); // and the same again with the same seed
+    }
+
+    [Fact]
+    public void ResultsAreBitIdenticalWhenThreadsShareTheWeightsOfALargeModel()
+    {
+        var large = new ModelConfig(13, 256, 4, 2, 8);
+        Assert.False(WeightCopies.Worthwhile(new ParameterLayout(large).Count, 2)); // so this covers shared weights
+        var sentences = TestData.RandomSentences(13, 20, 6, seed: 5);
+        var one = Train(large, sentences, batchSize: 4, threads: 1, steps: 4);
+        var two = Train(large, sentences, batchSize: 4, threads: 2, steps: 4);
         Assert.Equal(one.Losses, two.Losses);
         Assert.Equal(one.Weights, two.Weights);
-        Assert.Equal(one.Weights, Train(1).Weights); // and the same again with the same seed
+    }
+
+    static (List<double> Losses, float[] Weights) Train(ModelConfig config, int[][] sentences, int batchSize, int threads, int steps)
+    {
+        var model = TestData.RandomModel(config, seed: 8);
+        var losses = new List<double>();
+        using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = steps, BatchSize = batchSize, ThreadCount = threads });
+        trainer.Run(s => losses.Add(s.Loss));
+        return (losses, model.Parameters);
     }
 
     [Fact]
