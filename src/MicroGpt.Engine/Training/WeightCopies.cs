@@ -19,7 +19,7 @@ namespace MicroGpt;
 /// </summary>
 sealed class WeightCopies
 {
-    const long Budget = 4 << 20; // floats in all the copies and inboxes together: 16 MB
+    const long Budget = 1 << 20; // floats in all the copies and inboxes together: 4 MB
 
     readonly float[][] copies;  // [group] the weights the group reads
     readonly float[][] inboxes; // [group] new values of the chunks homed in other groups, not yet taken

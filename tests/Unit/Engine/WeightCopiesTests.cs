@@ -62,8 +62,9 @@ public class WeightCopiesTests
     [Theory]
     [InlineData(63_296, 1, false)]     // one thread needs no copies
     [InlineData(63_296, 2, true)]      // the reference model on two threads
-    [InlineData(941_312, 2, true)]
-    [InlineData(3_467_776, 2, false)]  // too large: the copies would cost more traffic than they save
+    [InlineData(175_744, 2, true)]
+    [InlineData(941_312, 2, false)]    // too large: the copies would cost more memory traffic than they save
+    [InlineData(3_467_776, 2, false)]
     public void CopiesAreKeptForSmallModelsOnSeveralThreads(int parameters, int groups, bool expected) =>
         Assert.Equal(expected, WeightCopies.Worthwhile(parameters, groups));
 }
