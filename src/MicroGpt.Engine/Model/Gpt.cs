@@ -132,9 +132,9 @@ static class Gpt
     {
         int rows = batch.Rows, c = model.Config.EmbeddingSize;
         var layout = model.Layout;
-        if (job.Matrix == GradientMatrix.Embeddings)
+        if (job.Matrix == GradientMatrix.Embeddings) // wpe follows wte: one table of V + T rows
         {
-            Encoder.Backward(grad.AsSpan(layout.Wte), grad.AsSpan(layout.Wpe), d.Encoded.AsSpan(0, rows * c), batch.Tokens, batch.Positions, rows, c);
+            Encoder.Backward(grad.AsSpan(job.Offset, job.Length), job.O0, job.O1, d.Encoded.AsSpan(0, rows * c), batch.Tokens, batch.Positions, rows, c, model.Config.VocabSize);
             return;
         }
         int n = a.MaxRows, l = job.Layer, v = model.Config.VocabSize;
@@ -153,12 +153,21 @@ static class Gpt
             MatMul.BackwardWeight(grad.AsSpan(offset, outC * inC), dout[..(rows * outC)], inp[..(rows * inC)], rows, inC, outC, job.O0, job.O1);
     }
 
-    /// <summary>The jobs that together compute every weight gradient, each at most about <paramref name="grain"/> weights.</summary>
+    /// <summary>
+    /// The jobs that together compute every weight gradient, in parameter order, each at most about
+    /// <paramref name="grain"/> weights; the embeddings' in blocks of a quarter of that, since each
+    /// costs only a pass over the rows' tokens, and an optimizer may want them spread over threads.
+    /// </summary>
     public static WeightGradientJob[] PlanWeightGradients(ModelConfig config, int grain)
     {
         var layout = new ParameterLayout(config);
-        int c = config.EmbeddingSize;
-        var jobs = new List<WeightGradientJob> { new(GradientMatrix.Embeddings, 0, 0, 0, layout.Wte, (config.VocabSize + config.BlockSize) * c) };
+        int c = config.EmbeddingSize, tableRows = config.VocabSize + config.BlockSize;
+        var jobs = new List<WeightGradientJob>();
+        for (int r = 0, block = Math.Max(1, grain / 4 / c); r < tableRows; r += block)
+        {
+            int r1 = Math.Min(tableRows, r + block);
+            jobs.Add(new(GradientMatrix.Embeddings, 0, r, r1, layout.Wte + r * c, (r1 - r) * c));
+        }
         void Split(GradientMatrix matrix, int layer, int offset, int outC, int inC)
         {
             int step = Math.Max(1, grain / inC);
@@ -184,7 +193,8 @@ static class Gpt
 enum GradientMatrix { Embeddings, LmHead, Qkv, Wo, Fc1, Fc2 }
 
 /// <summary>
-/// Output rows [O0, O1) of one weight matrix's gradient (layer Layer), or the embeddings' scatter;
-/// either way the job writes the gradient elements [Offset, Offset + Length) and no others.
+/// Output rows [O0, O1) of one weight matrix's gradient (layer Layer), or rows [O0, O1) of the
+/// embeddings' table (wte over wpe); either way the job writes the gradient elements
+/// [Offset, Offset + Length) and no others.
 /// </summary>
 readonly record struct WeightGradientJob(GradientMatrix Matrix, int Layer, int O0, int O1, int Offset, int Length);

@@ -26,7 +26,8 @@ sealed class Backpropagation : IDisposable
     readonly PackedBatch batch;
     readonly WeightGradientJob[] gradientJobs;
     readonly double[] squareSums; // per gradient job
-    readonly int[] groupStart;
+    readonly int[] groupCut, ringCut; // the groups' first places in the ring of sentences (see SplitIntoGroups), and scratch
+    int ringFirst;                    // the batch sentence at the ring's first place
     readonly int threads;
     readonly int[] groupOwners, gradientOwners; // the thread of each job: the same memory on the same core every step
     readonly WorkerPool? pool;
@@ -44,9 +45,10 @@ sealed class Backpropagation : IDisposable
         batch = new PackedBatch(maxRows, maxSentences);
         gradientJobs = Gpt.PlanWeightGradients(model.Config, GradientGrain);
         squareSums = new double[gradientJobs.Length];
-        groupStart = new int[threads + 1];
+        groupCut = new int[threads + 1];
+        ringCut = new int[threads + 1];
         groupOwners = Enumerable.Range(0, threads).ToArray();
-        gradientOwners = gradientJobs.Select(job => OwnerOf(job.Offset)).ToArray();
+        gradientOwners = PlanGradientOwners(gradientJobs, threads);
         if (threads > 1) pool = new WorkerPool(threads - 1);
         forwardBackwardGroup = ForwardBackwardGroup;
         weightGradientJob = WeightGradientJob;
@@ -54,6 +56,9 @@ sealed class Backpropagation : IDisposable
 
     /// <summary>The gradient of the last batch, averaged over its sentences; the caller zeroes it (Adam does).</summary>
     public float[] Gradients { get; }
+
+    /// <summary>The weight-gradient jobs and the thread of each (for tests).</summary>
+    internal (WeightGradientJob[] Jobs, int[] Owners) GradientPlan => (gradientJobs, gradientOwners);
 
     /// <summary>The threads that share a batch: at most one per sentence.</summary>
     public int Threads => threads;
@@ -72,19 +77,8 @@ sealed class Backpropagation : IDisposable
         foreach (int i in pick) batch.Add(sentences[i], model.Config.BlockSize);
         batch.SetMeanWeights();
 
-        // Groups of whole sentences, one per thread, each ending at the sentence boundary nearest
-        // its share of the rows: the phase lasts as long as its largest group.
         groups = Math.Min(threads, batch.Sentences);
-        int sentence = 0;
-        groupStart[0] = 0;
-        for (int g = 1; g < groups; g++)
-        {
-            long target = (long)batch.Rows * g / groups;
-            sentence++; // every group has a sentence
-            while (sentence < batch.Sentences - (groups - g) && batch.SentenceStart[sentence + 1] - target < target - batch.SentenceStart[sentence]) sentence++;
-            groupStart[g] = batch.SentenceStart[sentence];
-        }
-        groupStart[groups] = batch.Rows;
+        ringFirst = SplitIntoGroups(batch.SentenceStart.AsSpan(0, batch.Sentences + 1), groups, groupCut, ringCut);
         if (Copies is not null && groups != threads) throw new InvalidOperationException("Every copy of the weights needs its group."); // batches have one sentence per thread at least
         For(groups, forwardBackwardGroup, groupOwners);
         Copies?.Taken();
@@ -100,14 +94,77 @@ sealed class Backpropagation : IDisposable
         return Math.Sqrt(total);
     }
 
+    /// <summary>
+    /// Cuts a batch's sentences into groups, one per thread. The phase lasts as long as its largest
+    /// group, and sentences stay whole (a sentence's rows depend on each other), so the cut looks for
+    /// the most even one: the sentences are taken as a ring, each sentence in turn is the first, the
+    /// ring is cut at the sentence boundaries nearest each group's share of the rows, and the first
+    /// sentence that gives the smallest largest group wins. The group that wraps past the batch's
+    /// last sentence has two runs of rows. Which thread takes which sentence changes no number.
+    /// </summary>
+    /// <param name="sentenceStart">The first row of each sentence, then the number of rows.</param>
+    /// <param name="groups">How many groups, at most one per sentence.</param>
+    /// <param name="cut">Receives each group's first place in the ring, then the number of sentences (groups + 1 entries).</param>
+    /// <param name="trial">Scratch as long as <paramref name="cut"/>.</param>
+    /// <returns>The sentence that starts the ring: ring place k is sentence (first + k) mod sentences.</returns>
+    internal static int SplitIntoGroups(ReadOnlySpan<int> sentenceStart, int groups, Span<int> cut, Span<int> trial)
+    {
+        int sentences = sentenceStart.Length - 1, rows = sentenceStart[sentences], best = int.MaxValue, bestFirst = 0;
+        for (int first = 0; first < sentences && best > (rows + groups - 1) / groups; first++)
+        {
+            int largest = 0;
+            trial[0] = 0;
+            for (int g = 0; g < groups; g++)
+            {
+                int end = trial[g] + 1; // every group has a sentence
+                if (g == groups - 1) end = sentences;
+                else
+                {
+                    double target = (double)rows * (g + 1) / groups;
+                    while (end < sentences - (groups - 1 - g) && RingRow(sentenceStart, first, end + 1) - target < target - RingRow(sentenceStart, first, end)) end++;
+                }
+                largest = Math.Max(largest, RingRow(sentenceStart, first, end) - RingRow(sentenceStart, first, trial[g]));
+                trial[g + 1] = end;
+            }
+            if (largest >= best) continue;
+            best = largest;
+            bestFirst = first;
+            trial[..(groups + 1)].CopyTo(cut);
+        }
+        return bestFirst;
+    }
+
+    /// <summary>The rows before ring place k when the ring starts at sentence <paramref name="first"/>.</summary>
+    static int RingRow(ReadOnlySpan<int> sentenceStart, int first, int k)
+    {
+        int sentences = sentenceStart.Length - 1, i = first + k;
+        return i <= sentences ? sentenceStart[i] - sentenceStart[first] : sentenceStart[sentences] - sentenceStart[first] + sentenceStart[i - sentences];
+    }
+
+    /// <summary>The rows of ring places [a, b) as at most two runs [n0, n1) of the batch (the second empty unless the places wrap).</summary>
+    internal static (int N0, int N1, int M0, int M1) RunsOf(ReadOnlySpan<int> sentenceStart, int first, int a, int b)
+    {
+        int sentences = sentenceStart.Length - 1;
+        a += first;
+        b += first;
+        var (n0, n1) = a < sentences ? (sentenceStart[a], sentenceStart[Math.Min(b, sentences)]) : (0, 0);
+        var (m0, m1) = b > sentences ? (sentenceStart[Math.Max(a, sentences) - sentences], sentenceStart[b - sentences]) : (0, 0);
+        return (n0, n1, m0, m1);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void ForwardBackwardGroup(int g)
     {
         var weights = Copies?.For(g);
-        int n0 = groupStart[g], n1 = groupStart[g + 1];
-        if (n0 == n1) return;
-        Gpt.Forward(model, activations, batch, n0, n1, withLoss: true, weights);
-        Gpt.Backward(model, activations, activationGradients, batch, n0, n1, weights);
+        var (n0, n1, m0, m1) = RunsOf(batch.SentenceStart.AsSpan(0, batch.Sentences + 1), ringFirst, groupCut[g], groupCut[g + 1]);
+        if (n0 < n1) Run(n0, n1);
+        if (m0 < m1) Run(m0, m1);
+
+        void Run(int n0, int n1)
+        {
+            Gpt.Forward(model, activations, batch, n0, n1, withLoss: true, weights);
+            Gpt.Backward(model, activations, activationGradients, batch, n0, n1, weights);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -122,11 +179,56 @@ sealed class Backpropagation : IDisposable
     public void Dispose() => pool?.Dispose();
 
     /// <summary>
-    /// The thread that handles a parameter's gradient: the parameters are split in one contiguous
-    /// range per thread, so that an optimizer that updates a range on its owner finds the gradient
-    /// already in that core's cache.
+    /// The thread of each weight-gradient job, so that each thread both computes and (through
+    /// <see cref="PlanOptimizer"/>) applies about its share: the matrices' jobs, in parameter order,
+    /// are cut into one run per thread of about equal weights (a job costs rows × weights); the
+    /// embeddings' blocks, which cost a pass over the tokens each, then go in order to the threads
+    /// whose runs are short of their share of all the parameters, in proportion to the shortfall.
     /// </summary>
-    public int OwnerOf(int parameter) => (int)((long)parameter * threads / Gradients.Length);
+    static int[] PlanGradientOwners(WeightGradientJob[] jobs, int threads)
+    {
+        var owners = new int[jobs.Length];
+        var weights = new long[threads];
+        long matrices = jobs.Where(job => job.Matrix != GradientMatrix.Embeddings).Sum(job => (long)job.Length), before = 0;
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            if (jobs[i].Matrix == GradientMatrix.Embeddings) continue;
+            owners[i] = (int)Math.Min(threads - 1, (before + jobs[i].Length / 2) * threads / matrices);
+            weights[owners[i]] += jobs[i].Length;
+            before += jobs[i].Length;
+        }
+        double share = (double)jobs.Sum(job => (long)job.Length) / threads;
+        var shortfall = weights.Select(w => Math.Max(0, share - w)).ToArray();
+        double embeddings = jobs.Where(job => job.Matrix == GradientMatrix.Embeddings).Sum(job => (long)job.Length), done = 0;
+        for (int i = 0, t = 0; i < jobs.Length; i++)
+        {
+            if (jobs[i].Matrix != GradientMatrix.Embeddings) continue;
+            // The block goes to the thread whose portion of the embeddings holds its middle.
+            double middle = (done + jobs[i].Length / 2.0) / embeddings * shortfall.Sum();
+            while (t < threads - 1 && middle > shortfall.Take(t + 1).Sum()) t++;
+            owners[i] = t;
+            done += jobs[i].Length;
+        }
+        return owners;
+    }
+
+    /// <summary>
+    /// The optimizer's jobs: ranges of at most <paramref name="chunk"/> parameters, each on the
+    /// thread that computed its gradient, so that the optimizer finds the gradient in its core's
+    /// cache (on the EPYC of bench/RESULTS.md, Adam ran at a third of its speed on gradients
+    /// that another core had written).
+    /// </summary>
+    public ParameterRange[] PlanOptimizer(int chunk)
+    {
+        var ranges = new List<ParameterRange>();
+        for (int i = 0; i < gradientJobs.Length;)
+        {
+            int owner = gradientOwners[i], start = gradientJobs[i].Offset, end = start;
+            for (; i < gradientJobs.Length && gradientOwners[i] == owner; i++) end = gradientJobs[i].Offset + gradientJobs[i].Length;
+            for (; start < end; start += chunk) ranges.Add(new ParameterRange(start, Math.Min(chunk, end - start), owner));
+        }
+        return ranges.ToArray();
+    }
 
     /// <summary>Runs body(0) .. body(count - 1) on this thread and the pool's, job i preferably on thread owners[i]; each call must write only its own outputs.</summary>
     public void For(int count, Action<int> body, int[] owners)
@@ -137,3 +239,6 @@ sealed class Backpropagation : IDisposable
             pool.For(count, body, owners);
     }
 }
+
+/// <summary>Parameters [Start, Start + Length), handled by thread Owner.</summary>
+readonly record struct ParameterRange(int Start, int Length, int Owner);

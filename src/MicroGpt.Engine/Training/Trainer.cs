@@ -24,7 +24,8 @@ public sealed class Trainer : IDisposable
     readonly Backpropagation backprop;
     readonly int[] pick;
     readonly Action<int> adamChunk; // made once: steps allocate nothing
-    readonly int[] adamOwners;      // each chunk on the thread that wrote its gradient
+    readonly ParameterRange[] adamChunks; // each on the thread that wrote its gradient
+    readonly int[] adamOwners;
     readonly WeightCopies? copies;  // per-thread weights, for small models on several threads
     Adam.StepConstants adamConstants;
     readonly Evaluator? validation;
@@ -68,9 +69,10 @@ public sealed class Trainer : IDisposable
         try
         {
             backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
-            adamOwners = Enumerable.Range(0, (model.Parameters.Length + AdamChunk - 1) / AdamChunk).Select(i => backprop.OwnerOf(i * AdamChunk)).ToArray();
+            adamChunks = backprop.PlanOptimizer(AdamChunk);
+            adamOwners = adamChunks.Select(chunk => chunk.Owner).ToArray();
             if (WeightCopies.Worthwhile(model.Parameters.Length, backprop.Threads))
-                backprop.Copies = copies = new WeightCopies(model.Parameters, backprop.Threads, AdamChunk, adamOwners);
+                backprop.Copies = copies = new WeightCopies(model.Parameters, backprop.Threads, adamChunks);
             if (validationSentences is { Count: > 0 }) validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
         }
         catch
@@ -146,7 +148,7 @@ public sealed class Trainer : IDisposable
 
     void AdamChunkUpdate(int i)
     {
-        int start = i * AdamChunk, length = Math.Min(AdamChunk, model.Parameters.Length - start);
+        var (start, length, _) = adamChunks[i];
         var parameters = model.Parameters.AsSpan(start, length);
         Adam.Update(parameters, backprop.Gradients.AsSpan(start, length), state.M.AsSpan(start, length), state.V.AsSpan(start, length), adamConstants, copies is null ? default : copies.Home(i));
         copies?.Send(i, parameters);

@@ -23,17 +23,15 @@ sealed class WeightCopies
 
     readonly float[][] copies;  // [group] the weights the group reads
     readonly float[][] inboxes; // [group] new values of the chunks homed in other groups, not yet taken
-    readonly int[] homes;       // [chunk] the group whose copy Adam updates in place
-    readonly int chunk;
+    readonly ParameterRange[] chunks; // the ranges Adam updates, each homed in the group of its Owner
     bool fresh;                 // Adam has filled the inboxes since they were last taken
 
-    /// <summary>Copies <paramref name="parameters"/> for each group; chunk c covers [c chunk, (c + 1) chunk) and is homed in group homes[c].</summary>
-    public WeightCopies(float[] parameters, int groups, int chunk, int[] homes)
+    /// <summary>Copies <paramref name="parameters"/> for each group; chunk c is homed in group chunks[c].Owner.</summary>
+    public WeightCopies(float[] parameters, int groups, ParameterRange[] chunks)
     {
         copies = Enumerable.Range(0, groups).Select(_ => (float[])parameters.Clone()).ToArray();
         inboxes = Enumerable.Range(0, groups).Select(_ => new float[parameters.Length]).ToArray();
-        this.homes = homes;
-        this.chunk = chunk;
+        this.chunks = chunks;
     }
 
     /// <summary>Whether copies pay for this many parameters and groups.</summary>
@@ -45,11 +43,11 @@ sealed class WeightCopies
         var copy = copies[group];
         if (!fresh) return copy;
         var inbox = inboxes[group];
-        for (int c = 0; c < homes.Length; c++)
+        foreach (var (first, length, home) in chunks)
         {
-            if (homes[c] == group) continue;
+            if (home == group) continue;
             // A line at a time would do; a slice of 4 KB keeps the read and the zeroing of a line close.
-            for (int start = c * chunk, end = Math.Min(start + chunk, inbox.Length); start < end; start += 1024)
+            for (int start = first, end = first + length; start < end; start += 1024)
             {
                 var slice = inbox.AsSpan(start, Math.Min(1024, end - start));
                 slice.CopyTo(copy.AsSpan(start));
@@ -63,17 +61,13 @@ sealed class WeightCopies
     public void Taken() => fresh = false;
 
     /// <summary>The home copy of chunk <paramref name="c"/>, which Adam updates along with the model's parameters.</summary>
-    public Span<float> Home(int c)
-    {
-        int start = c * chunk;
-        return copies[homes[c]].AsSpan(start, Math.Min(chunk, copies[0].Length - start));
-    }
+    public Span<float> Home(int c) => copies[chunks[c].Owner].AsSpan(chunks[c].Start, chunks[c].Length);
 
     /// <summary>Puts the new values of chunk <paramref name="c"/> into the inboxes of the groups it is not homed in.</summary>
     public void Send(int c, ReadOnlySpan<float> values)
     {
         for (int g = 0; g < inboxes.Length; g++)
-            if (g != homes[c]) values.CopyTo(inboxes[g].AsSpan(c * chunk));
+            if (g != chunks[c].Owner) values.CopyTo(inboxes[g].AsSpan(chunks[c].Start));
     }
 
     /// <summary>Marks the inboxes full: Adam has run on every chunk this step.</summary>

@@ -6,10 +6,13 @@ namespace MicroGpt;
 /// <summary>
 /// A few threads that run the jobs of one phase together with the calling thread:
 /// <see cref="For"/> hands out the indexes 0..count-1 through one shared counter, so any thread
-/// may run any job; or, given owners, each thread first runs the jobs it owns (thread 0 is the
-/// caller), so that a job that writes the same memory every step runs on the same core every step
-/// (moving cache lines between cores costs more than the arithmetic on them), and then helps with
-/// any job still unclaimed. Callers make each job write only its own outputs, so no result
+/// may run any job; or, given owners, each thread runs the jobs it owns (thread 0 is the caller),
+/// so that a job that writes the same memory every step runs on the same core every step (moving
+/// cache lines between cores costs more than the arithmetic on them), and then the jobs of owners
+/// that have not joined the phase (a worker still asleep, or busy elsewhere). It does not take
+/// jobs from an owner that is at work: on the EPYC of bench/RESULTS.md, Adam ran 40% slower on
+/// gradients that another core had written, which cost more than the wait for the owner to reach
+/// its last job. Callers make each job write only its own outputs, so no result
 /// depends on which thread ran what. Parallel.For would do the same, but it allocates and wakes pool threads
 /// on every call, which costs more than a small model's whole phase.
 /// Idle workers spin for a short while, because the next phase usually follows within
@@ -25,6 +28,7 @@ sealed class WorkerPool : IDisposable
     public WorkerPool(int workers)
     {
         crew = new Crew();
+        crew.Expect(workers);
         for (int i = 1; i <= workers; i++)
         {
             int id = i;
@@ -61,6 +65,7 @@ sealed class WorkerPool : IDisposable
         int[] claimed = [];  // per job, 1 once a thread has taken it (when jobs have owners)
         int count, next;
         int members;     // workers inside the current phase, plus Closed
+        int[] joined = [];  // per worker, the last phase it joined
         ExceptionDispatchInfo? failure;
 
         public void Run(int jobs, Action<int> work, int[]? owners)
@@ -100,6 +105,9 @@ sealed class WorkerPool : IDisposable
             }
         }
 
+        /// <summary>Makes room for worker ids up to <paramref name="workers"/> before any starts.</summary>
+        public void Expect(int workers) => joined = new int[workers + 1];
+
         public void Work(int id)
         {
             int seen = 0;
@@ -118,6 +126,7 @@ sealed class WorkerPool : IDisposable
                 }
                 if (TryJoin())
                 {
+                    Volatile.Write(ref joined[id], seen);
                     RunJobs(body!, id);
                     Interlocked.Decrement(ref members);
                 }
@@ -142,13 +151,16 @@ sealed class WorkerPool : IDisposable
             {
                 for (int i = 0; i < count; i++)          // this thread's own jobs first,
                     if (owned[i] == id) TryRun(work, i);
-                for (int i = 0; i < count; i++)          // then whatever is left
-                    TryRun(work, i);
+                for (int i = 0; i < count; i++)          // then the jobs of owners that are not here
+                    if (owned[i] != id && !Present(owned[i])) TryRun(work, i);
                 return;
             }
             int next;
             while ((next = Interlocked.Increment(ref this.next) - 1) < count) Run(work, next);
         }
+
+        /// <summary>Whether thread <paramref name="id"/> has joined the current phase (the caller always has).</summary>
+        bool Present(int id) => id == 0 || Volatile.Read(ref joined[id]) == Volatile.Read(ref phase);
 
         void TryRun(Action<int> work, int i)
         {

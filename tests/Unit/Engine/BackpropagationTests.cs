@@ -21,6 +21,25 @@ public class BackpropagationTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ThePoolRunsEveryOwnedJobExactlyOnceWhetherOrNotItsOwnerComes(int workers)
+    {
+        // Owners that are at work keep their jobs; the caller runs those of owners still asleep,
+        // which the long pauses below make happen (workers sleep after 100 us without work).
+        using var pool = new WorkerPool(workers);
+        for (int phase = 0; phase < 400; phase++)
+        {
+            int count = 1 + phase % 13;
+            var owners = Enumerable.Range(0, count).Select(i => (i + phase) % (workers + 1)).ToArray();
+            var runs = new int[count];
+            pool.For(count, i => Interlocked.Increment(ref runs[i]), owners);
+            Assert.All(runs, r => Assert.Equal(1, r));
+            if (phase % 50 == 0) Thread.Sleep(2);
+        }
+    }
+
     [Fact]
     public void ThePoolReportsAFailedJobAndStaysUsable()
     {

@@ -148,12 +148,13 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(one.Weights, two.Weights);
     }
 
+    // The losses and gradient norms of every step, then the weights.
     static (List<double> Losses, float[] Weights) Train(ModelConfig config, int[][] sentences, int batchSize, int threads, int steps)
     {
         var model = TestData.RandomModel(config, seed: 8);
         var losses = new List<double>();
         using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = steps, BatchSize = batchSize, ThreadCount = threads });
-        trainer.Run(s => losses.Add(s.Loss));
+        trainer.Run(s => losses.AddRange([s.Loss, s.GradNorm]));
         return (losses, model.Parameters);
     }
 

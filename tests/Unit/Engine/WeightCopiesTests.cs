@@ -2,21 +2,21 @@ namespace MicroGpt.Tests.Engine;
 
 public class WeightCopiesTests
 {
-    const int Chunk = 4;
+    // 10 parameters in chunks [0, 4) [8, 10) [4, 8), homed in groups 0, 1, 1: not in order, as the trainer's may be.
+    static readonly ParameterRange[] Chunks = [new(0, 4, 0), new(8, 2, 1), new(4, 4, 1)];
 
-    // 10 parameters in chunks [0, 4) [4, 8) [8, 10), homed in groups 0, 1, 1.
     static (float[] Parameters, WeightCopies Copies) Start()
     {
         var parameters = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
-        return (parameters, new WeightCopies(parameters, groups: 2, Chunk, homes: [0, 1, 1]));
+        return (parameters, new WeightCopies(parameters, groups: 2, Chunks));
     }
 
     // What the trainer's Adam phase does: new values into the model, the home copy and the inboxes.
     static void Step(float[] parameters, WeightCopies copies, float delta)
     {
-        for (int c = 0; c < 3; c++)
+        for (int c = 0; c < Chunks.Length; c++)
         {
-            var chunk = parameters.AsSpan(c * Chunk, Math.Min(Chunk, parameters.Length - c * Chunk));
+            var chunk = parameters.AsSpan(Chunks[c].Start, Chunks[c].Length);
             for (int i = 0; i < chunk.Length; i++) chunk[i] += delta;
             chunk.CopyTo(copies.Home(c));
             copies.Send(c, chunk);
