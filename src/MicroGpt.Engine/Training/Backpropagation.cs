@@ -20,6 +20,16 @@ sealed class Backpropagation : IDisposable
 {
     internal const int GradientGrain = 1 << 13;
 
+    /// <summary>
+    /// Parameters of a small model: 1 MB of weights, which stay in a core's own cache (1 MB of L2 on
+    /// the EPYC of bench/RESULTS.md). There, moving data between cores costs more than uneven
+    /// work, so each job stays on its thread, and a group of sentences may take two runs of rows
+    /// (a second pass over the weights). For a larger model the weights stream from the shared
+    /// cache on every pass: a second run made its group 9% slower at embedding 256, and threads
+    /// that help each other finish their phases together.
+    /// </summary>
+    internal const int SmallModel = 1 << 18;
+
     readonly Model model;
     readonly Activations activations;
     readonly ActivationGradients activationGradients;
@@ -33,10 +43,12 @@ sealed class Backpropagation : IDisposable
     readonly WorkerPool? pool;
     readonly Action<int> forwardBackwardGroup, weightGradientJob; // made once: batches allocate nothing
     int groups;
+    readonly bool small; // see SmallModel
 
     public Backpropagation(Model model, int maxSentences, int maxTokensPerSentence, int threads)
     {
         this.model = model;
+        small = model.Parameters.Length <= SmallModel;
         int maxRows = maxSentences * PackedBatch.RowsOf(maxTokensPerSentence, model.Config.BlockSize);
         this.threads = threads = Math.Max(1, Math.Min(threads, maxSentences));
         Gradients = new float[model.Parameters.Length];
@@ -78,7 +90,7 @@ sealed class Backpropagation : IDisposable
         batch.SetMeanWeights();
 
         groups = Math.Min(threads, batch.Sentences);
-        ringFirst = SplitIntoGroups(batch.SentenceStart.AsSpan(0, batch.Sentences + 1), groups, groupCut, ringCut);
+        ringFirst = SplitIntoGroups(batch.SentenceStart.AsSpan(0, batch.Sentences + 1), groups, groupCut, ringCut, ring: small);
         if (Copies is not null && groups != threads) throw new InvalidOperationException("Every copy of the weights needs its group."); // batches have one sentence per thread at least
         For(groups, forwardBackwardGroup, groupOwners);
         Copies?.Taken();
@@ -106,11 +118,12 @@ sealed class Backpropagation : IDisposable
     /// <param name="groups">How many groups, at most one per sentence.</param>
     /// <param name="cut">Receives each group's first place in the ring, then the number of sentences (groups + 1 entries).</param>
     /// <param name="trial">Scratch as long as <paramref name="cut"/>.</param>
+    /// <param name="ring">False to cut the batch straight, as a ring that starts at its first sentence.</param>
     /// <returns>The sentence that starts the ring: ring place k is sentence (first + k) mod sentences.</returns>
-    internal static int SplitIntoGroups(ReadOnlySpan<int> sentenceStart, int groups, Span<int> cut, Span<int> trial)
+    internal static int SplitIntoGroups(ReadOnlySpan<int> sentenceStart, int groups, Span<int> cut, Span<int> trial, bool ring = true)
     {
         int sentences = sentenceStart.Length - 1, rows = sentenceStart[sentences], best = int.MaxValue, bestFirst = 0;
-        for (int first = 0; first < sentences && best > (rows + groups - 1) / groups; first++)
+        for (int first = 0; first < (ring ? sentences : 1) && best > (rows + groups - 1) / groups; first++)
         {
             int largest = 0;
             trial[0] = 0;
@@ -230,13 +243,16 @@ sealed class Backpropagation : IDisposable
         return ranges.ToArray();
     }
 
-    /// <summary>Runs body(0) .. body(count - 1) on this thread and the pool's, job i preferably on thread owners[i]; each call must write only its own outputs.</summary>
+    /// <summary>
+    /// Runs body(0) .. body(count - 1) on this thread and the pool's, job i on thread owners[i]
+    /// (for a small model, on another only if that one is not at work); each call must write only its own outputs.
+    /// </summary>
     public void For(int count, Action<int> body, int[] owners)
     {
         if (pool is null || count == 1)
             for (int i = 0; i < count; i++) body(i);
         else
-            pool.For(count, body, owners);
+            pool.For(count, body, owners, keepOwnersJobs: small);
     }
 }
 

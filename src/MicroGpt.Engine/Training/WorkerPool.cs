@@ -8,11 +8,11 @@ namespace MicroGpt;
 /// <see cref="For"/> hands out the indexes 0..count-1 through one shared counter, so any thread
 /// may run any job; or, given owners, each thread runs the jobs it owns (thread 0 is the caller),
 /// so that a job that writes the same memory every step runs on the same core every step (moving
-/// cache lines between cores costs more than the arithmetic on them), and then the jobs of owners
-/// that have not joined the phase (a worker still asleep, or busy elsewhere). It does not take
-/// jobs from an owner that is at work: on the EPYC of bench/RESULTS.md, Adam ran 40% slower on
-/// gradients that another core had written, which cost more than the wait for the owner to reach
-/// its last job. Callers make each job write only its own outputs, so no result
+/// cache lines between cores costs more than the arithmetic on them), and then helps with the jobs
+/// still unclaimed. Asked to keep owners' jobs, it helps only owners that have not joined the phase
+/// (a worker still asleep, or busy elsewhere): for a small model, whose data stays in a core's
+/// cache, moving a job costs more than waiting for its owner (on the EPYC of bench/RESULTS.md,
+/// Adam ran at a third of its speed on gradients another core had written). Callers make each job write only its own outputs, so no result
 /// depends on which thread ran what. Parallel.For would do the same, but it allocates and wakes pool threads
 /// on every call, which costs more than a small model's whole phase.
 /// Idle workers spin for a short while, because the next phase usually follows within
@@ -46,9 +46,10 @@ sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Runs body(0) .. body(count - 1), on this thread and the workers; returns when all have run.
-    /// <paramref name="owners"/>[i], when given, is the thread that should run job i (0: the caller).
+    /// <paramref name="owners"/>[i], when given, is the thread that should run job i (0: the caller);
+    /// with <paramref name="keepOwnersJobs"/>, only that thread runs it unless it has not joined the phase.
     /// </summary>
-    public void For(int count, Action<int> body, int[]? owners = null) => crew.Run(count, body, owners);
+    public void For(int count, Action<int> body, int[]? owners = null, bool keepOwnersJobs = false) => crew.Run(count, body, owners, keepOwnersJobs);
 
     /// <summary>What the threads share.</summary>
     sealed class Crew
@@ -66,14 +67,16 @@ sealed class WorkerPool : IDisposable
         int count, next;
         int members;     // workers inside the current phase, plus Closed
         int[] joined = [];  // per worker, the last phase it joined
+        bool keep;          // help only owners that have not joined
         ExceptionDispatchInfo? failure;
 
-        public void Run(int jobs, Action<int> work, int[]? owners)
+        public void Run(int jobs, Action<int> work, int[]? owners, bool keepOwnersJobs)
         {
             body = work;
             count = jobs;
             next = 0;
             this.owners = owners;
+            keep = keepOwnersJobs;
             if (owners is not null)
             {
                 if (claimed.Length < jobs) claimed = new int[jobs]; // grows once, to the largest phase
@@ -151,8 +154,8 @@ sealed class WorkerPool : IDisposable
             {
                 for (int i = 0; i < count; i++)          // this thread's own jobs first,
                     if (owned[i] == id) TryRun(work, i);
-                for (int i = 0; i < count; i++)          // then the jobs of owners that are not here
-                    if (owned[i] != id && !Present(owned[i])) TryRun(work, i);
+                for (int i = 0; i < count; i++)          // then the others still unclaimed
+                    if (!keep || !Present(owned[i])) TryRun(work, i);
                 return;
             }
             int next;
