@@ -117,16 +117,19 @@ sealed class WorkerPool : IDisposable
             while (true)
             {
                 long until = Stopwatch.GetTimestamp() + SpinTicks;
-                while (Volatile.Read(ref phase) == seen && !Volatile.Read(ref stopping) && Stopwatch.GetTimestamp() < until)
-                    Thread.SpinWait(20);
-                lock (gate)
-                {
-                    sleepers++;
-                    while (phase == seen && !stopping) Monitor.Wait(gate);
-                    sleepers--;
-                    if (stopping) return;
-                    seen = phase;
-                }
+                int current;
+                while ((current = Volatile.Read(ref phase)) == seen && !Volatile.Read(ref stopping) && Stopwatch.GetTimestamp() < until)
+                    Thread.SpinWait(1);
+                if (current == seen || Volatile.Read(ref stopping))
+                    lock (gate) // nothing within the spin: sleep until the next phase (the gate is only for sleepers)
+                    {
+                        sleepers++;
+                        while (phase == seen && !stopping) Monitor.Wait(gate);
+                        sleepers--;
+                        if (stopping) return;
+                        current = phase;
+                    }
+                seen = current;
                 if (TryJoin())
                 {
                     Volatile.Write(ref joined[id], seen);
