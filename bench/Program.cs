@@ -81,7 +81,7 @@ report.AppendLine();
 report.AppendLine("One training per row on the default corpus (sentences of 2 to 8 words, so at most 9 positions each:");
 report.AppendLine("a batch of 1 runs on one thread whatever the threads column allows;");
 report.AppendLine("a larger block size changes the parameter count, not the sequence length). The one-thread and all-core trainings of a shape");
-report.AppendLine($"take turns, {Scaling.Rounds} slices of about 0.1 s each, and each row reports its fastest slice (steps: per slice x slices).");
+report.AppendLine($"take turns, {Scaling.Rounds} slices of about 0.1 s each (each after a tenth of that untimed, since the other training ran meanwhile), and each row reports its fastest slice (steps: per slice x slices).");
 report.AppendLine();
 report.AppendLine("| C | L | T | batch | parameters | threads | steps | us/step | tokens/s | GFLOP/s | % of peak (threads x one core) |");
 report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");

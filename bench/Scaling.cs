@@ -22,9 +22,9 @@ static class Scaling
 
     /// <summary>
     /// The table rows of one shape for each thread count, and their tokens per second. The
-    /// trainings take turns, a slice of about 0.1 s each, for <see cref="Rounds"/> rounds, and
-    /// each reports its fastest slice: the host of this VM lends its cores unevenly over time,
-    /// and taking turns gives every thread count the same chances.
+    /// trainings take turns, a slice of about 0.1 s each (after a tenth of that untimed), for
+    /// <see cref="Rounds"/> rounds, and each reports its fastest slice: the host of this VM lends
+    /// its cores unevenly over time, and taking turns gives every thread count the same chances.
     /// </summary>
     public static List<(string Row, double TokensPerSecond)> Measure(BenchCorpus corpus, int c, int l, int t, int b, params int[] threadCounts)
     {
@@ -46,6 +46,9 @@ static class Scaling
             for (int round = 0; round < Rounds; round++)
                 for (int k = 0; k < trainers.Count; k++)
                 {
+                    // Untimed steps first, a tenth of a slice: the other training has run meanwhile,
+                    // and its own cores have slept and lost its data from their caches.
+                    for (int i = 0; i < steps / 10; i++) trainers[k].Step();
                     long before = trainers[k].Step().Tokens;
                     var clock = Stopwatch.StartNew();
                     long after = before;
