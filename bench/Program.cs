@@ -88,16 +88,30 @@ report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 var speedups = new List<string>();
 foreach (var (c, l, t, b) in Scaling.Configurations(quick))
 {
-    var rows = Scaling.Measure(corpus, c, l, t, b, 1, Environment.ProcessorCount);
+    // A batched row compares one core with all of them, which means little while the host lends
+    // this VM less than all of them: such a row is measured again, up to three times in all, and
+    // the table keeps the attempt after which the host gave the most.
+    var attempt = MeasureRow();
+    for (int tries = 1; b > 1 && tries < Scaling.Attempts && attempt.Given < Scaling.FullCapacity * Environment.ProcessorCount; tries++)
+    {
+        var again = MeasureRow();
+        if (again.Given > attempt.Given) attempt = again;
+    }
+    var (rows, given) = attempt;
     foreach (var (row, _) in rows)
     {
         report.AppendLine(row);
         Console.Error.WriteLine(row);
     }
-    if (b > 1) speedups.Add($"C {c}, L {l}, T {t}, batch {b}: {rows[1].TokensPerSecond / rows[0].TokensPerSecond:F2}x");
+    if (b > 1) speedups.Add($"C {c}, L {l}, T {t}, batch {b}: {rows[1].TokensPerSecond / rows[0].TokensPerSecond:F2}x (host {given:F2}x)");
+
+    (List<(string Row, double TokensPerSecond)> Rows, double Given) MeasureRow() =>
+        (Scaling.Measure(corpus, c, l, t, b, 1, Environment.ProcessorCount), b > 1 ? Machine.ParallelCapacity(100) : 0);
 }
 report.AppendLine();
-report.AppendLine($"Tokens/s with {Environment.ProcessorCount} threads over one thread, for the batched rows: {string.Join("; ", speedups)}.");
+report.AppendLine($"Tokens/s with {Environment.ProcessorCount} threads over one thread, for the batched rows, and in brackets what the host gave right after the row");
+report.AppendLine($"({Environment.ProcessorCount} threads spinning for 0.1 s as a multiple of one; a row after which the host gave less than {Scaling.FullCapacity * Environment.ProcessorCount:F2}x was measured again, up to {Scaling.Attempts} times in all):");
+report.AppendLine($"{string.Join("; ", speedups)}.");
 report.AppendLine();
 
 Console.WriteLine(report);

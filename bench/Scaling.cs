@@ -7,6 +7,10 @@ static class Scaling
 {
     public const int Rounds = 8;
 
+    /// <summary>Attempts at a batched row while the host lends less than <see cref="FullCapacity"/> of each core.</summary>
+    public const int Attempts = 3;
+    public const double FullCapacity = 0.95;
+
     public static IEnumerable<(int C, int L, int T, int B)> Configurations(bool quick)
     {
         yield return (32, 2, 16, 1);

@@ -62,13 +62,12 @@ static class Machine
     /// one thread (twelve independent chains of Vector256 FMAs), and the work all cores do in a
     /// spin loop as a multiple of what one core does (2.0 on two dedicated cores).
     /// </summary>
-    public static (double FmaGflops, double ParallelCapacity) Probe()
-    {
-        double fma = Enumerable.Range(0, 3).Max(_ => FmaGflops());
-        long one = SpinCount(1)[0];
-        long all = SpinCount(Environment.ProcessorCount).Sum();
-        return (fma, (double)all / one);
-    }
+    public static (double FmaGflops, double ParallelCapacity) Probe() =>
+        (Enumerable.Range(0, 3).Max(_ => FmaGflops()), ParallelCapacity(300));
+
+    /// <summary>The work all cores do together in a spin loop as a multiple of one core's, each spinning for <paramref name="milliseconds"/>.</summary>
+    public static double ParallelCapacity(int milliseconds) =>
+        (double)SpinCount(Environment.ProcessorCount, milliseconds).Sum() / SpinCount(1, milliseconds)[0];
 
     static double FmaGflops()
     {
@@ -93,8 +92,8 @@ static class Machine
         return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds; // keeps every chain alive
     }
 
-    /// <summary>Iterations of a dependent integer chain that each of <paramref name="threads"/> threads runs in 300 ms, all at once.</summary>
-    static long[] SpinCount(int threads)
+    /// <summary>Iterations of a dependent integer chain that each of <paramref name="threads"/> threads runs in the time given, all at once.</summary>
+    static long[] SpinCount(int threads, int milliseconds)
     {
         var counts = new long[threads];
         var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
@@ -102,7 +101,7 @@ static class Machine
             var clock = Stopwatch.StartNew();
             ulong x = 1;
             long n = 0;
-            while (clock.ElapsedMilliseconds < 300)
+            while (clock.ElapsedMilliseconds < milliseconds)
             {
                 for (int k = 0; k < 4096; k++) x = x * 6364136223846793005 + 1442695040888963407;
                 n++;
