@@ -116,7 +116,6 @@ public sealed class Trainer : IDisposable
         double lr = options.LearningRate * (1 - (double)s / options.Steps);
         adamConstants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
         backprop.For(adamOwners.Length, adamChunk, adamOwners);
-        copies?.Sent();
 
         state.NextStep = s + 1;
         model.Optimizer = state; // from the first completed step on, the model carries its run's state

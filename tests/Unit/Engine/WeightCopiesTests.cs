@@ -2,16 +2,17 @@ namespace MicroGpt.Tests.Engine;
 
 public class WeightCopiesTests
 {
-    // 10 parameters in chunks [0, 4) [8, 10) [4, 8), homed in groups 0, 1, 1: not in order, as the trainer's may be.
-    static readonly ParameterRange[] Chunks = [new(0, 4, 0), new(8, 2, 1), new(4, 4, 1)];
+    // 37 parameters in chunks [0, 13) [29, 37) [13, 29), homed in groups 0, 1, 1: not in order, as
+    // the trainer's may be, and of lengths that take both the vector and the scalar loop.
+    static readonly ParameterRange[] Chunks = [new(0, 13, 0), new(29, 8, 1), new(13, 16, 1)];
 
     static (float[] Parameters, WeightCopies Copies) Start()
     {
-        var parameters = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
+        var parameters = Enumerable.Range(0, 37).Select(i => (float)i).ToArray();
         return (parameters, new WeightCopies(parameters, groups: 2, Chunks));
     }
 
-    // What the trainer's Adam phase does: new values into the model, the home copy and the inboxes.
+    // What the trainer's Adam phase does: new values into the model, the home copy and the other copies.
     static void Step(float[] parameters, WeightCopies copies, float delta)
     {
         for (int c = 0; c < Chunks.Length; c++)
@@ -21,7 +22,6 @@ public class WeightCopiesTests
             chunk.CopyTo(copies.Home(c));
             copies.Send(c, chunk);
         }
-        copies.Sent();
     }
 
     [Fact]
@@ -35,27 +35,25 @@ public class WeightCopiesTests
     }
 
     [Fact]
-    public void AfterAStepEveryGroupReadsTheNewWeightsAndTheInboxesAreEmptied()
+    public void AfterEveryStepEveryGroupReadsTheNewWeights()
     {
         var (parameters, copies) = Start();
-        Step(parameters, copies, 0.5f);
-        Assert.Equal(parameters, copies.For(0)); // chunk 0 from its home, 1 and 2 from the inbox
-        Assert.Equal(parameters, copies.For(1)); // chunks 1 and 2 from its home, 0 from the inbox
-        copies.Taken();
-        Step(parameters, copies, 0.25f);
-        Assert.Equal(parameters, copies.For(0));
-        Assert.Equal(parameters, copies.For(1));
+        foreach (float delta in new[] { 0.5f, 0.25f, -3f })
+        {
+            Step(parameters, copies, delta);
+            Assert.Equal(parameters, copies.For(0)); // chunk 0 from its home, 1 and 2 from the other thread
+            Assert.Equal(parameters, copies.For(1)); // chunks 1 and 2 from its home, 0 from the other thread
+        }
     }
 
     [Fact]
-    public void AStepThatStopsBeforeAdamLeavesTheCopiesAsTheyWere()
+    public void ClaimingAgainWithoutAStepChangesNothing()
     {
-        // A diverged step runs the groups (which take their inboxes) but no Adam: the next step
-        // must not take the emptied inboxes again.
+        // A step that diverges runs the groups (which claim their copies) but no Adam.
         var (parameters, copies) = Start();
         Step(parameters, copies, 0.5f);
-        copies.For(0); copies.For(1); copies.Taken();  // the step that diverges
-        Assert.Equal(parameters, copies.For(0));      // the next step
+        copies.For(0); copies.For(1);               // the step that diverges
+        Assert.Equal(parameters, copies.For(0));    // the next step
         Assert.Equal(parameters, copies.For(1));
     }
 
