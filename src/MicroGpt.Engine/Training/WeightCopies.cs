@@ -10,7 +10,8 @@ namespace MicroGpt;
 /// (128 KB take 18 us that way against 2 us locally), and with shared weights every step does it:
 /// both cores read all the weights, then Adam rewrites them. With copies, each group reads its own,
 /// and Adam (run for each chunk of parameters on the thread of the chunk's home group) writes the
-/// model's parameters and every group's copy. At the start of the next step each group claims
+/// new values into every copy. Group 0's copy is the model's parameters themselves, which are
+/// complete after every step. At the start of the next step each group claims
 /// the chunks that other threads wrote into its copy: it reads each line and writes the same
 /// values back. Reading a line the other core has just written and then writing it is cheap here
 /// (the line moves over whole), and it leaves the line on the reader alone, so that the next
@@ -22,20 +23,23 @@ namespace MicroGpt;
 /// </summary>
 sealed class WeightCopies
 {
-    const long Budget = 1 << 19; // floats in all the copies together: 2 MB
+    const long Budget = 1 << 18; // floats in all the copies together, beyond the parameters: 1 MB
 
     readonly float[][] copies;  // [group] the weights the group reads
     readonly ParameterRange[] chunks; // the ranges Adam updates, each homed in the group of its Owner
 
-    /// <summary>Copies <paramref name="parameters"/> for each group; chunk c is homed in group chunks[c].Owner.</summary>
+    /// <summary>
+    /// Gives group 0 <paramref name="parameters"/> and every other group a copy of them; chunk c is
+    /// homed in group chunks[c].Owner.
+    /// </summary>
     public WeightCopies(float[] parameters, int groups, ParameterRange[] chunks)
     {
-        copies = Enumerable.Range(0, groups).Select(_ => (float[])parameters.Clone()).ToArray();
+        copies = Enumerable.Range(0, groups).Select(g => g == 0 ? parameters : (float[])parameters.Clone()).ToArray();
         this.chunks = chunks;
     }
 
     /// <summary>Whether copies pay for this many parameters and groups.</summary>
-    public static bool Worthwhile(int parameters, int groups) => groups > 1 && (long)groups * parameters <= Budget;
+    public static bool Worthwhile(int parameters, int groups) => groups > 1 && (long)(groups - 1) * parameters <= Budget;
 
     /// <summary>The weights group <paramref name="group"/> reads this step, with the chunks other threads wrote claimed by this one.</summary>
     public float[] For(int group)
@@ -54,13 +58,16 @@ sealed class WeightCopies
         return copy;
     }
 
-    /// <summary>The home copy of chunk <paramref name="c"/>, which Adam updates along with the model's parameters.</summary>
-    public Span<float> Home(int c) => copies[chunks[c].Owner].AsSpan(chunks[c].Start, chunks[c].Length);
+    /// <summary>
+    /// The home copy of chunk <paramref name="c"/>, which Adam updates along with the model's
+    /// parameters; empty when the home is group 0, whose copy the parameters are.
+    /// </summary>
+    public Span<float> Home(int c) => chunks[c].Owner == 0 ? default : copies[chunks[c].Owner].AsSpan(chunks[c].Start, chunks[c].Length);
 
-    /// <summary>Puts the new values of chunk <paramref name="c"/> into the copies of the groups it is not homed in.</summary>
+    /// <summary>Puts the new values of chunk <paramref name="c"/> into the copies of the other groups but 0 (the parameters, which Adam wrote).</summary>
     public void Send(int c, ReadOnlySpan<float> values)
     {
-        for (int g = 0; g < copies.Length; g++)
+        for (int g = 1; g < copies.Length; g++)
             if (g != chunks[c].Owner) values.CopyTo(copies[g].AsSpan(chunks[c].Start));
     }
 }
