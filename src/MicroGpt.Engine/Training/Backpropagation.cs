@@ -22,11 +22,10 @@ sealed class Backpropagation : IDisposable
 
     /// <summary>
     /// Parameters of a small model: 1 MB of weights, which stay in a core's own cache (1 MB of L2 on
-    /// the EPYC of bench/RESULTS.md). There, moving data between cores costs more than uneven
-    /// work, so each job stays on its thread, and a group of sentences may take two runs of rows
-    /// (a second pass over the weights). For a larger model the weights stream from the shared
-    /// cache on every pass: a second run made its group 9% slower at embedding 256, and threads
-    /// that help each other finish their phases together.
+    /// the EPYC of bench/RESULTS.md), so that a group of sentences may take two runs of rows (a
+    /// second pass over the weights, see <see cref="SplitIntoGroups"/>). For a larger model the
+    /// weights stream from the shared cache on every pass: a second run made its group 9% slower
+    /// at embedding 256.
     /// </summary>
     internal const int SmallModel = 1 << 18;
 
@@ -233,8 +232,8 @@ sealed class Backpropagation : IDisposable
     }
 
     /// <summary>
-    /// The optimizer's jobs: ranges of at most <paramref name="chunk"/> parameters, each on the
-    /// thread that computed its gradient, so that the optimizer finds the gradient in its core's
+    /// The optimizer's jobs: ranges of at most <paramref name="chunk"/> parameters, each owned by the
+    /// thread that computes its gradient, so that the optimizer finds the gradient in its core's
     /// cache (on the EPYC of bench/RESULTS.md, Adam ran at a third of its speed on gradients
     /// that another core had written).
     /// </summary>
@@ -250,16 +249,13 @@ sealed class Backpropagation : IDisposable
         return ranges.ToArray();
     }
 
-    /// <summary>
-    /// Runs body(0) .. body(count - 1) on this thread and the pool's, job i on thread owners[i]
-    /// (for a small model, on another only if that one is not at work); each call must write only its own outputs.
-    /// </summary>
+    /// <summary>Runs body(0) .. body(count - 1) on this thread and the pool's, job i preferably on thread owners[i]; each call must write only its own outputs.</summary>
     public void For(int count, Action<int> body, int[] owners)
     {
         if (pool is null || count == 1)
             for (int i = 0; i < count; i++) body(i);
         else
-            pool.For(count, body, owners, keepOwnersJobs: small);
+            pool.For(count, body, owners);
     }
 }
 

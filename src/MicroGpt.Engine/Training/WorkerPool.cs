@@ -6,13 +6,12 @@ namespace MicroGpt;
 /// <summary>
 /// A few threads that run the jobs of one phase together with the calling thread:
 /// <see cref="For"/> hands out the indexes 0..count-1 through one shared counter, so any thread
-/// may run any job; or, given owners, each thread runs the jobs it owns (thread 0 is the caller),
-/// so that a job that writes the same memory every step runs on the same core every step (moving
-/// cache lines between cores costs more than the arithmetic on them), and then helps with the jobs
-/// still unclaimed. Asked to keep owners' jobs, it helps only owners that have not joined the phase
-/// (a worker still asleep, or busy elsewhere): for a small model, whose data stays in a core's
-/// cache, moving a job costs more than waiting for its owner (on the EPYC of bench/RESULTS.md,
-/// Adam ran at a third of its speed on gradients another core had written). Callers make each job write only its own outputs, so no result
+/// may run any job; or, given owners, each thread first runs the jobs it owns (thread 0 is the
+/// caller), so that a job that writes the same memory every step runs on the same core every step
+/// (moving cache lines between cores costs more than the arithmetic on them), and then helps with
+/// any job still unclaimed: a thread whose core the host or another process has taken for a while
+/// does not hold up the phase (keeping each job on its owner instead measured no faster, and
+/// some runs of batch 16 on two threads went slower than one thread). Callers make each job write only its own outputs, so no result
 /// depends on which thread ran what. Parallel.For would do the same, but it allocates and wakes pool threads
 /// on every call, which costs more than a small model's whole phase.
 /// Idle workers spin for a short while, because the next phase usually follows within
@@ -28,7 +27,6 @@ sealed class WorkerPool : IDisposable
     public WorkerPool(int workers)
     {
         crew = new Crew();
-        crew.Expect(workers);
         for (int i = 1; i <= workers; i++)
         {
             int id = i;
@@ -46,10 +44,9 @@ sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Runs body(0) .. body(count - 1), on this thread and the workers; returns when all have run.
-    /// <paramref name="owners"/>[i], when given, is the thread that should run job i (0: the caller);
-    /// with <paramref name="keepOwnersJobs"/>, only that thread runs it unless it has not joined the phase.
+    /// <paramref name="owners"/>[i], when given, is the thread that should run job i (0: the caller).
     /// </summary>
-    public void For(int count, Action<int> body, int[]? owners = null, bool keepOwnersJobs = false) => crew.Run(count, body, owners, keepOwnersJobs);
+    public void For(int count, Action<int> body, int[]? owners = null) => crew.Run(count, body, owners);
 
     /// <summary>What the threads share.</summary>
     sealed class Crew
@@ -66,17 +63,14 @@ sealed class WorkerPool : IDisposable
         int[] claimed = [];  // per job, 1 once a thread has taken it (when jobs have owners)
         int count, next;
         int members;     // workers inside the current phase, plus Closed
-        int[] joined = [];  // per worker, the last phase it joined
-        bool keep;          // help only owners that have not joined
         ExceptionDispatchInfo? failure;
 
-        public void Run(int jobs, Action<int> work, int[]? owners, bool keepOwnersJobs)
+        public void Run(int jobs, Action<int> work, int[]? owners)
         {
             body = work;
             count = jobs;
             next = 0;
             this.owners = owners;
-            keep = keepOwnersJobs;
             if (owners is not null)
             {
                 if (claimed.Length < jobs) claimed = new int[jobs]; // grows once, to the largest phase
@@ -108,9 +102,6 @@ sealed class WorkerPool : IDisposable
             }
         }
 
-        /// <summary>Makes room for worker ids up to <paramref name="workers"/> before any starts.</summary>
-        public void Expect(int workers) => joined = new int[workers + 1];
-
         public void Work(int id)
         {
             int seen = 0;
@@ -132,7 +123,6 @@ sealed class WorkerPool : IDisposable
                 seen = current;
                 if (TryJoin())
                 {
-                    Volatile.Write(ref joined[id], seen);
                     RunJobs(body!, id);
                     Interlocked.Decrement(ref members);
                 }
@@ -157,16 +147,13 @@ sealed class WorkerPool : IDisposable
             {
                 for (int i = 0; i < count; i++)          // this thread's own jobs first,
                     if (owned[i] == id) TryRun(work, i);
-                for (int i = 0; i < count; i++)          // then the others still unclaimed
-                    if (!keep || !Present(owned[i])) TryRun(work, i);
+                for (int i = 0; i < count; i++)          // then whatever is left
+                    TryRun(work, i);
                 return;
             }
             int next;
             while ((next = Interlocked.Increment(ref this.next) - 1) < count) Run(work, next);
         }
-
-        /// <summary>Whether thread <paramref name="id"/> has joined the current phase (the caller always has).</summary>
-        bool Present(int id) => id == 0 || Volatile.Read(ref joined[id]) == Volatile.Read(ref phase);
 
         void TryRun(Action<int> work, int i)
         {

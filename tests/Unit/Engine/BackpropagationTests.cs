@@ -24,10 +24,10 @@ public class BackpropagationTests
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
-    public void ThePoolRunsEveryOwnedJobExactlyOnceWhetherOrNotItsOwnerComes(int workers)
+    public void ThePoolRunsEveryOwnedJobExactlyOnceWhetherOrNotItsOwnerIsAwake(int workers)
     {
-        // Owners that are at work keep their jobs; the caller runs those of owners still asleep,
-        // which the long pauses below make happen (workers sleep after 100 us without work).
+        // Each thread runs its own jobs first, then helps with any left unclaimed, as when an owner
+        // is still asleep, which the long pauses below make happen (workers sleep after 100 us without work).
         using var pool = new WorkerPool(workers);
         for (int phase = 0; phase < 400; phase++)
         {
