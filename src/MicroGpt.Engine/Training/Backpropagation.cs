@@ -178,6 +178,7 @@ sealed class Backpropagation : IDisposable
         var (n0, n1, m0, m1) = RunsOf(batch.SentenceStart.AsSpan(0, batch.Sentences + 1), ringFirst, groupCut[g], groupCut[g + 1]);
         if (n0 < n1) Run(n0, n1);
         if (m0 < m1) Run(m0, m1);
+        Copies?.Claim(g);
 
         void Run(int n0, int n1)
         {

@@ -11,11 +11,12 @@ namespace MicroGpt;
 /// both cores read all the weights, then Adam rewrites them. With copies, each group reads its own,
 /// and Adam (run for each chunk of parameters on the thread of the chunk's home group) writes the
 /// new values into every copy. Group 0's copy is the model's parameters themselves, which are
-/// complete after every step. At the start of the next step each group claims
-/// the chunks that other threads wrote into its copy: it reads each line and writes the same
-/// values back. Reading a line the other core has just written and then writing it is cheap here
-/// (the line moves over whole), and it leaves the line on the reader alone, so that the next
-/// step's Adam takes it back cheaply too. Values are copied, never computed, so the numbers are
+/// complete after every step. Once a group has read its copy for a step (its forward and backward
+/// passes), it claims the chunks that other threads write: it stores the values it read again.
+/// Reading a line the other core has just written and then writing it is cheap here (the line
+/// moves over whole), and it leaves the line on the reader alone, so that the next step's Adam
+/// takes it back cheaply too. (Claiming before the passes measured about 1 us a step slower: the
+/// claim then waited for every line to arrive, where the passes overlap that with their work.) Values are copied, never computed, so the numbers are
 /// those of shared weights.
 /// Used for small models only (<see cref="Worthwhile"/>): there the weights live in the caches and
 /// these stalls are a large part of a step; for large ones the copies would cost more memory
@@ -41,8 +42,15 @@ sealed class WeightCopies
     /// <summary>Whether copies pay for this many parameters and groups.</summary>
     public static bool Worthwhile(int parameters, int groups) => groups > 1 && (long)(groups - 1) * parameters <= Budget;
 
-    /// <summary>The weights group <paramref name="group"/> reads this step, with the chunks other threads wrote claimed by this one.</summary>
-    public float[] For(int group)
+    /// <summary>The weights group <paramref name="group"/> reads: always the current ones, claimed or not.</summary>
+    public float[] For(int group) => copies[group];
+
+    /// <summary>
+    /// Claims for group <paramref name="group"/>, on its thread, the chunks of its copy that other
+    /// threads write, once the group has read them for this step: the lines are then this core's
+    /// alone, and the next step's Adam takes them over cheaply.
+    /// </summary>
+    public void Claim(int group)
     {
         var copy = copies[group];
         ref float at = ref MemoryMarshal.GetArrayDataReference(copy);
@@ -55,7 +63,6 @@ sealed class WeightCopies
                 Vector256.LoadUnsafe(ref at, (nuint)i).StoreUnsafe(ref at, (nuint)i);
             for (; i < end; i++) copy[i] = Volatile.Read(ref copy[i]);
         }
-        return copy;
     }
 
     /// <summary>

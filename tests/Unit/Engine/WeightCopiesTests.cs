@@ -44,6 +44,8 @@ public class WeightCopiesTests
             Step(parameters, copies, delta);
             Assert.Equal(parameters, copies.For(0)); // chunk 0 from its home, 1 and 2 from the other thread
             Assert.Equal(parameters, copies.For(1)); // chunks 1 and 2 from its home, 0 from the other thread
+            copies.Claim(0);                         // as each group does after its passes
+            copies.Claim(1);
         }
     }
 
@@ -53,7 +55,8 @@ public class WeightCopiesTests
         // A step that diverges runs the groups (which claim their copies) but no Adam.
         var (parameters, copies) = Start();
         Step(parameters, copies, 0.5f);
-        copies.For(0); copies.For(1);               // the step that diverges
+        copies.Claim(0); copies.Claim(1);           // the step that diverges: its groups claim, no Adam runs
+        copies.Claim(0);                            // and claiming twice changes nothing either
         Assert.Equal(parameters, copies.For(0));    // the next step
         Assert.Equal(parameters, copies.For(1));
     }
