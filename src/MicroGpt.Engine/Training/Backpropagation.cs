@@ -98,7 +98,6 @@ sealed class Backpropagation : IDisposable
 
         groups = Math.Min(threads, batch.Sentences);
         ringFirst = SplitIntoGroups(batch.SentenceStart.AsSpan(0, batch.Sentences + 1), groups, groupCut, ringCut, ring: small);
-        if (Copies is not null && groups != threads) throw new InvalidOperationException("Every copy of the weights needs its group."); // batches have one sentence per thread at least
         For(groups, forwardBackwardGroup, groupOwners);
         For(gradientJobs.Length, weightGradientJob, gradientOwners);
         return batch.MeanLoss(activations.Losses);

@@ -25,7 +25,7 @@ public sealed class Trainer : IDisposable
     readonly int[] pick;
     readonly Action<int> adamChunk; // made once: steps allocate nothing
     readonly ParameterRange[] adamChunks; // each on the thread that wrote its gradient
-    readonly int[] adamOwners;
+    readonly int[] adamOwners;            // their threads, as the pool takes them
     readonly WeightCopies? copies;  // per-thread weights, for small models on several threads
     Adam.StepConstants adamConstants;
     readonly Evaluator? validation;

@@ -9,11 +9,12 @@ namespace MicroGpt;
 /// may run any job; or, given owners, each thread first runs the jobs it owns (thread 0 is the
 /// caller), so that a job that writes the same memory every step runs on the same core every step
 /// (moving cache lines between cores costs more than the arithmetic on them), and then helps with
-/// any job still unclaimed: a thread whose core the host or another process has taken for a while
-/// does not hold up the phase (keeping each job on its owner instead measured no faster, and
-/// some runs of batch 16 on two threads went slower than one thread). Callers make each job write only its own outputs, so no result
-/// depends on which thread ran what. Parallel.For would do the same, but it allocates and wakes pool threads
-/// on every call, which costs more than a small model's whole phase.
+/// any job still unclaimed, so that a thread whose core the host or another process has taken for
+/// a while does not hold up the phase (keeping each job on its owner measured no faster, and some
+/// runs of batch 16 on two threads then went slower than on one). Callers make each job write only
+/// its own outputs, so no result depends on which thread ran what. Parallel.For would do the same,
+/// but it allocates and wakes pool threads on every call, which costs more than a small model's
+/// whole phase.
 /// Idle workers spin for a short while, because the next phase usually follows within
 /// microseconds, and then sleep until the next phase. Each trainer owns its pool (there is no
 /// static state); the threads reference only <see cref="Crew"/>, never the pool, so an abandoned
