@@ -25,9 +25,7 @@ static class Adam
 
     /// <summary>
     /// One step over a slice of the parameters; zeroes the slice's gradient. A <paramref name="copy"/>,
-    /// when given, holds the same values as the parameters and receives the new ones too (a
-    /// trainer's per-thread copy of the weights); the vector loop reads the old values from it,
-    /// since it is this thread's, where the parameters' lines may be in another core's cache.
+    /// when given, receives the new parameters too (a trainer's per-thread copy of the weights).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update(Span<float> parameters, Span<float> gradients, Span<float> m, Span<float> v, in StepConstants k, Span<float> copy = default)
@@ -46,7 +44,6 @@ static class Adam
             ref float mr = ref MemoryMarshal.GetReference(m);
             ref float vr = ref MemoryMarshal.GetReference(v);
             ref float cr = ref MemoryMarshal.GetReference(copy);
-            ref float source = ref copied ? ref cr : ref p;
             var b1 = Vector512.Create(k.Beta1); var c1 = Vector512.Create(k.OneMinusBeta1);
             var b2 = Vector512.Create(k.Beta2); var c2 = Vector512.Create(k.OneMinusBeta2);
             var mc = Vector512.Create(k.MomentCorrection); var vc = Vector512.Create(k.VarianceCorrection);
@@ -60,7 +57,7 @@ static class Adam
                 mi.StoreUnsafe(ref mr, at);
                 vi.StoreUnsafe(ref vr, at);
                 var step = lr * (mi * mc) / (Vector512.Sqrt(vi * vc) + eps);
-                var updated = Vector512.LoadUnsafe(ref source, at) - step;
+                var updated = Vector512.LoadUnsafe(ref p, at) - step;
                 updated.StoreUnsafe(ref p, at);
                 if (copied) updated.StoreUnsafe(ref cr, at);
                 Vector512<float>.Zero.StoreUnsafe(ref g, at);

@@ -29,6 +29,9 @@ sealed class Backpropagation : IDisposable
     /// </summary>
     internal const int SmallModel = 1 << 18;
 
+    /// <summary>The most sentences <see cref="SplitIntoGroups"/> tries as the start of the ring.</summary>
+    internal const int RingStarts = 32;
+
     readonly Model model;
     readonly Activations activations;
     readonly ActivationGradients activationGradients;
@@ -125,10 +128,11 @@ sealed class Backpropagation : IDisposable
     /// <param name="trial">Scratch as long as <paramref name="cut"/>.</param>
     /// <param name="ring">False to cut the batch straight, as a ring that starts at its first sentence.</param>
     /// <returns>The sentence that starts the ring: ring place k is sentence (first + k) mod sentences.</returns>
+    /// <remarks>Only the first <see cref="RingStarts"/> sentences are tried: a try walks all the boundaries, and a batch may hold thousands of sentences.</remarks>
     internal static int SplitIntoGroups(ReadOnlySpan<int> sentenceStart, int groups, Span<int> cut, Span<int> trial, bool ring = true)
     {
         int sentences = sentenceStart.Length - 1, rows = sentenceStart[sentences], best = int.MaxValue, bestFirst = 0;
-        for (int first = 0; first < (ring ? sentences : 1) && best > (rows + groups - 1) / groups; first++)
+        for (int first = 0; first < (ring ? Math.Min(sentences, RingStarts) : 1) && best > (rows + groups - 1) / groups; first++)
         {
             int largest = 0;
             trial[0] = 0;

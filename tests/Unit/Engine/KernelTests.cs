@@ -76,7 +76,7 @@ public class KernelTests
             var m = TestData.RandomFloats(length, length + 2000, 0.1f); var v = TestData.RandomFloats(length, length + 3000, 0.1f).Select(Math.Abs).ToArray();
             var (p2, g2, m2, v2) = (p.ToArray(), g.ToArray(), m.ToArray(), v.ToArray());
             var k = Adam.StepConstants.For(0.01, 0.85, 0.99, 1e-8, step: 7);
-            var copy = p.ToArray(); // a trainer's copy holds the parameters' values; Adam reads them from it
+            var copy = new float[length];
             Adam.Update(p, g, m, v, k, copy);
             for (int i = 0; i < length; i++) // the scalar path, one element at a time
                 Adam.Update(p2.AsSpan(i, 1), g2.AsSpan(i, 1), m2.AsSpan(i, 1), v2.AsSpan(i, 1), k);

@@ -17,6 +17,49 @@ public class WorkPlanTests
         Assert.Equal((15, 18, 0, 6), Backpropagation.RunsOf(starts, first, cut[1], cut[2])); // sentence 3, then 0
     }
 
+    [Fact]
+    public void TheStraightCutStartsAtTheFirstSentenceAndEndsAtTheBoundaryNearestTheMiddle()
+    {
+        int[] starts = [0, 6, 12, 15, 18];
+        var cut = new int[3];
+        Assert.Equal(0, Backpropagation.SplitIntoGroups(starts, 2, cut, new int[3], ring: false));
+        Assert.Equal([0, 1, 4], cut); // 6 and 12 rows: boundaries 6 and 12 are as near to 9, and the first wins
+        Assert.Equal((0, 6, 0, 0), Backpropagation.RunsOf(starts, 0, cut[0], cut[1]));
+        Assert.Equal((6, 18, 0, 0), Backpropagation.RunsOf(starts, 0, cut[1], cut[2]));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]   // one sentence, one group
+    [InlineData(5, 1)]   // one group takes the batch
+    [InlineData(3, 3)]   // a group per sentence
+    public void EdgeCutsGiveEveryGroupItsSentences(int sentences, int groups)
+    {
+        var starts = Enumerable.Range(0, sentences + 1).Select(i => 4 * i).ToArray();
+        foreach (bool ring in new[] { true, false })
+        {
+            var cut = new int[groups + 1];
+            int first = Backpropagation.SplitIntoGroups(starts, groups, cut, new int[groups + 1], ring);
+            for (int g = 0; g < groups; g++)
+            {
+                var (n0, n1, m0, m1) = Backpropagation.RunsOf(starts, first, cut[g], cut[g + 1]);
+                Assert.Equal(4 * sentences / groups, n1 - n0 + m1 - m0);
+            }
+        }
+    }
+
+    [Fact]
+    public void ALargeBatchTriesOnlyTheFirstSentencesAsTheStartOfTheRing()
+    {
+        // Eight groups of 4,000 sentences rarely come out even, and trying every start would walk
+        // the batch 4,000 times a step; the search stops after RingStarts starts.
+        var rng = new Random(1);
+        var starts = new int[4001];
+        for (int i = 0; i < 4000; i++) starts[i + 1] = starts[i] + rng.Next(1, 16);
+        var cut = new int[9];
+        int first = Backpropagation.SplitIntoGroups(starts, 8, cut, new int[9]);
+        Assert.InRange(first, 0, Backpropagation.RingStarts - 1);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
