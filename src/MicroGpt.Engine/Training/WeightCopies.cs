@@ -16,10 +16,10 @@ namespace MicroGpt;
 /// Reading a line the other core has just written and then writing it is cheap here (the line
 /// moves over whole), and it leaves the line on the reader alone, so that the next step's Adam
 /// takes it back cheaply too. (Claiming before the passes measured about 1 us a step slower: the
-/// claim then waited for every line to arrive, where the passes overlap that with their work.) Values are copied, never computed, so the numbers are
-/// those of shared weights.
-/// The copies follow the parameters only through Adam: a trainer makes them from the parameters
-/// when it starts, and the parameters must not be changed from outside while it runs.
+/// claim then waited for every line to arrive, where the passes overlap that with their work.)
+/// Values are copied, never computed, so the numbers are those of shared weights. The copies
+/// follow the parameters only through Adam: a trainer makes them from the parameters when it
+/// starts, and the parameters must not be changed from outside while it runs.
 /// Used for small models only (<see cref="Worthwhile"/>): there the weights live in the caches and
 /// these stalls are a large part of a step; for large ones the copies would cost more memory
 /// traffic than they save.
