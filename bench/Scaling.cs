@@ -2,74 +2,154 @@ using System.Diagnostics;
 
 namespace MicroGpt.Bench;
 
+/// <summary>What the sequences of a scaling row are.</summary>
+enum Sequences
+{
+    /// <summary>The default corpus's sentences: 2 to 8 words, so at most 9 positions each, whatever the block size.</summary>
+    Sentences,
+
+    /// <summary>Lines of exactly T positions cut from the default corpus's words (<see cref="BenchCorpus.FullLength"/>).</summary>
+    FullLength,
+
+    // Stream mode (Invoke-Training -Stream, issue 14) will be a third kind: B windows of T + 1
+    // tokens at seeded offsets of the corpus read as one stream. Its rows go beside the
+    // full-length ones and take the same shapes, so that the two can be compared.
+}
+
+/// <summary>One row's shape: what it trains on, embedding C, layers L, block size T, batch B, heads H.</summary>
+sealed record Shape(Sequences Kind, int C, int L, int T, int B, int H = 4)
+{
+    public string Describe() => $"C {C}, L {L}, H {H}, T {T}, B {B}";
+
+    public string KindName => Kind == Sequences.FullLength ? $"full length ({T} positions)" : "short sentences (at most 9 positions)";
+}
+
+/// <summary>A row of the scaling table: tokens/s over its slices (median, min, max) and the figures of the median slice.</summary>
+sealed record ScalingRow(Shape Shape, long Parameters, int Threads, int Slices, int StepsPerSlice,
+                         double MedianTokensPerSecond, double MinTokensPerSecond, double MaxTokensPerSecond,
+                         double MedianMicrosecondsPerStep, double MedianGflops)
+{
+    public double PercentOfPeak => 100 * MedianGflops / (Machine.Peak.Gflops * Threads);
+
+    public const string Header =
+        "| sequences | C | L | H | T | batch | parameters | threads | slices x steps | us/step | tokens/s: median (min - max) | GFLOP/s | % of peak (threads x one core) |\n" +
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+
+    public override string ToString() =>
+        $"| {Shape.KindName} | {Shape.C} | {Shape.L} | {Shape.H} | {Shape.T} | {Shape.B} | {Parameters:N0} | {Threads} | {Slices} x {StepsPerSlice} | " +
+        $"{MedianMicrosecondsPerStep:F0} | {MedianTokensPerSecond:F0} ({MinTokensPerSecond:F0} - {MaxTokensPerSecond:F0}) | {MedianGflops:F2} | {PercentOfPeak:F1}% |";
+}
+
 /// <summary>Rows of the scaling table: a training of a given shape, with one thread and with all cores.</summary>
 static class Scaling
 {
-    public const int Rounds = 8;
+    /// <summary>Timed slices per row; a row reports their median, min and max.</summary>
+    public const int Rounds = 7;
+
+    /// <summary>The length a slice aims at; a slice is at least one step, so at large shapes it is longer.</summary>
+    public const double SliceSeconds = 0.15;
+
+    /// <summary>Steps whose losses are kept, to compare with a peer that starts from the same weights and lines.</summary>
+    public const int CheckedSteps = 3;
+
+    /// <summary>
+    /// The learning rate of full-length rows, nanoGPT's: at the tutorial's 0.01 the first Adam steps,
+    /// which move every weight by about the rate, throw these larger models' losses up from 9 to 26.
+    /// Short-sentence rows keep the tutorial's rate.
+    /// </summary>
+    public const double FullLengthLearningRate = 1e-3;
 
     /// <summary>Attempts at a batched row while the host lends less than <see cref="FullCapacity"/> of each core.</summary>
     public const int Attempts = 3;
     public const double FullCapacity = 0.95;
 
-    public static IEnumerable<(int C, int L, int T, int B)> Configurations(bool quick)
+    /// <summary>
+    /// Short-sentence rows over embedding size, layers, block size and batch; then full-length
+    /// rows at the three shapes of issue 15 and nanoGPT's CPU quick-start shape (C 128, L 4, H 4,
+    /// T 64, B 12). Every row has 4 heads: head sizes of 8 to 128, and the quick-start's own count
+    /// (attention's FLOPs do not depend on the heads).
+    /// </summary>
+    public static IEnumerable<Shape> Configurations(bool quick)
     {
-        yield return (32, 2, 16, 1);
-        foreach (int c in new[] { 64, 128, 256 }) yield return (c, 2, 16, 1);
-        foreach (int l in new[] { 4, 8 }) yield return (32, l, 16, 1);
-        yield return (32, 2, 64, 1);
-        foreach (int b in new[] { 8, 16, 32 }) yield return (32, 2, 16, b);
-        yield return (256, 4, 64, 16);
-        if (quick) yield break;
-        yield return (128, 4, 16, 8);
-        yield return (256, 8, 64, 32);
+        yield return new(Sequences.Sentences, 32, 2, 16, 1);
+        foreach (int c in new[] { 64, 128, 256 }) yield return new(Sequences.Sentences, c, 2, 16, 1);
+        foreach (int l in new[] { 4, 8 }) yield return new(Sequences.Sentences, 32, l, 16, 1);
+        yield return new(Sequences.Sentences, 32, 2, 64, 1);
+        foreach (int b in new[] { 8, 16, 32 }) yield return new(Sequences.Sentences, 32, 2, 16, b);
+        yield return new(Sequences.Sentences, 256, 4, 64, 16);
+        if (!quick)
+        {
+            yield return new(Sequences.Sentences, 128, 4, 16, 8);
+            yield return new(Sequences.Sentences, 256, 8, 64, 32);
+        }
+        foreach (var shape in FullLengthShapes(quick)) yield return shape;
+    }
+
+    /// <summary>The full-length shapes, which the PyTorch peer runs too.</summary>
+    public static IEnumerable<Shape> FullLengthShapes(bool quick)
+    {
+        yield return new(Sequences.FullLength, 128, 4, 64, 16);
+        yield return new(Sequences.FullLength, 256, 4, 64, 16);
+        if (!quick) yield return new(Sequences.FullLength, 512, 6, 128, 8);
+        yield return new(Sequences.FullLength, 128, 4, 64, 12);
     }
 
     /// <summary>
-    /// The table rows of one shape for each thread count, and their tokens per second. The
-    /// trainings take turns, a slice of about 0.1 s each (after a tenth of that untimed), for
-    /// <see cref="Rounds"/> rounds, and each reports its fastest slice: the host of this VM lends
-    /// its cores unevenly over time, and taking turns gives every thread count the same chances.
+    /// The rows of one shape for each thread count, and the losses of the first
+    /// <see cref="CheckedSteps"/> steps. Each training starts from the seed-42 weights; full-length
+    /// rows take the lines in order (no shuffle), as the PyTorch peer does. The trainings take turns,
+    /// a slice of about <see cref="SliceSeconds"/> each (after a tenth of that untimed: the other
+    /// training ran meanwhile, and its cores have slept and lost this one's data from their caches),
+    /// for <see cref="Rounds"/> rounds. A row reports the median slice, and the slowest and fastest.
     /// </summary>
-    public static List<(string Row, double TokensPerSecond)> Measure(BenchCorpus corpus, int c, int l, int t, int b, params int[] threadCounts)
+    public static (List<ScalingRow> Rows, double[] FirstLosses) Measure(BenchCorpus corpus, Shape shape, params int[] threadCounts)
     {
-        var config = new ModelConfig(corpus.Tokenizer.VocabSize, c, 4, l, t);
-        var trainers = threadCounts.Select(threads => new Trainer(Model.Create(config, corpus.Tokenizer, 42), corpus.Sentences,
-            new TrainingOptions { Steps = 1_000_000, BatchSize = b, ThreadCount = threads })).ToList();
+        var config = new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T);
+        var sentences = corpus.For(shape);
+        var trainers = threadCounts.Select(threads => new Trainer(Model.Create(config, corpus.Tokenizer, 42), sentences,
+            new TrainingOptions
+            {
+                Steps = 1_000_000,
+                BatchSize = shape.B,
+                ThreadCount = threads,
+                Shuffle = shape.Kind == Sequences.Sentences,
+                LearningRate = shape.Kind == Sequences.FullLength ? FullLengthLearningRate : new TrainingOptions().LearningRate,
+            })).ToList();
         try
         {
-            // Calibrate on the first: steps for about 0.1 s, after a warm-up of 0.3 s.
+            var firstLosses = Enumerable.Range(0, CheckedSteps).Select(_ => trainers[0].Step().Loss).ToArray();
+            // Calibrate on the first: steps for a slice, after a warm-up of 0.3 s.
             var probe = Stopwatch.StartNew();
             int warm = 0;
-            while (probe.Elapsed.TotalSeconds < 0.3 || warm < 3) { trainers[0].Step(); warm++; }
-            int steps = Math.Max(2, (int)(warm / probe.Elapsed.TotalSeconds / 10));
+            while (probe.Elapsed.TotalSeconds < 0.3 || warm < 2) { trainers[0].Step(); warm++; }
+            int steps = Math.Max(1, (int)(warm / probe.Elapsed.TotalSeconds * SliceSeconds));
             foreach (var trainer in trainers.Skip(1))
-                for (int i = 0; i < warm; i++) trainer.Step(); // all at the same point of the corpus
+                for (int i = 0; i < CheckedSteps + warm; i++) trainer.Step(); // all at the same point of the corpus
 
-            var best = new (double Seconds, long Tokens)[trainers.Count];
-            Array.Fill(best, (double.MaxValue, 0));
+            var slices = trainers.Select(_ => new List<(double Seconds, long Tokens)>()).ToArray();
             for (int round = 0; round < Rounds; round++)
                 for (int k = 0; k < trainers.Count; k++)
                 {
-                    // Untimed steps first, a tenth of a slice: the other training has run meanwhile,
-                    // and its own cores have slept and lost its data from their caches.
                     for (int i = 0; i < steps / 10; i++) trainers[k].Step();
                     long before = trainers[k].Step().Tokens;
                     var clock = Stopwatch.StartNew();
                     long after = before;
                     for (int i = 0; i < steps; i++) after = trainers[k].Step().Tokens;
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    if (seconds / (after - before) < best[k].Seconds / Math.Max(1, best[k].Tokens)) best[k] = (seconds, after - before);
+                    slices[k].Add((clock.Elapsed.TotalSeconds, after - before));
+                    if (shape.Kind == Sequences.FullLength && after - before != (long)steps * shape.B * shape.T)
+                        throw new InvalidOperationException($"A full-length slice of {steps} steps at {shape.Describe()} trained {after - before} positions, not {steps} x B x T.");
                 }
 
-            return threadCounts.Select((threads, k) =>
+            var rows = threadCounts.Select((threads, k) =>
             {
-                var (seconds, tokens) = best[k];
-                double avgTokensPerSentence = (double)tokens / steps / b;
-                double flops = steps * (b * FlopsPerAverageSentence(config, avgTokensPerSentence) + Flops.Adam(config));
-                double gflops = flops / seconds / 1e9;
-                return ($"| {c} | {l} | {t} | {b} | {config.ParameterCount:N0} | {threads} | {steps} x {Rounds} | {seconds / steps * 1e6:F0} | {tokens / seconds:F0} | {gflops:F2} | {100 * gflops / (Machine.PeakGflops * threads):F1}% |",
-                        tokens / seconds);
+                var sorted = slices[k].OrderBy(s => s.Tokens / s.Seconds).ToList();
+                var (seconds, tokens) = sorted[sorted.Count / 2];
+                double flops = steps * FlopsPerStep(config, shape, (double)tokens / steps / shape.B);
+                return new ScalingRow(shape, config.ParameterCount, threads, Rounds, steps,
+                    tokens / seconds, sorted[0].Tokens / sorted[0].Seconds, sorted[^1].Tokens / sorted[^1].Seconds,
+                    seconds / steps * 1e6, flops / seconds / 1e9);
             }).ToList();
+            return (rows, firstLosses);
         }
         finally
         {
@@ -77,7 +157,11 @@ static class Scaling
         }
     }
 
-    /// <summary>The FLOPs of a sentence with the average number of predicted positions (attention is quadratic, so this is close, not exact).</summary>
-    static double FlopsPerAverageSentence(ModelConfig config, double rows) =>
-        Flops.PerSentence(config, (int)Math.Round(rows) + 1);
+    /// <summary>
+    /// The FLOPs of a step: exact for full-length lines; for sentences, those of sentences with the
+    /// average number of predicted positions (attention is quadratic, so close, not exact).
+    /// </summary>
+    static double FlopsPerStep(ModelConfig config, Shape shape, double rowsPerSentence) =>
+        shape.Kind == Sequences.FullLength ? Flops.FullLengthStep(config, shape.B)
+            : shape.B * Flops.PerSentence(config, (int)Math.Round(rowsPerSentence) + 1) + Flops.Adam(config);
 }

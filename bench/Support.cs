@@ -7,14 +7,36 @@ using MicroGpt.Kernels;
 
 namespace MicroGpt.Bench;
 
-/// <summary>The default corpus, encoded once.</summary>
+/// <summary>The default corpus, encoded once, and the full-length lines cut from its words.</summary>
 sealed record BenchCorpus(Tokenizer Tokenizer, int[][] Sentences)
 {
+    readonly Dictionary<int, int[][]> fullLength = [];
+
     public static BenchCorpus Load()
     {
         var lines = Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines());
         var tokenizer = Tokenizer.Build(TokenizerKind.Word, lines.Select(s => s.Text));
         return new BenchCorpus(tokenizer, Corpus.Encode(tokenizer, lines));
+    }
+
+    /// <summary>The sequences a row of this shape trains on.</summary>
+    public int[][] For(Shape shape) => shape.Kind == Sequences.FullLength ? FullLength(shape.T) : Sentences;
+
+    /// <summary>
+    /// Lines of exactly <paramref name="positions"/> words, [BOS, w1..wT, BOS] each, so that every
+    /// line trains T positions (its targets are w1..wT): the default corpus's sentences, in file
+    /// order, run together as one stream of words and cut every T words (about 150,000 words, so
+    /// 2,300 lines at T 64). Text the default vocabulary knows, in lines longer than any sentence.
+    /// </summary>
+    public int[][] FullLength(int positions)
+    {
+        if (fullLength.TryGetValue(positions, out var lines)) return lines;
+        var words = Sentences.SelectMany(sentence => sentence[1..^1]).ToArray();
+        int bos = Tokenizer.Bos;
+        lines = Enumerable.Range(0, words.Length / positions)
+            .Select(i => (int[])[bos, .. words.AsSpan(i * positions, positions), bos])
+            .ToArray();
+        return fullLength[positions] = lines;
     }
 
     public static string RepoRoot()
@@ -43,42 +65,65 @@ static class Flops
     }
 
     public static double Adam(ModelConfig config) => 14.0 * config.ParameterCount;
+
+    /// <summary>A step of <paramref name="batch"/> lines of exactly T positions each.</summary>
+    public static double FullLengthStep(ModelConfig config, int batch) => batch * PerSentence(config, config.BlockSize + 1) + Adam(config);
 }
 
-/// <summary>The machine, the peak FLOP rate assumed for it, and what it delivered at the time of a run.</summary>
+/// <summary>The machine, its peak FLOP rate as measured, and what it delivered at the time of a run.</summary>
 static class Machine
 {
-    /// <summary>
-    /// Zen 4 (this EPYC) issues two 256-bit FMA per cycle per core (AVX-512 runs double-pumped
-    /// on the same units): 2 x 8 lanes x 2 flops = 32 flops a cycle. The cores run at 3.6 GHz
-    /// under load (a dependent-add chain and an FMA loop both measure 3.5 to 3.6 GHz at best;
-    /// the 2.6 GHz that /proc/cpuinfo shows is the nominal rate), so 115 GFLOP/s per core.
-    /// </summary>
-    public const double PeakGflops = 32 * 3.6;
-    public const string PeakNote = "Zen 4: two 256-bit FMA pipes = 32 flops/cycle, at the 3.6 GHz the cores run at under load";
+    const int ProbeChains = 12; // independent FMA chains: enough to fill two FMA pipes of 4-cycle latency with room to spare
+    const int ProbeTries = 5;   // the best of five 0.2 s loops: a peak is what the core can do, so a slow spell of the host is not it
+
+    /// <summary>One core's peak FLOP rate, measured once per process with the widest FMA the CPU has.</summary>
+    public static PeakRate Peak => peak.Value;
+    static readonly Lazy<PeakRate> peak = new(ProbePeak);
 
     /// <summary>
-    /// What the machine gives at this moment, since a VM shares its host: the best FMA rate of
-    /// one thread (twelve independent chains of Vector256 FMAs), and the work all cores do in a
-    /// spin loop as a multiple of what one core does (2.0 on two dedicated cores).
+    /// The best FMA rate of one thread: <see cref="ProbeChains"/> independent chains of 512-bit
+    /// FMAs where the CPU has AVX-512, of 256-bit FMAs where it has AVX2 and FMA, and of scalar
+    /// multiply-adds otherwise. With AVX-512 it also measures the 256-bit rate, which tells a
+    /// core with full-width 512-bit units (about twice the 256-bit rate) from one that splits
+    /// each 512-bit operation in two (about the same).
     /// </summary>
-    public static (double FmaGflops, double ParallelCapacity) Probe() =>
-        (Enumerable.Range(0, 3).Max(_ => FmaGflops()), ParallelCapacity(300));
-
-    /// <summary>The work all cores do together in a spin loop as a multiple of one core's, each spinning for <paramref name="milliseconds"/>.</summary>
-    public static double ParallelCapacity(int milliseconds) =>
-        (double)SpinCount(Environment.ProcessorCount, milliseconds).Sum() / SpinCount(1, milliseconds)[0];
-
-    static double FmaGflops()
+    static PeakRate ProbePeak()
     {
-        long rounds = 0;
+        if (Avx512F.IsSupported)
+            return new PeakRate(Best(Fma512Rounds, 16), "512-bit FMA (AVX-512)", Best(Fma256Rounds, 8));
+        if (Fma.IsSupported)
+            return new PeakRate(Best(Fma256Rounds, 8), "256-bit FMA (AVX2)", null);
+        return new PeakRate(Best(ScalarRounds, 1), "scalar multiply-add (no FMA)", null);
+
+        static double Best(Func<int, int> rounds, int lanes) => Enumerable.Range(0, ProbeTries).Max(_ => Gflops(rounds, lanes));
+    }
+
+    /// <summary>What the still running loop of <paramref name="rounds"/> did in 0.2 s, counting 2 flops a lane.</summary>
+    static double Gflops(Func<int, int> rounds, int lanes)
+    {
+        long done = 0;
         var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 200) rounds += FmaRounds(10_000);
-        return rounds * 12 * 16 / clock.Elapsed.TotalSeconds / 1e9;
+        while (clock.ElapsedMilliseconds < 200) done += rounds(10_000);
+        return done * ProbeChains * lanes * 2 / clock.Elapsed.TotalSeconds / 1e9;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static int FmaRounds(int rounds)
+    static int Fma512Rounds(int rounds)
+    {
+        var m = Vector512.Create(0.999999f);
+        var c = Vector512.Create(1e-7f);
+        Vector512<float> a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c;
+        for (int k = 0; k < rounds; k++)
+        {
+            a0 = Avx512F.FusedMultiplyAdd(a0, m, c); a1 = Avx512F.FusedMultiplyAdd(a1, m, c); a2 = Avx512F.FusedMultiplyAdd(a2, m, c); a3 = Avx512F.FusedMultiplyAdd(a3, m, c);
+            a4 = Avx512F.FusedMultiplyAdd(a4, m, c); a5 = Avx512F.FusedMultiplyAdd(a5, m, c); a6 = Avx512F.FusedMultiplyAdd(a6, m, c); a7 = Avx512F.FusedMultiplyAdd(a7, m, c);
+            a8 = Avx512F.FusedMultiplyAdd(a8, m, c); a9 = Avx512F.FusedMultiplyAdd(a9, m, c); a10 = Avx512F.FusedMultiplyAdd(a10, m, c); a11 = Avx512F.FusedMultiplyAdd(a11, m, c);
+        }
+        return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds; // keeps every chain alive
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static int Fma256Rounds(int rounds)
     {
         var m = Vector256.Create(0.999999f);
         var c = Vector256.Create(1e-7f);
@@ -89,8 +134,31 @@ static class Machine
             a4 = Fma.MultiplyAdd(a4, m, c); a5 = Fma.MultiplyAdd(a5, m, c); a6 = Fma.MultiplyAdd(a6, m, c); a7 = Fma.MultiplyAdd(a7, m, c);
             a8 = Fma.MultiplyAdd(a8, m, c); a9 = Fma.MultiplyAdd(a9, m, c); a10 = Fma.MultiplyAdd(a10, m, c); a11 = Fma.MultiplyAdd(a11, m, c);
         }
-        return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds; // keeps every chain alive
+        return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static int ScalarRounds(int rounds)
+    {
+        float m = 0.999999f, c = 1e-7f;
+        float a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c;
+        for (int k = 0; k < rounds; k++)
+        {
+            a0 = a0 * m + c; a1 = a1 * m + c; a2 = a2 * m + c; a3 = a3 * m + c; a4 = a4 * m + c; a5 = a5 * m + c;
+            a6 = a6 * m + c; a7 = a7 * m + c; a8 = a8 * m + c; a9 = a9 * m + c; a10 = a10 * m + c; a11 = a11 * m + c;
+        }
+        return float.IsNaN(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11) ? 0 : rounds;
+    }
+
+    /// <summary>
+    /// What all cores do at this moment, since the VM shares its host: the work they do together
+    /// in a spin loop as a multiple of what one core does (2.0 on two dedicated cores).
+    /// </summary>
+    public static double Capacity() => ParallelCapacity(300);
+
+    /// <summary>The work all cores do together in a spin loop as a multiple of one core's, each spinning for <paramref name="milliseconds"/>.</summary>
+    public static double ParallelCapacity(int milliseconds) =>
+        (double)SpinCount(Environment.ProcessorCount, milliseconds).Sum() / SpinCount(1, milliseconds)[0];
 
     /// <summary>Iterations of a dependent integer chain that each of <paramref name="threads"/> threads runs in the time given, all at once.</summary>
     static long[] SpinCount(int threads, int milliseconds)
@@ -125,6 +193,17 @@ static class Machine
                $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}, " +
                $"AVX2+FMA {(Simd.Enabled ? "on" : "off")}, AVX-512 {(System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "available" : "absent")}";
     }
+}
+
+/// <summary>
+/// One core's peak: GFLOP/s of the widest FMA loop, which kind it was, and with AVX-512 the
+/// 256-bit loop's rate beside it.
+/// </summary>
+sealed record PeakRate(double Gflops, string Vectors, double? Gflops256)
+{
+    public string Describe() =>
+        $"{Gflops:F0} GFLOP/s per core, measured with {Vectors}" +
+        (Gflops256 is { } narrow ? $" (256-bit FMA: {narrow:F0} GFLOP/s, so the 512-bit units are {(Gflops > 1.5 * narrow ? "full width" : "split in two")})" : "");
 }
 
 /// <summary>The reference run in a child process, so that its peak memory and collections are its own.</summary>
