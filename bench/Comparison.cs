@@ -24,14 +24,17 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
     /// <summary>Netlib's BLAS is 10-15x slower than OpenBLAS: its losses are checked at the shapes with C up to this.</summary>
     const int NetlibCheckMaxEmbedding = 128;
 
-    /// <summary>The MicroGpt rows of a shape and, when <paramref name="peer"/> is given, the peer's runs beside them.</summary>
-    public static Comparison MeasureShape(BenchCorpus corpus, Shape shape, int[] threadCounts, TorchPeer? peer, string scratch, TextWriter log)
+    /// <summary>The MicroGpt rows of a shape.</summary>
+    public static Comparison Measure(BenchCorpus corpus, Shape shape, int[] threadCounts)
     {
         var (rows, firstLosses) = Scaling.Measure(corpus, shape, threadCounts);
-        var config = new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T);
-        var comparison = new Comparison(shape, config, rows, firstLosses, [], null);
-        if (peer is null) return comparison;
+        return new Comparison(shape, new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T), rows, firstLosses, [], null);
+    }
 
+    /// <summary>The peer's runs of a full-length shape, at the thread counts of the MicroGpt rows, beside them.</summary>
+    public Comparison WithPeer(BenchCorpus corpus, TorchPeer peer, string scratch, TextWriter log)
+    {
+        var (shape, config) = (Shape, Config);
         Directory.CreateDirectory(scratch);
         string lines = Path.Combine(scratch, $"lines-{shape.T}.txt");
         if (!File.Exists(lines))
@@ -39,7 +42,8 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
         string weights = Path.Combine(scratch, $"{shape.C}-{shape.L}-{shape.T}.safetensors");
         if (!File.Exists(weights)) Safetensors.Save(Model.Create(config, corpus.Tokenizer, 42), weights);
 
-        foreach (int threads in threadCounts)
+        var peerRows = new List<PeerRow>();
+        foreach (int threads in Rows.Select(r => r.Threads))
         {
             (int Torch, int Blas)[] layouts = threads == 1 ? [(1, 1)] : TorchPeer.TwoThreadLayouts.Where(l => Math.Max(l.Torch, l.Blas) <= threads).ToArray();
             var tried = layouts.Select(layout =>
@@ -48,11 +52,10 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
                 log.WriteLine($"PyTorch {shape.Describe()}, {result.Layout}: {result.Median:F0} tokens/s ({result.Blas})");
                 return result;
             }).ToList();
-            comparison.Peer.Add(new PeerRow(threads, tried.MaxBy(r => r.Median)!, tried));
+            peerRows.Add(new PeerRow(threads, tried.MaxBy(r => r.Median)!, tried));
         }
-        if (shape.C <= NetlibCheckMaxEmbedding)
-            comparison = comparison with { NetlibLosses = peer.Run(shape, config.VocabSize, lines, weights, 1, 1, slices: 0, netlib: true).Losses };
-        return comparison;
+        var netlib = shape.C <= NetlibCheckMaxEmbedding ? peer.Run(shape, config.VocabSize, lines, weights, 1, 1, slices: 0, netlib: true).Losses : null;
+        return this with { Peer = peerRows, NetlibLosses = netlib };
     }
 
     /// <summary>The largest relative difference between MicroGpt's first losses and any peer run's.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MicroGpt.Kernels;
@@ -74,7 +75,7 @@ static class Flops
 static class Machine
 {
     const int ProbeChains = 12; // independent FMA chains: enough to fill two FMA pipes of 4-cycle latency with room to spare
-    const int ProbeTries = 5;   // the best of five 0.2 s loops: a peak is what the core can do, so a slow spell of the host is not it
+    const int ProbeTries = 5;   // the best of five 0.2 s loops: a peak is what the core can do, so a slow spell is not it
 
     /// <summary>One core's peak FLOP rate, measured once per process with the widest FMA the CPU has.</summary>
     public static PeakRate Peak => peak.Value;
@@ -83,9 +84,9 @@ static class Machine
     /// <summary>
     /// The best FMA rate of one thread: <see cref="ProbeChains"/> independent chains of 512-bit
     /// FMAs where the CPU has AVX-512, of 256-bit FMAs where it has AVX2 and FMA, and of scalar
-    /// multiply-adds otherwise. With AVX-512 it also measures the 256-bit rate, which tells a
-    /// core with full-width 512-bit units (about twice the 256-bit rate) from one that splits
-    /// each 512-bit operation in two (about the same).
+    /// multiply-adds otherwise. With AVX-512 it also measures the 256-bit rate: a core with
+    /// full-width 512-bit units does about twice the 256-bit rate, one that splits each 512-bit
+    /// operation in two about the same.
     /// </summary>
     static PeakRate ProbePeak()
     {
@@ -98,14 +99,37 @@ static class Machine
         static double Best(Func<int, int> rounds, int lanes) => Enumerable.Range(0, ProbeTries).Max(_ => Gflops(rounds, lanes));
     }
 
-    /// <summary>What the still running loop of <paramref name="rounds"/> did in 0.2 s, counting 2 flops a lane.</summary>
+    /// <summary>
+    /// What the loop of <paramref name="rounds"/> did in 0.2 s of this thread's own CPU time,
+    /// counting 2 flops a lane. CPU time rather than wall time, so that other processes that
+    /// share the core (this machine is shared) do not lower the peak.
+    /// </summary>
     static double Gflops(Func<int, int> rounds, int lanes)
     {
         long done = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 200) done += rounds(10_000);
-        return done * ProbeChains * lanes * 2 / clock.Elapsed.TotalSeconds / 1e9;
+        double start = ThreadCpuSeconds();
+        while (ThreadCpuSeconds() - start < 0.2) done += rounds(10_000);
+        return done * ProbeChains * lanes * 2 / (ThreadCpuSeconds() - start) / 1e9;
     }
+
+    /// <summary>The calling thread's CPU time (Linux's CLOCK_THREAD_CPUTIME_ID); elsewhere, wall time.</summary>
+    static double ThreadCpuSeconds()
+    {
+        const int ClockThreadCpuTime = 3;
+        if (!OperatingSystem.IsLinux()) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        return ClockGetTime(ClockThreadCpuTime, out var now) == 0 ? now.Seconds + now.Nanoseconds * 1e-9
+            : throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     static int Fma512Rounds(int rounds)
@@ -183,10 +207,15 @@ static class Machine
 
     public static string Describe()
     {
+        // The family and model say which generation the VM's host is (AMD family 25 is Zen 3 and 4,
+        // 26 is Zen 5): the name alone ("AMD EPYC") does not, and VMs of the same name have run on both.
         string cpu = "unknown CPU";
         try
         {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? cpu;
+            var info = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+                .GroupBy(p => p[0].Trim()).ToDictionary(g => g.Key, g => g.First()[1].Trim());
+            if (info.TryGetValue("model name", out var name))
+                cpu = $"{name} (family {info.GetValueOrDefault("cpu family", "?")}, model {info.GetValueOrDefault("model", "?")})";
         }
         catch (IOException) { }
         return $"{cpu}, {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9)} GB, " +
@@ -203,7 +232,7 @@ sealed record PeakRate(double Gflops, string Vectors, double? Gflops256)
 {
     public string Describe() =>
         $"{Gflops:F0} GFLOP/s per core, measured with {Vectors}" +
-        (Gflops256 is { } narrow ? $" (256-bit FMA: {narrow:F0} GFLOP/s, so the 512-bit units are {(Gflops > 1.5 * narrow ? "full width" : "split in two")})" : "");
+        (Gflops256 is { } narrow ? $" (256-bit FMA: {narrow:F0} GFLOP/s; the 512-bit loop did {Gflops / narrow:F2}x its work)" : "");
 }
 
 /// <summary>The reference run in a child process, so that its peak memory and collections are its own.</summary>
