@@ -40,7 +40,7 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
         if (!File.Exists(lines))
             File.WriteAllLines(lines, corpus.FullLength(shape.T).Select(line => string.Join(' ', line.Take(shape.T + 1).Select(id => id.ToString(CultureInfo.InvariantCulture)))));
         string weights = Path.Combine(scratch, $"{shape.C}-{shape.L}-{shape.T}.safetensors");
-        if (!File.Exists(weights)) Safetensors.Save(Model.Create(config, corpus.Tokenizer, 42), weights);
+        if (!File.Exists(weights)) Safetensors.Save(Scaling.InitialModel(config, corpus.Tokenizer, shape.Kind), weights);
 
         var peerRows = new List<PeerRow>();
         foreach (int threads in Rows.Select(r => r.Threads))
@@ -82,7 +82,7 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
             return text.ToString();
         }
         var first = comparisons[0].Peer[0].Best;
-        text.AppendLine($"PyTorch {first.TorchVersion} runs tools/torch/microgpt_torch.py: the same network, from the same seed-42 weights (saved by MicroGpt as safetensors),");
+        text.AppendLine($"PyTorch {first.TorchVersion} runs tools/torch/microgpt_torch.py: the same network, from the same weights (seed 42, N(0, {Scaling.FullLengthInitStd:G}), saved by MicroGpt as safetensors),");
         text.AppendLine("on the same lines in the same order, with the same step (forward, mean cross-entropy, backward, Adam with betas 0.85 and 0.99, epsilon 1e-8,");
         text.AppendLine($"rate {Scaling.FullLengthLearningRate:G} decaying linearly). BLAS: {first.Blas}; {peer.OpenBlasNote}. Each PyTorch figure is the median of {Scaling.Rounds} slices of");
         text.AppendLine($"about {Scaling.SliceSeconds} s in one process (after 1 s of warm-up), right after the MicroGpt rows of the same shape; PyTorch's two threads are");

@@ -99,10 +99,11 @@ int Report()
     // 3. Scaling, and the PyTorch peer at the full-length shapes.
     report.AppendLine("## Scaling");
     report.AppendLine();
-    report.AppendLine("One training per shape, from the same seed-42 weights. Rows of **short sentences** train on the default corpus (2 to 8 words, so at most 9");
+    report.AppendLine("One training per shape, from seed-42 weights. Rows of **short sentences** train on the default corpus (2 to 8 words, so at most 9");
     report.AppendLine("positions each whatever T is: a larger block size changes the parameter count, not the sequence length; a batch of 1 runs on one thread");
     report.AppendLine("whatever the threads column allows). Rows of **full length** train on lines of exactly T positions: the default corpus's words run together");
-    report.AppendLine("and cut every T words, taken in order. Every row has 4 heads. The one-thread and all-core trainings of a shape take turns in one process,");
+    report.AppendLine($"and cut every T words, taken in order, from weights of N(0, {Scaling.FullLengthInitStd:G}) at learning rate {Scaling.FullLengthLearningRate:G} (short sentences: the tutorial's");
+    report.AppendLine("N(0, 0.08) and 0.01). Every row has 4 heads. The one-thread and all-core trainings of a shape take turns in one process,");
     report.AppendLine($"{Scaling.Rounds} slices of about {Scaling.SliceSeconds} s each (at least one step; each after a tenth of a slice untimed, since the other training ran");
     report.AppendLine("meanwhile); a row gives the median slice's us/step, GFLOP/s and % of peak, and the median, slowest and fastest slices' tokens/s.");
     report.AppendLine();

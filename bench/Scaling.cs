@@ -53,11 +53,28 @@ static class Scaling
     public const int CheckedSteps = 3;
 
     /// <summary>
-    /// The learning rate of full-length rows, nanoGPT's: at the tutorial's 0.01 the first Adam steps,
-    /// which move every weight by about the rate, throw these larger models' losses up from 9 to 26.
-    /// Short-sentence rows keep the tutorial's rate.
+    /// The learning rate of full-length rows: nanoGPT's for its quick-start. The first Adam steps
+    /// move every weight by about the rate, and the tutorial's 0.01 is a large move for weights of
+    /// <see cref="FullLengthInitStd"/>. Short-sentence rows keep the tutorial's rate.
     /// </summary>
     public const double FullLengthLearningRate = 1e-3;
+
+    /// <summary>
+    /// The initial weights' standard deviation at full length: GPT-2's. The tutorial's 0.08 suits
+    /// C 32; at C 128 to 512 it starts the loss at 9 to 68 (against ln V = 6.4) and the first Adam
+    /// steps throw it higher still. Short-sentence rows keep the tutorial's.
+    /// </summary>
+    public const double FullLengthInitStd = 0.02;
+
+    /// <summary>The seed-42 model a row starts from, as both MicroGpt and the PyTorch peer train it.</summary>
+    public static Model InitialModel(ModelConfig config, Tokenizer tokenizer, Sequences kind)
+    {
+        if (kind == Sequences.Sentences) return Model.Create(config, tokenizer, 42);
+        var rng = new Rng(42);
+        var parameters = new float[config.ParameterCount];
+        for (int i = 0; i < parameters.Length; i++) parameters[i] = (float)rng.NextGaussian(0, FullLengthInitStd);
+        return new Model(config, tokenizer, parameters);
+    }
 
     /// <summary>Attempts at a batched row while the host lends less than <see cref="FullCapacity"/> of each core.</summary>
     public const int Attempts = 3;
@@ -96,7 +113,7 @@ static class Scaling
 
     /// <summary>
     /// The rows of one shape for each thread count, and the losses of the first
-    /// <see cref="CheckedSteps"/> steps. Each training starts from the seed-42 weights; full-length
+    /// <see cref="CheckedSteps"/> steps. Each training starts from <see cref="InitialModel"/>; full-length
     /// rows take the lines in order (no shuffle), as the PyTorch peer does. The trainings take turns,
     /// a slice of about <see cref="SliceSeconds"/> each (after a tenth of that untimed: the other
     /// training ran meanwhile, and its cores have slept and lost this one's data from their caches),
@@ -106,7 +123,7 @@ static class Scaling
     {
         var config = new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T);
         var sentences = corpus.For(shape);
-        var trainers = threadCounts.Select(threads => new Trainer(Model.Create(config, corpus.Tokenizer, 42), sentences,
+        var trainers = threadCounts.Select(threads => new Trainer(InitialModel(config, corpus.Tokenizer, shape.Kind), sentences,
             new TrainingOptions
             {
                 Steps = 1_000_000,
