@@ -115,7 +115,7 @@ static class Scaling
     /// The rows of one shape for each thread count, and the losses of the first
     /// <see cref="CheckedSteps"/> steps. Each training starts from <see cref="InitialModel"/>; full-length
     /// rows take the lines in order (no shuffle), as the PyTorch peer does. The trainings take turns,
-    /// a slice of about <see cref="SliceSeconds"/> each (after a tenth of that untimed: the other
+    /// a slice of about <see cref="SliceSeconds"/> each (after a tenth of its steps untimed: the other
     /// training ran meanwhile, and its cores have slept and lost this one's data from their caches),
     /// for <see cref="Rounds"/> rounds. A row reports the median slice, and the slowest and fastest.
     /// </summary>
@@ -134,39 +134,46 @@ static class Scaling
             })).ToList();
         try
         {
-            var firstLosses = Enumerable.Range(0, CheckedSteps).Select(_ => trainers[0].Step().Loss).ToArray();
+            var tokens = new long[trainers.Count]; // each training's count so far
+            var firstLosses = Enumerable.Range(0, CheckedSteps).Select(_ => Step(0).Loss).ToArray();
             // Calibrate on the first: steps for a slice, after a warm-up of 0.3 s.
             var probe = Stopwatch.StartNew();
             int warm = 0;
-            while (probe.Elapsed.TotalSeconds < 0.3 || warm < 2) { trainers[0].Step(); warm++; }
+            while (probe.Elapsed.TotalSeconds < 0.3 || warm < 2) { Step(0); warm++; }
             int steps = Math.Max(1, (int)(warm / probe.Elapsed.TotalSeconds * SliceSeconds));
-            foreach (var trainer in trainers.Skip(1))
-                for (int i = 0; i < CheckedSteps + warm; i++) trainer.Step(); // all at the same point of the corpus
+            for (int k = 1; k < trainers.Count; k++)
+                for (int i = 0; i < CheckedSteps + warm; i++) Step(k); // all at the same point of the corpus
 
             var slices = trainers.Select(_ => new List<(double Seconds, long Tokens)>()).ToArray();
             for (int round = 0; round < Rounds; round++)
                 for (int k = 0; k < trainers.Count; k++)
                 {
-                    for (int i = 0; i < steps / 10; i++) trainers[k].Step();
-                    long before = trainers[k].Step().Tokens;
+                    for (int i = 0; i < steps / 10; i++) Step(k);
+                    long before = tokens[k];
                     var clock = Stopwatch.StartNew();
-                    long after = before;
-                    for (int i = 0; i < steps; i++) after = trainers[k].Step().Tokens;
-                    slices[k].Add((clock.Elapsed.TotalSeconds, after - before));
-                    if (shape.Kind == Sequences.FullLength && after - before != (long)steps * shape.B * shape.T)
-                        throw new InvalidOperationException($"A full-length slice of {steps} steps at {shape.Describe()} trained {after - before} positions, not {steps} x B x T.");
+                    for (int i = 0; i < steps; i++) Step(k);
+                    slices[k].Add((clock.Elapsed.TotalSeconds, tokens[k] - before));
+                    if (shape.Kind == Sequences.FullLength && tokens[k] - before != (long)steps * shape.B * shape.T)
+                        throw new InvalidOperationException($"A full-length slice of {steps} steps at {shape.Describe()} trained {tokens[k] - before} positions, not {steps} x B x T.");
                 }
 
             var rows = threadCounts.Select((threads, k) =>
             {
                 var sorted = slices[k].OrderBy(s => s.Tokens / s.Seconds).ToList();
-                var (seconds, tokens) = sorted[sorted.Count / 2];
-                double flops = steps * FlopsPerStep(config, shape, (double)tokens / steps / shape.B);
+                var (seconds, trained) = sorted[sorted.Count / 2];
+                double flops = steps * FlopsPerStep(config, shape, (double)trained / steps / shape.B);
                 return new ScalingRow(shape, config.ParameterCount, threads, Rounds, steps,
-                    tokens / seconds, sorted[0].Tokens / sorted[0].Seconds, sorted[^1].Tokens / sorted[^1].Seconds,
+                    trained / seconds, sorted[0].Tokens / sorted[0].Seconds, sorted[^1].Tokens / sorted[^1].Seconds,
                     seconds / steps * 1e6, flops / seconds / 1e9);
             }).ToList();
             return (rows, firstLosses);
+
+            TrainingStep Step(int k)
+            {
+                var step = trainers[k].Step();
+                tokens[k] = step.Tokens;
+                return step;
+            }
         }
         finally
         {
