@@ -4,8 +4,7 @@ namespace MicroGpt.Tests.Cmdlets;
 
 /// <summary>
 /// Every example in the cmdlets' help (module/en-US/MicroGpt.Cmdlets.dll-Help.xml), run as written
-/// in a fresh hosted engine and folder, with <see cref="StandIns"/> for the cmdlets the bare engine
-/// lacks. An example runs without error, except the ones that show an error, which must show the
+/// in a fresh hosted engine and folder. An example runs without error, except the ones that show an error, which must show the
 /// documented one; and each writes the objects and files its remarks describe (their types and
 /// counts; the remarks' figures are "about" figures and are not compared).
 /// </summary>
@@ -87,7 +86,6 @@ public class HelpExampleTests
     {
         string code = Load().Single(c => c.Cmdlet == cmdlet).Code[example - 1];
         using var ps = new PowerShellSession();
-        ps.Run(StandIns.Script).ThrowIfFailed();
         var result = ps.Run(code);
 
         if (ShowsError.TryGetValue((cmdlet, example), out string? id))
