@@ -145,14 +145,16 @@ Describe 'Invoke-Training with models from the pipeline' {
         $file | Should -Not -Exist
     }
 
-    It 'refuses a model piped to -Resume, and leaves the checkpoint as it was' {
+    It 'refuses a model piped or given to -Resume, and leaves the checkpoint as it was' {
         $checkpoint = Join-Path $TestDrive 'resume-checkpoint.json'
         Invoke-Training -Steps 10 -CheckpointPath $checkpoint | Select-Object -First 5 | Out-Null
         $hash = (Get-FileHash $checkpoint).Hash
         $model = New-Model @small
         $err = { $model | Invoke-Training -Resume $checkpoint } |
             Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
-        $err.Exception.Message | Should -BeLike '*cannot train a model from the pipeline*'
+        $err.Exception.Message | Should -BeLike '*cannot train another model, from -Model or the pipeline*'
+        { Invoke-Training -Resume $checkpoint -Model $model } |
+            Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand'
         (Get-FileHash $checkpoint).Hash | Should -Be $hash
         $model.Summary.Steps | Should -Be 0
     }

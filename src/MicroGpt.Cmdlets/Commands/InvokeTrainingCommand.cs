@@ -24,7 +24,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>The model to train, in place; accepts pipeline input (each piped model gets its own run). Default: a new model on the corpus's vocabulary.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
-    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet, DontShow = true)] // a model piped to -Resume is refused as such, not taken as text
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet, DontShow = true)] // so that a model given to -Resume is refused as such, not taken as text
     [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
@@ -160,8 +160,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         var (paths, literalPaths, text) = CorpusArguments();
         if (new object?[] { ValidationPath, ValidationText, ValidationFraction > 0 ? ValidationFraction : null }.Count(v => v is not null) > 1)
             Refuse("Use one of -ValidationPath, -ValidationText and -ValidationFraction.", "ValidationFraction");
-        if (ParameterSetName == ResumeSet && pipedModels.Count > 0)
-            Refuse($"-Resume continues the model saved in '{Resume}'; it cannot train a model from the pipeline. Pipe the corpus instead, or train the model without -Resume.", Resume);
+        if (ParameterSetName == ResumeSet && (pipedModels.Count > 0 || Model is not null))
+            Refuse($"-Resume continues the model saved in '{Resume}'; it cannot train another model, from -Model or the pipeline. Pipe the corpus instead, or train the model without -Resume.", Resume);
         if (pipedModels.Count > 1 && (LogPath ?? CheckpointPath) is { } file)
             Refuse($"{pipedModels.Count} models came down the pipeline, but -{(LogPath is not null ? nameof(LogPath) : nameof(CheckpointPath))} names one file ('{file}') that each run would overwrite. Train them one at a time (ForEach-Object), each with its own file.", file);
 
