@@ -130,6 +130,15 @@ Describe 'Invoke-Training with models from the pipeline' {
         Test-SameWeights $alone.Parameters $b.Parameters | Should -BeTrue
     }
 
+    It 'trains models piped along with text lines on those lines' {
+        $model = New-Model @small
+        $steps = $model, 'the cat is big', 'the dog runs' | Invoke-Training -Steps 4
+        $steps.Step | Should -Be 1, 2, 3, 4
+        $byName = New-Model @small
+        Invoke-Training -Model $byName -Text 'the cat is big', 'the dog runs' -Steps 4 | Out-Null
+        Test-SameWeights $byName.Parameters $model.Parameters | Should -BeTrue
+    }
+
     It 'refuses several piped models for one -<Parameter> file, and trains none of them' -TestCases @(
         @{ Parameter = 'LogPath' }
         @{ Parameter = 'CheckpointPath' }

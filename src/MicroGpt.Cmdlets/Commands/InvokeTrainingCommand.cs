@@ -211,8 +211,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         // Everything that can be refused is checked before anything changes: the options and the
         // corpus (by the trainer), then the files; only then is the log opened (or truncated).
         using var trainer = Guard(() => NewTrainer(model, training, options, validation, corpus, checkpoint), corpus.Description);
-        if (!ShouldProcess(DescribeRun(model, trainer, corpus, training.Count, validation?.Count, logPath, checkpointPath, checkpoint), $"Train the model ({model.Parameters.Length:N0} parameters)?", "Invoke-Training"))
-            return;
+        string run = DescribeRun(model, trainer, corpus, training.Count, validation?.Count, logPath, checkpointPath, checkpoint);
+        if (!ShouldProcess(run, run, "Invoke-Training")) return;
         if (checkpointPath is not null) Guard(() => AtomicFile.CheckWritable(checkpointPath), checkpointPath);
         using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, resumed is null ? null : trainer.NextStep - 1), logPath);
         if (trainer.Finished) WriteWarning($"The run in '{checkpoint}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
