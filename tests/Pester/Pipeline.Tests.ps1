@@ -8,6 +8,8 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/MicroGpt/MicroGpt.psd1') -Force
+    # A binding error for one piped object is not terminating: make every error fail its test.
+    $ErrorActionPreference = 'Stop'
 
     function Test-SameWeights([float[]] $Expected, [float[]] $Actual) {
         [System.Linq.Enumerable]::SequenceEqual($Expected, $Actual)

@@ -36,7 +36,8 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
 
     /// <summary>Held-out sentences; accepts pipeline input (Get-Content's lines), measured as one corpus.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = TextSet)]
-    [ValidateNotNull] // blank lines are allowed (Get-Content gives them) and skipped, as in files
+    [AllowEmptyString] // blank lines (Get-Content gives them) are skipped, as in files
+    [ValidateNotNull]
     public string[]? Text { get; set; }
 
     /// <summary>Threads to use; 0 (default) means one per processor. The result does not depend on it.</summary>
