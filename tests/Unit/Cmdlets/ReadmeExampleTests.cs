@@ -86,11 +86,13 @@ public class ReadmeExampleTests
     /// <summary>
     /// about_MicroGpt and Invoke-Training's help quote the default run's losses (the tour's loss.csv:
     /// the default corpus, model and options): the last step's, and the mean and range of the last
-    /// 100 steps, rounded to two decimals as quoted. Runs are bit-identical on a kind of processor; across kinds
-    /// (AVX2 or not) they round differently, far below the 0.005 that two decimals allow.
+    /// 100 steps, rounded to two decimals as quoted. They are the figures of processors with AVX2
+    /// (256-bit and 512-bit kernels give the same bits); the scalar kernels round otherwise, and
+    /// 5,000 steps later end elsewhere (a mean of 3.21), as about_MicroGpt says.
     /// </summary>
     static void AssertTheHelpQuotesTheDefaultRunsLosses(string[] csv)
     {
+        if (!(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)) return;
         var losses = csv.Skip(1).Select(line => double.Parse(line.Split(',')[2].Trim('"'), CultureInfo.InvariantCulture)).ToList();
         var last100 = losses.TakeLast(100).ToList();
         string F2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
