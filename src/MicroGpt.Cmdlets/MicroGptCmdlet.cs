@@ -40,12 +40,12 @@ public abstract class MicroGptCmdlet : PSCmdlet
         throw new PipelineError(new ErrorRecord(new FileNotFoundException($"No file matches '{path}'."), notFoundId, ErrorCategory.ObjectNotFound, path));
     }
 
-    /// <summary>An input path taken literally (no wildcards), as -LiteralPath and Get-Item's PSPath give it: the file it names, which must exist.</summary>
-    protected string ResolveLiteralInputPath(string path, string notFoundId = ErrorIds.CorpusNotFound)
+    /// <summary>A corpus path taken literally (no wildcards), as -LiteralPath and a FileInfo's FullName give it: the file it names, which must exist.</summary>
+    protected string ResolveLiteralInputPath(string path)
     {
         string resolved = GetUnresolvedProviderPathFromPSPath(path);
         if (File.Exists(resolved) || Directory.Exists(resolved)) return resolved; // a folder is reported when it cannot be read
-        throw new PipelineError(new ErrorRecord(new FileNotFoundException($"Cannot find the file '{resolved}' because it does not exist."), notFoundId, ErrorCategory.ObjectNotFound, path));
+        throw new PipelineError(new ErrorRecord(new FileNotFoundException($"Cannot find the file '{resolved}' because it does not exist."), ErrorIds.CorpusNotFound, ErrorCategory.ObjectNotFound, path));
     }
 
     /// <summary>

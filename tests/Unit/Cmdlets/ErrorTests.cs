@@ -159,6 +159,8 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         CheckError(ps.Run("New-Tokenizer -Path nowhere.txt"), "CorpusNotFound", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nowhere.txt");
         CheckError(ps.Run("Invoke-Training -Path *.nothing"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "*.nothing");
+        CheckError(ps.Run("Invoke-Training -LiteralPath 'no[1].txt'"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, ps.PathOf("no[1].txt"));
+        CheckError(ps.Run("Measure-Model -Model (New-Model) -LiteralPath gone.txt"), "CorpusNotFound", "MeasureModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "gone.txt");
     }
 
     [Fact]
