@@ -35,6 +35,8 @@ public class HelpExampleTests
         [("New-Model", 1)] = ("Model", 1, []),
         [("New-Model", 2)] = ("Model", 1, []),
         [("New-Model", 3)] = ("Model", 1, []),
+        [("New-Model", 5)] = ("PSCustomObject", 2, []),
+        [("New-Model", 6)] = ("GenericMeasureInfo", 1, []),
         [("Invoke-Training", 1)] = ("", 0, ["loss.csv"]),
         [("Invoke-Training", 2)] = ("TrainingStep", 4, []),
         [("Invoke-Training", 3)] = ("Model", 1, ["run.csv", "model.json"]),

@@ -27,7 +27,7 @@ public class TrainingCmdletTests
     public void AModelFromThePipelineIsTrainedInPlace()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Seed 3; $before = $m.Parameters.Clone(); $m | Invoke-Training -Steps 50 -LogInterval 10; $m.Summary.Steps; [Linq.Enumerable]::SequenceEqual([float[]]$before, [float[]]$m.Parameters)");
+        var result = ps.Run("$m = New-Model -Seed 3; $before = $m.GetWeights(); $m | Invoke-Training -Steps 50 -LogInterval 10; $m.Steps; [Linq.Enumerable]::SequenceEqual($before, $m.GetWeights())");
         result.ThrowIfFailed();
         Assert.Equal([10L, 20, 30, 40, 50], result.Output.Take(5).Select(o => ((TrainingStep)o.BaseObject).Step));
         Assert.Equal(50L, result.Output[5].BaseObject);
@@ -106,7 +106,7 @@ public class TrainingCmdletTests
             $a = New-Model -Seed 1; $b = New-Model -Seed 1
             $module = (Get-Module MicroGpt).Path
             $a, $b | ForEach-Object -Parallel { Import-Module $using:module; Invoke-Training -Model $_ -Steps 300 -ThreadCount 1 -LogInterval 300 } -ThrottleLimit 2
-            [Linq.Enumerable]::SequenceEqual([float[]]$a.Parameters, [float[]]$b.Parameters)
+            [Linq.Enumerable]::SequenceEqual($a.GetWeights(), $b.GetWeights())
             """);
         result.ThrowIfFailed();
         Assert.Equal(2, result.Output.Count(o => o.BaseObject is TrainingStep));
@@ -123,7 +123,7 @@ public class TrainingCmdletTests
         Assert.True(stopped.Stopped);
         // No Completed record here: a stopping pipeline takes no more records, and the host clears its bar itself.
         Assert.Single(stopped.Progress.Select(p => p.ActivityId).Distinct());
-        long steps = (long)ps.Run("$m.Summary.Steps").Output[0].BaseObject;
+        long steps = (long)ps.Run("$m.Steps").Output[0].BaseObject;
         Assert.InRange(steps, 300, 1000);
         var lines = File.ReadAllLines(ps.PathOf("run.csv"));
         Assert.Equal(steps, lines.Length - 1); // every completed step is logged, the last line whole
@@ -133,6 +133,6 @@ public class TrainingCmdletTests
         var after = ps.Run("Invoke-Training -Model $m -Steps 10 | ForEach-Object Loss; $m | Save-Model -Path m.json -PassThru | ForEach-Object Length");
         after.ThrowIfFailed();
         Assert.Equal(11, after.Output.Count);
-        Assert.Equal(steps + 10, (long)ps.Run("$m.Summary.Steps").Output[0].BaseObject);
+        Assert.Equal(steps + 10, (long)ps.Run("$m.Steps").Output[0].BaseObject);
     }
 }
