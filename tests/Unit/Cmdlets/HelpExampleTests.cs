@@ -63,6 +63,7 @@ public class HelpExampleTests
         [("Export-LossChart", 1)] = ("FileInfo", 1, ["loss.svg"]),
         [("Export-LossChart", 2)] = ("", 0, ["run.csv", "run.svg"]),
         [("Export-LossChart", 3)] = ("", 0, []),
+        [("Export-LossChart", 4)] = ("FileInfo", 1, ["spikes.svg", "spikes-log.svg", "end.svg"]),
     };
 
     public static TheoryData<string, int> Examples()
