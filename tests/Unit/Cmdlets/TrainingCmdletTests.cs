@@ -115,6 +115,64 @@ public class TrainingCmdletTests
     }
 
     [Fact]
+    public void ForEachObjectParallelAndThreadJobsTrainIndependentModelsSideBySideAsSequentialTrainingDoes()
+    {
+        using var ps = new PowerShellSession();
+        // Each run waits at a barrier until all three are running, so they train at the same time.
+        var result = ps.Run("""
+            $module = (Get-Module MicroGpt).Path
+            $runs = @{ Seed = 1; EmbeddingSize = 16; BatchSize = 1 }, @{ Seed = 2; EmbeddingSize = 32; BatchSize = 4 }, @{ Seed = 3; EmbeddingSize = 24; BatchSize = 2 }
+            $train = '
+                param($Run, $Barrier)
+                $together = if ($Barrier) { $Barrier.SignalAndWait([TimeSpan]::FromSeconds(60)) } else { $true }
+                $model = New-Model -Layers 1 -EmbeddingSize $Run.EmbeddingSize -Seed $Run.Seed
+                $null = Invoke-Training -Model $model -Steps 300 -BatchSize $Run.BatchSize -Seed $Run.Seed
+                [pscustomobject]@{ Seed = $Run.Seed; Model = $model; Together = $together }'
+            $sequential = foreach ($run in $runs) { & ([scriptblock]::Create($train)) $run $null }
+
+            $barrier = [Threading.Barrier]::new(3)
+            $parallel = $runs | ForEach-Object -ThrottleLimit 3 -Parallel {
+                Import-Module $using:module
+                & ([scriptblock]::Create($using:train)) $_ $using:barrier
+            }
+
+            $barrier = [Threading.Barrier]::new(3)
+            $jobs = foreach ($run in $runs) {
+                Start-ThreadJob -ThrottleLimit 3 -ArgumentList $module, $train, $run, $barrier -ScriptBlock {
+                    param($Module, $Train, $Run, $Barrier)
+                    Import-Module $Module
+                    & ([scriptblock]::Create($Train)) $Run $Barrier
+                }
+            }
+            $threaded = $jobs | Receive-Job -Wait -AutoRemoveJob
+            """);
+        result.ThrowIfFailed();
+        var sequential = Runs(ps, "sequential");
+        foreach (string side in new[] { "parallel", "threaded" })
+        {
+            var runs = Runs(ps, side);
+            Assert.All(runs, r => Assert.True(r.Together, $"{side}: run {r.Seed} did not meet the others"));
+            Assert.Equal([1, 2, 3], runs.Select(r => r.Seed));
+            for (int i = 0; i < runs.Count; i++)
+            {
+                Assert.NotSame(sequential[i].Model, runs[i].Model);
+                Assert.Equal(300, runs[i].Model.Steps);
+                Assert.Equal(sequential[i].Model.Loss, runs[i].Model.Loss);
+                Assert.Equal(sequential[i].Model.Parameters.Select(BitConverter.SingleToInt32Bits), runs[i].Model.Parameters.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+    }
+
+    /// <summary>The runs a script left in a variable, by seed.</summary>
+    static List<(int Seed, Model Model, bool Together)> Runs(PowerShellSession ps, string variable)
+    {
+        static object Value(PSObject run, string name) => run.Properties[name].Value is PSObject wrapped ? wrapped.BaseObject : run.Properties[name].Value;
+        return ((object[])ps.Variable(variable)!).Cast<PSObject>()
+            .Select(r => ((int)Value(r, "Seed"), (Model)Value(r, "Model"), (bool)Value(r, "Together")))
+            .OrderBy(r => r.Item1).ToList();
+    }
+
+    [Fact]
     public void StoppingThePipelineKeepsEveryCompletedStepAndTheModelTrainsOnAfterwards()
     {
         using var ps = new PowerShellSession();
