@@ -41,7 +41,7 @@ sealed class CorpusInput
 
     /// <summary>True for a tokenizer with the default corpus's vocabulary (New-Model's without -Tokenizer, saved and loaded or not).</summary>
     public static bool IsDefaultVocabulary(Tokenizer tokenizer) =>
-        tokenizer.Kind == TokenizerKind.Word && tokenizer.Vocabulary.SequenceEqual(DefaultTokenizer.Vocabulary);
+        tokenizer.TokenKind == TokenizerKind.Word && tokenizer.Vocabulary.SequenceEqual(DefaultTokenizer.Vocabulary);
 
     const string DefaultDescription = "the default corpus";
 

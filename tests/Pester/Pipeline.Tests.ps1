@@ -28,12 +28,12 @@ Describe 'Invoke-Training with text and files from the pipeline' {
         $piped = Get-Content $pets | Invoke-Training -Steps 30 -LogInterval 10 -PassThru -Verbose 4>&1
         $model = $piped | Where-Object { $_ -is [MicroGpt.Model] }
         $model | Should -HaveCount 1
-        $model.Summary.Steps | Should -Be 30
-        $model.Tokenizer.Vocabulary | Should -Be 'big', 'cat', 'dog', 'in', 'is', 'park', 'play', 'runs', 'the', 'we'
+        $model.Steps | Should -Be 30
+        $model.GetTokenizer().Vocabulary | Should -Be 'big', 'cat', 'dog', 'in', 'is', 'park', 'play', 'runs', 'the', 'we'
         ($piped | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain 'Read 3 sentences from the text given.'
 
         $named = Invoke-Training -Path $pets -Steps 30 -PassThru
-        Test-SameWeights $named.Parameters $model.Parameters | Should -BeTrue
+        Test-SameWeights $named.GetWeights() $model.GetWeights() | Should -BeTrue
     }
 
     It 'writes one row per step for the whole corpus, not one run per line' {
@@ -43,28 +43,28 @@ Describe 'Invoke-Training with text and files from the pipeline' {
 
     It 'trains a -Model given by name on the piped lines' {
         $model = New-Model @small
-        $before = $model.Parameters.Clone()
+        $before = $model.GetWeights()
         $steps = Get-Content $pets | Invoke-Training -Model $model -Steps 5
         $steps | Should -HaveCount 5
-        $model.Summary.Steps | Should -Be 5
+        $model.Steps | Should -Be 5
         $byName = New-Model @small
         Invoke-Training -Model $byName -Text (Get-Content $pets) -Steps 5 | Out-Null
-        Test-SameWeights $byName.Parameters $model.Parameters | Should -BeTrue
-        Test-SameWeights $before $model.Parameters | Should -BeFalse
+        Test-SameWeights $byName.GetWeights() $model.GetWeights() | Should -BeTrue
+        Test-SameWeights $before $model.GetWeights() | Should -BeFalse
     }
 
     It 'takes the file from Get-Item, as -LiteralPath' {
         $model = Get-Item $pets | Invoke-Training -Steps 20 -PassThru
         $named = Invoke-Training -LiteralPath $pets -Steps 20 -PassThru
-        Test-SameWeights $named.Parameters $model.Parameters | Should -BeTrue
-        $model.Tokenizer.VocabSize | Should -Be 11
+        Test-SameWeights $named.GetWeights() $model.GetWeights() | Should -BeTrue
+        $model.VocabSize | Should -Be 11
     }
 
     It 'takes a file whose name has wildcard characters, literally' {
         $odd = Join-Path $TestDrive 'odd[1].txt'
         Set-Content -LiteralPath $odd -Value 'the cat is big'
         $model = Get-Item -LiteralPath $odd | Invoke-Training -Steps 2 -PassThru
-        $model.Tokenizer.Vocabulary | Should -Be 'big', 'cat', 'is', 'the'
+        $model.GetTokenizer().Vocabulary | Should -Be 'big', 'cat', 'is', 'the'
     }
 
     It 'takes the files of Get-ChildItem as one corpus' {
@@ -74,7 +74,7 @@ Describe 'Invoke-Training with text and files from the pipeline' {
         $model = Get-ChildItem $folder -Filter *.txt | Invoke-Training -Steps 10 -PassThru
         $model | Should -HaveCount 1
         $named = Invoke-Training -Path (Join-Path $folder '*.txt') -Steps 10 -PassThru
-        Test-SameWeights $named.Parameters $model.Parameters | Should -BeTrue
+        Test-SameWeights $named.GetWeights() $model.GetWeights() | Should -BeTrue
     }
 
     It 'resumes a checkpoint on piped lines' {
@@ -82,8 +82,8 @@ Describe 'Invoke-Training with text and files from the pipeline' {
         $whole = Invoke-Training -Path $pets -Steps 20 -PassThru
         Invoke-Training -Path $pets -Steps 20 -CheckpointPath $checkpoint | Select-Object -First 8 | Out-Null
         $resumed = Get-Content $pets | Invoke-Training -Resume $checkpoint -PassThru
-        $resumed.Summary.Steps | Should -Be 20
-        Test-SameWeights $whole.Parameters $resumed.Parameters | Should -BeTrue
+        $resumed.Steps | Should -Be 20
+        Test-SameWeights $whole.GetWeights() $resumed.GetWeights() | Should -BeTrue
     }
 
     It 'trains nothing, and says so, when the pipeline brings nothing' {
@@ -101,11 +101,11 @@ Describe 'Invoke-Training with text and files from the pipeline' {
         @{ Case = 'piped files and lines'; Script = { param($m) (Get-Item $pets), 'the cat runs' | Invoke-Training -Model $m -Steps 5 }; Named = 'files from the pipeline and text from the pipeline' }
     ) {
         $model = New-Model @small
-        $before = $model.Parameters.Clone()
+        $before = $model.GetWeights()
         $err = { & $Script $model } | Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
         $err.Exception.Message | Should -BeLike "*not $Named*"
-        Test-SameWeights $before $model.Parameters | Should -BeTrue
-        $model.Summary.Steps | Should -Be 0
+        Test-SameWeights $before $model.GetWeights() | Should -BeTrue
+        $model.Steps | Should -Be 0
     }
 }
 
@@ -114,10 +114,10 @@ Describe 'Invoke-Training with models from the pipeline' {
         $model = New-Model @small
         $steps = $model | Invoke-Training -Steps 6
         $steps.Step | Should -Be (1..6)
-        $model.Summary.Steps | Should -Be 6
+        $model.Steps | Should -Be 6
         $byName = New-Model @small
         Invoke-Training -Model $byName -Steps 6 | Out-Null
-        Test-SameWeights $byName.Parameters $model.Parameters | Should -BeTrue
+        Test-SameWeights $byName.GetWeights() $model.GetWeights() | Should -BeTrue
     }
 
     It 'trains several piped models one after another, each with its own run' {
@@ -125,11 +125,11 @@ Describe 'Invoke-Training with models from the pipeline' {
         $b = New-Model @small -Seed 2
         $steps = $a, $b | Invoke-Training -Path $pets -Steps 4
         $steps.Step | Should -Be 1, 2, 3, 4, 1, 2, 3, 4
-        $a.Summary.Steps | Should -Be 4
-        $b.Summary.Steps | Should -Be 4
+        $a.Steps | Should -Be 4
+        $b.Steps | Should -Be 4
         $alone = New-Model @small -Seed 2
         Invoke-Training -Model $alone -Path $pets -Steps 4 | Out-Null
-        Test-SameWeights $alone.Parameters $b.Parameters | Should -BeTrue
+        Test-SameWeights $alone.GetWeights() $b.GetWeights() | Should -BeTrue
     }
 
     It 'trains models piped along with text lines on those lines' {
@@ -138,7 +138,7 @@ Describe 'Invoke-Training with models from the pipeline' {
         $steps.Step | Should -Be 1, 2, 3, 4
         $byName = New-Model @small
         Invoke-Training -Model $byName -Text 'the cat is big', 'the dog runs' -Steps 4 | Out-Null
-        Test-SameWeights $byName.Parameters $model.Parameters | Should -BeTrue
+        Test-SameWeights $byName.GetWeights() $model.GetWeights() | Should -BeTrue
     }
 
     It 'refuses several piped models for one -<Parameter> file, and trains none of them' -TestCases @(
@@ -152,7 +152,7 @@ Describe 'Invoke-Training with models from the pipeline' {
         $err = { $a, $b | Invoke-Training -Steps 4 @arguments } |
             Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
         $err.Exception.Message | Should -BeLike "*2 models came down the pipeline*-$Parameter*ForEach-Object*"
-        $a.Summary.Steps + $b.Summary.Steps | Should -Be 0
+        $a.Steps + $b.Steps | Should -Be 0
         $file | Should -Not -Exist
     }
 
@@ -167,7 +167,7 @@ Describe 'Invoke-Training with models from the pipeline' {
         { Invoke-Training -Resume $checkpoint -Model $model } |
             Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand'
         (Get-FileHash $checkpoint).Hash | Should -Be $hash
-        $model.Summary.Steps | Should -Be 0
+        $model.Steps | Should -Be 0
     }
 }
 
@@ -231,12 +231,12 @@ Describe 'Invoke-Training -WhatIf' {
         $log = Join-Path $TestDrive 'whatif-run.csv'
         $checkpoint = Join-Path $TestDrive 'whatif-checkpoint.json'
         $model = New-Model @small
-        $before = $model.Parameters.Clone()
+        $before = $model.GetWeights()
         $message = Get-WhatIf { Invoke-Training -Model $model -Path $pets -Steps 300 -LogPath $log -CheckpointPath $checkpoint -CheckpointInterval 100 -WhatIf }
-        $message | Should -BeLike "What if: Training a model of 1 layer, embedding 8, 2 heads, block 16 and 597 tokens ($($model.Parameters.Count.ToString('N0')) parameters) on '$pets' (3 sentences), steps 1 to 300, batch 1; creating the log '$log', and writing the checkpoint '$checkpoint' every 100 steps and at the end."
+        $message | Should -BeLike "What if: Training a model of 1 layer, embedding 8, 2 heads, block 16 and 597 tokens ($($model.ParameterCount.ToString('N0')) parameters) on '$pets' (3 sentences), steps 1 to 300, batch 1; creating the log '$log', and writing the checkpoint '$checkpoint' every 100 steps and at the end."
         $log | Should -Not -Exist
         $checkpoint | Should -Not -Exist
-        Test-SameWeights $before $model.Parameters | Should -BeTrue
+        Test-SameWeights $before $model.GetWeights() | Should -BeTrue
     }
 
     It 'says which files it would truncate or append to, and leaves them as they were' {

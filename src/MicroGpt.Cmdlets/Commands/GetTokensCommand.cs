@@ -59,7 +59,7 @@ public sealed class GetTokensCommand : MicroGptCmdlet
                 ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, null));
         // The same rules as training: one sentence per line, trimmed, blank lines skipped,
         // lower-cased for word tokenizers.
-        var sentences = file ? ReadCorpus(null, null, tokenizer!.Kind, literalPaths: LiteralPath).Sentences : Corpus.Normalize(tokenizer!.Kind, Text!);
+        var sentences = file ? ReadCorpus(null, null, tokenizer!.TokenKind, literalPaths: LiteralPath).Sentences : Corpus.Normalize(tokenizer!.TokenKind, Text!);
         foreach (var sentence in sentences)
         {
             try

@@ -194,7 +194,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         };
         var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
         var model = resumed ?? given;
-        var corpus = ReadCorpus(paths, text, model?.Tokenizer.Kind ?? TokenizerKind.Word, literalPaths: literalPaths);
+        var corpus = ReadCorpus(paths, text, model?.Tokenizer.TokenKind ?? TokenizerKind.Word, literalPaths: literalPaths);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
         model ??= NewDefaultModel(corpus);
         var sentences = Guard(() => Encode(corpus, model, checkpoint), corpus.Description);
@@ -378,7 +378,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     {
         if (ValidationPath is not null || ValidationText is not null)
         {
-            var held = ReadCorpus(ValidationPath, ValidationText, model.Tokenizer.Kind, "the validation text");
+            var held = ReadCorpus(ValidationPath, ValidationText, model.Tokenizer.TokenKind, "the validation text");
             var heldOut = Guard(() => held.Encode(model.Tokenizer), held.Description);
             WarnOfCutSentences(heldOut, model, held.Description, "validation");
             return (sentences, heldOut);

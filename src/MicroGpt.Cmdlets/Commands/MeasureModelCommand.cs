@@ -63,10 +63,10 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
         if (pipedFiles.Count > 0 && pipedText.Count > 0)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("Pipe files or text lines to measure, not both."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, Model));
         if (pipedFiles.Count > 0 || pipedText.Count > 0)
-            Measure(Model, ReadCorpus(null, pipedText.Count > 0 ? pipedText : null, Model.Tokenizer.Kind, literalPaths: pipedFiles.Count > 0 ? [.. pipedFiles] : null));
+            Measure(Model, ReadCorpus(null, pipedText.Count > 0 ? pipedText : null, Model.Tokenizer.TokenKind, literalPaths: pipedFiles.Count > 0 ? [.. pipedFiles] : null));
     }
 
-    CorpusInput CommandLineCorpus() => ReadCorpus(IsOnCommandLine(nameof(Path)) ? Path : null, IsOnCommandLine(nameof(Text)) ? Text : null, Model.Tokenizer.Kind,
+    CorpusInput CommandLineCorpus() => ReadCorpus(IsOnCommandLine(nameof(Path)) ? Path : null, IsOnCommandLine(nameof(Text)) ? Text : null, Model.Tokenizer.TokenKind,
         literalPaths: IsOnCommandLine(nameof(LiteralPath)) ? LiteralPath : null);
 
     void Measure(Model model, CorpusInput corpus)

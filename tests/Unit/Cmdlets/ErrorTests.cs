@@ -19,7 +19,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("corpus.txt"), ["the cat is big", "", "the zebra is big"]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
         Assert.NotNull(result.Terminating); // terminating: a scheduled script stops with a non-zero exit
         CheckError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 3", "corpus.txt");
         CheckUnchanged(ps);
@@ -31,7 +31,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("zoo.txt"), ["the zebra is big", "the yak runs"]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path zoo.txt -Steps 10 -LogPath run.csv");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path zoo.txt -Steps 10 -LogPath run.csv");
         string suggestion = $"New-Model -Tokenizer (New-Tokenizer -Path '{ps.PathOf("zoo.txt")}')";
         CheckError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 1", "default corpus's vocabulary", suggestion, "or leave out -Model");
         CheckUnchanged(ps);
@@ -42,7 +42,7 @@ public class ErrorTests
         Assert.Equal(3, steps.Count);
 
         // A model of another vocabulary gets no such advice: its vocabulary was chosen.
-        var other = ps.Run("$m = New-Model -Tokenizer (New-Tokenizer -Text 'the cat is big'); $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path zoo.txt -Steps 10");
+        var other = ps.Run("$m = New-Model -Tokenizer (New-Tokenizer -Text 'the cat is big'); $before = $m.GetWeights(); Invoke-Training -Model $m -Path zoo.txt -Steps 10");
         CheckError(other, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'");
         Assert.DoesNotContain("New-Tokenizer", other.Error!.Exception.Message);
         CheckUnchanged(ps);
@@ -105,8 +105,8 @@ public class ErrorTests
             $resumed = Invoke-Training -Resume old.json -Text $text -PassThru
             $whole = New-Tokenizer -Text $text | New-Model -EmbeddingSize 4 -Heads 2 -Layers 1 -BlockSize 4 -Seed 7
             Invoke-Training -Model $whole -Text $text -Steps 6 | Out-Null
-            $resumed.Summary.Steps
-            [Linq.Enumerable]::SequenceEqual([float[]]$resumed.Parameters, [float[]]$whole.Parameters)
+            $resumed.Steps
+            [Linq.Enumerable]::SequenceEqual([float[]]$resumed.GetWeights(), [float[]]$whole.GetWeights())
             (Get-Content old.json -Raw | ConvertFrom-Json).optimizer.corpusOrigin.source
             """);
         resumed.ThrowIfFailed();
@@ -147,7 +147,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("empty.txt"), ["", "   ", ""]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path empty.txt");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path empty.txt");
         CheckError(result, "InvalidCorpus", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "empty.txt", "no sentences");
         CheckUnchanged(ps);
         CheckError(ps.Run("New-Tokenizer -Path empty.txt"), "InvalidCorpus", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.InvalidData, "no sentences");
@@ -169,7 +169,7 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         CheckError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -IncludeOptimizerState"), "InvalidConfiguration", "SaveModelCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, ".json");
-        CheckError(ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
+        CheckError(ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, "ck.safetensors");
         CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
@@ -228,7 +228,7 @@ public class ErrorTests
     public void RatesAtTheOpenEndsAreRefusedByParameterValidationAndChangeNothing(string command, string parameter, string value, string rule)
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run($"$m = New-Model; $before = $m.Parameters.Clone(); {command}");
+        var result = ps.Run($"$m = New-Model; $before = $m.GetWeights(); {command}");
         Assert.Equal($"ParameterArgumentValidationError,MicroGpt.Commands.{(command.StartsWith("Invoke-Training") ? "InvokeTrainingCommand" : "InvokeGenerationCommand")}", result.Error!.FullyQualifiedErrorId);
         Assert.Contains($"'{parameter}'", result.Error.Exception.Message);
         Assert.Contains($"The argument {value} ", result.Error.Exception.Message);
@@ -258,8 +258,10 @@ public class ErrorTests
         var result = ps.Run("""
             $m = New-Model
             Invoke-Training -Model $m -Steps 3 | Out-Null
-            $m.Parameters[$m.Layout.LmHead] = [float]::PositiveInfinity
-            $before = $m.Parameters.Clone()
+            $weights = $m.GetWeights()
+            $weights[($m.VocabSize + $m.BlockSize) * $m.EmbeddingSize] = [float]::PositiveInfinity # the output head follows the two embeddings
+            $m.SetWeights($weights)
+            $before = $m.GetWeights()
             Invoke-Training -Model $m -Steps 10 -LogPath run.csv
             """);
         Assert.NotNull(result.Terminating);
@@ -314,7 +316,7 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         var save = ps.Run("New-Model -Layers 1 | Save-Model -Path ./no/such/folder/m.json");
         CheckError(save, "FileWriteFailed", "SaveModelCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
-        var log = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
+        var log = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
         CheckError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
         CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
@@ -324,12 +326,12 @@ public class ErrorTests
     public void AnUnwritableCheckpointIsRefusedBeforeTrainingAndALogIsNotTruncatedByARefusal()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
         CheckError(result, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
         CheckUnchanged(ps);
 
         File.WriteAllText(ps.PathOf("run.csv"), "keep me");
-        var refused = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Text 'the cat is big' -ValidationFraction 0.5 -Steps 5 -LogPath run.csv");
+        var refused = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Text 'the cat is big' -ValidationFraction 0.5 -Steps 5 -LogPath run.csv");
         CheckError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "ValidationFraction");
         Assert.Equal("keep me", File.ReadAllText(ps.PathOf("run.csv")));
         Assert.Null(((Model)ps.Variable("m")!).Optimizer); // not even the optimizer state was touched
@@ -357,7 +359,7 @@ public class ErrorTests
         var result = ps.Run("""
             $m = New-Model
             $other = [MicroGpt.Trainer]::new($m, [int[][]]@(, [int[]](596, 1, 596)), [MicroGpt.TrainingOptions]::new(), $null, $null)
-            $before = $m.Parameters.Clone()
+            $before = $m.GetWeights()
             try { Invoke-Training -Model $m -Steps 5 } finally { $other.Dispose() }
             """);
         CheckError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
@@ -392,7 +394,7 @@ public class ErrorTests
     public void AModelWithNonFiniteWeightsIsNotSaved()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Layers 1; $m.Parameters[5] = [float]::NaN; $m | Save-Model m.json");
+        var result = ps.Run("$m = New-Model -Layers 1; $w = $m.GetWeights(); $w[5] = [float]::NaN; $m.SetWeights($w); $m | Save-Model m.json");
         CheckError(result, "InvalidConfiguration", "SaveModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "weights[5] is NaN");
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
     }

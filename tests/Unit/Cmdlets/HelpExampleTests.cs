@@ -37,6 +37,8 @@ public class HelpExampleTests
         [("New-Model", 1)] = ("Model", 1, []),
         [("New-Model", 2)] = ("Model", 1, []),
         [("New-Model", 3)] = ("Model", 1, []),
+        [("New-Model", 5)] = ("PSCustomObject", 2, []),
+        [("New-Model", 6)] = ("GenericMeasureInfo", 1, []),
         [("Invoke-Training", 1)] = ("", 0, ["loss.csv"]),
         [("Invoke-Training", 2)] = ("TrainingStep", 4, []),
         [("Invoke-Training", 3)] = ("Model", 1, ["run.csv", "model.json"]),
@@ -66,6 +68,7 @@ public class HelpExampleTests
         [("Export-LossChart", 1)] = ("FileInfo", 1, ["loss.svg"]),
         [("Export-LossChart", 2)] = ("", 0, ["run.csv", "run.svg"]),
         [("Export-LossChart", 3)] = ("", 0, []),
+        [("Export-LossChart", 4)] = ("FileInfo", 1, ["spikes.svg", "spikes-log.svg", "end.svg"]),
     };
 
     public static TheoryData<string, int> Examples()
