@@ -4,7 +4,8 @@
 // their peak memory and garbage collections; then a per-phase stopwatch breakdown; then a scaling
 // table over embedding size, layers, block size and batch size, on short sentences and on
 // full-length lines of exactly T positions; and, when /usr/bin/python3 has torch, the same
-// training step in PyTorch (tools/torch/microgpt_torch.py, on OpenBLAS) at the full-length shapes.
+// training step in PyTorch (tools/torch/microgpt_torch.py, on OpenBLAS) at the full-length shapes
+// (with --torch: it takes a few minutes more).
 // FLOP counts are analytic (see Flops); "% of peak" is against one core's FMA rate, probed with the
 // widest vectors the CPU has. See bench/README.md for the options and where OpenBLAS comes from.
 using System.Globalization;
@@ -32,8 +33,8 @@ if (args.Contains("--peak"))
 
 bool write = args.Contains("--write");
 bool quick = args.Contains("--quick");
-string peerMissing = "--no-torch was given";
-var peer = args.Contains("--no-torch") ? null : TorchPeer.Find(out peerMissing);
+string peerMissing = "it runs with --torch (a few minutes more)";
+var peer = args.Contains("--torch") ? TorchPeer.Find(out peerMissing) : null;
 string scratch = Path.Combine(Path.GetTempPath(), $"microgpt-bench-{Environment.ProcessId}");
 try
 {
@@ -61,7 +62,7 @@ int Report()
     var report = new StringBuilder();
     report.AppendLine("# Benchmark results");
     report.AppendLine();
-    report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} by `dotnet run -c Release --project bench -- --write` on: {Machine.Describe()}.");
+    report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} by `dotnet run -c Release --project bench -- {string.Join(' ', args)}` on: {Machine.Describe()}.");
     report.AppendLine($"Peak: {Machine.Peak.Describe()}; the best of five loops of 12 independent FMA chains, each 0.2 s of one thread's CPU time (so that other work on the machine does not lower it). Every \"% of peak\" below is against this figure times the threads.");
     report.AppendLine($"What this VM gave at the time (its host is shared): {Environment.ProcessorCount} threads spinning together did {Machine.Capacity():F2}x the work of one (dedicated cores: {Environment.ProcessorCount:F2}x).");
     report.AppendLine();

@@ -36,8 +36,12 @@ sealed class TorchPeer
     /// <summary>Where OpenBLAS came from (package and version), or why there is none.</summary>
     public string OpenBlasNote { get; }
 
-    /// <summary>The thread layouts tried for "two threads": torch's own threads and OpenBLAS's; a row takes the fastest.</summary>
-    public static readonly (int Torch, int Blas)[] TwoThreadLayouts = [(1, 2), (2, 2), (2, 1)];
+    /// <summary>
+    /// The thread layouts tried for "two threads", torch's own threads and OpenBLAS's; a row takes
+    /// the fastest. Two of each (four threads on two cores) was the slowest at every shape in this
+    /// branch's runs, 2 to 8 times slower than the best, and is not tried.
+    /// </summary>
+    public static readonly (int Torch, int Blas)[] TwoThreadLayouts = [(1, 2), (2, 1)];
 
     /// <summary>The peer, or null with the reason when python3 or torch is missing.</summary>
     public static TorchPeer? Find(out string missing)
