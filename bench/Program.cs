@@ -116,20 +116,19 @@ int Report()
         // A batched row compares one core with all of them, which means little while the host lends
         // this VM less than all of them: such a row is measured again, up to three times in all, and
         // the table keeps the attempt after which the host gave the most.
-        var attempt = MeasureShape(shape);
-        for (int tries = 1; shape.B > 1 && tries < Scaling.Attempts && attempt.Given < Scaling.FullCapacity * Environment.ProcessorCount; tries++)
+        var comparison = Comparison.Measure(corpus, shape, threadCounts);
+        for (int tries = 1; shape.B > 1 && tries < Scaling.Attempts && comparison.Host < Scaling.FullCapacity * Environment.ProcessorCount; tries++)
         {
-            var again = MeasureShape(shape);
-            if (again.Given > attempt.Given) attempt = again;
+            var again = Comparison.Measure(corpus, shape, threadCounts);
+            if (again.Host > comparison.Host) comparison = again;
         }
-        var (comparison, given) = attempt;
         if (shape.Kind == Sequences.FullLength && peer is not null) comparison = comparison.WithPeer(corpus, peer, scratch, Console.Error);
         foreach (var row in comparison.Rows)
         {
             report.AppendLine(row.ToString());
             Console.Error.WriteLine(row);
         }
-        if (shape.B > 1) speedups.Add($"{shape.KindName}, {shape.Describe()}: {comparison.Rows[1].MedianTokensPerSecond / comparison.Rows[0].MedianTokensPerSecond:F2}x (host {given:F2}x)");
+        if (shape.B > 1) speedups.Add($"{shape.KindName}, {shape.Describe()}: {comparison.Rows[1].MedianTokensPerSecond / comparison.Rows[0].MedianTokensPerSecond:F2}x (host {comparison.Host:F2}x)");
         if (comparison.Peer.Count > 0) comparisons.Add(comparison);
     }
     report.AppendLine();
@@ -151,7 +150,4 @@ int Report()
         Console.Error.WriteLine($"wrote {path}");
     }
     return 0;
-
-    (Comparison Comparison, double Given) MeasureShape(Shape shape) =>
-        (Comparison.Measure(corpus, shape, [1, Environment.ProcessorCount]), shape.B > 1 ? Machine.ParallelCapacity(100) : 0);
 }

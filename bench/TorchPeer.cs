@@ -68,6 +68,9 @@ sealed class TorchPeer
     public sealed record Result(string TorchVersion, string Blas, int TorchThreads, int BlasThreads, double[] Losses, double[] TokensPerSecond)
     {
         public double Median => TokensPerSecond.Order().ElementAt(TokensPerSecond.Length / 2);
+
+        /// <summary>What the host gave right after the run (all threads spinning, as a multiple of one).</summary>
+        public double Host { get; init; }
         public string Layout => $"torch {TorchThreads}, BLAS {BlasThreads}";
     }
 
