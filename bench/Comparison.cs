@@ -3,80 +3,99 @@ using System.Text;
 
 namespace MicroGpt.Bench;
 
-/// <summary>The peer's figure at one thread count: the fastest thread layout tried, and every layout tried.</summary>
-sealed record PeerRow(int Threads, TorchPeer.Result Best, List<TorchPeer.Result> Tried);
+/// <summary>One thread layout of the peer at a shape: how it ran and its slices.</summary>
+sealed record PeerLayout(int Threads, string Layout, string TorchVersion, string Blas, double[] Losses, SliceTimes Slices);
 
 /// <summary>
 /// A shape's MicroGpt rows and, for full-length shapes with the peer present, the PyTorch peer's
-/// runs at the same thread counts, from the same weights on the same lines, with the losses of
-/// the first steps of each (and of PyTorch on netlib's BLAS, at the small shapes) to show that
-/// they compute the same thing.
+/// slices at the same thread counts, taken in the same rounds from the same weights on the same
+/// lines, with the losses of the first steps of each (and of PyTorch on netlib's BLAS, at the
+/// small shapes) to show that they compute the same thing.
 /// </summary>
-sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows, double[] FirstLosses, List<PeerRow> Peer, double[]? NetlibLosses)
+sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows, List<SliceTimes> Slices, double[] FirstLosses, List<PeerLayout> Peer)
 {
-    /// <summary>What the host gave right after the rows (all threads spinning, as a multiple of one); 0 when not measured.</summary>
-    public double Host { get; init; }
-
     /// <summary>
     /// The first losses of MicroGpt and of PyTorch (either BLAS) may differ by this much, relative:
     /// float32 sums in another order, through three Adam steps whose first moves every weight by
-    /// about the rate times the sign of its gradient (measured: a few 1e-6).
+    /// about the rate times the sign of its gradient (measured: up to 4e-6).
     /// </summary>
     public const double LossTolerance = 1e-4;
 
-    /// <summary>Netlib's BLAS is 10-15x slower than OpenBLAS: its losses are checked at the shapes with C up to this.</summary>
+    /// <summary>Netlib's BLAS is about 15x slower than OpenBLAS: its losses are checked at the shapes with C up to this.</summary>
     const int NetlibCheckMaxEmbedding = 128;
 
-    /// <summary>The MicroGpt rows of a shape, and for batches what the host gave right after them.</summary>
-    public static Comparison Measure(BenchCorpus corpus, Shape shape, int[] threadCounts)
+    /// <summary>What the host gave right after the rows (all threads spinning, as a multiple of one); 0 when not measured.</summary>
+    public double Host { get; init; }
+
+    /// <summary>PyTorch's first losses on netlib's BLAS, when checked.</summary>
+    public double[]? NetlibLosses { get; init; }
+
+    /// <summary>
+    /// The MicroGpt rows of a shape and, when <paramref name="peer"/> is given, the peer's slices in
+    /// the same rounds (one process per thread layout, started first and kept waiting between its
+    /// slices); for batches, what the host gave right after.
+    /// </summary>
+    public static Comparison Measure(BenchCorpus corpus, Shape shape, int[] threadCounts, TorchPeer? peer, string scratch, TextWriter log)
     {
-        var (rows, firstLosses) = Scaling.Measure(corpus, shape, threadCounts);
-        return new Comparison(shape, new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T), rows, firstLosses, [], null)
+        var config = new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T);
+        var processes = new List<(int Threads, PeerProcess Process)>();
+        try
         {
-            Host = shape.B > 1 ? Machine.ParallelCapacity(100) : 0,
-        };
+            if (peer is not null)
+            {
+                var (lines, weights) = PeerInputs(corpus, shape, config, scratch);
+                foreach (int threads in threadCounts)
+                    foreach (var (torch, blas) in threads == 1 ? [(1, 1)] : TorchPeer.TwoThreadLayouts.Where(l => Math.Max(l.Torch, l.Blas) <= threads))
+                        processes.Add((threads, peer.Start(shape, config.VocabSize, lines, weights, torch, blas, warmupSeconds: 1)));
+            }
+            var others = processes.Select(p => ((ITimedTraining)p.Process, Math.Max(1, (int)Math.Round(Scaling.SliceSeconds / p.Process.SecondsPerStep)))).ToList();
+            var (rows, firstLosses, slices, peerSlices) = Scaling.Measure(corpus, shape, threadCounts, others);
+            var layouts = processes.Select((p, k) => new PeerLayout(p.Threads, p.Process.Layout, p.Process.TorchVersion, p.Process.Blas, p.Process.Losses, peerSlices[k])).ToList();
+            foreach (var layout in layouts)
+                log.WriteLine($"PyTorch {shape.Describe()}, {layout.Layout}: {layout.Slices.Median:F0} tokens/s ({layout.Blas})");
+            return new Comparison(shape, config, rows, slices, firstLosses, layouts) { Host = shape.B > 1 ? Machine.ParallelCapacity(100) : 0 };
+        }
+        finally
+        {
+            processes.ForEach(p => p.Process.Dispose());
+        }
     }
 
-    /// <summary>The peer's runs of a full-length shape, at the thread counts of the MicroGpt rows, beside them.</summary>
-    public Comparison WithPeer(BenchCorpus corpus, TorchPeer peer, string scratch, TextWriter log)
+    /// <summary>At the small shapes, the peer's first losses on netlib's BLAS too (no timing: it is about 15x slower).</summary>
+    public Comparison WithNetlibCheck(BenchCorpus corpus, TorchPeer peer, string scratch)
     {
-        var (shape, config) = (Shape, Config);
+        if (Shape.C > NetlibCheckMaxEmbedding) return this;
+        var (lines, weights) = PeerInputs(corpus, Shape, Config, scratch);
+        using var netlib = peer.Start(Shape, Config.VocabSize, lines, weights, 1, 1, warmupSeconds: 0, netlib: true);
+        return this with { NetlibLosses = netlib.Losses };
+    }
+
+    /// <summary>The lines (T + 1 token ids each) and initial weights the peer reads, written once per shape into <paramref name="scratch"/>.</summary>
+    static (string Lines, string Weights) PeerInputs(BenchCorpus corpus, Shape shape, ModelConfig config, string scratch)
+    {
         Directory.CreateDirectory(scratch);
         string lines = Path.Combine(scratch, $"lines-{shape.T}.txt");
         if (!File.Exists(lines))
             File.WriteAllLines(lines, corpus.FullLength(shape.T).Select(line => string.Join(' ', line.Take(shape.T + 1).Select(id => id.ToString(CultureInfo.InvariantCulture)))));
         string weights = Path.Combine(scratch, $"{shape.C}-{shape.L}-{shape.T}.safetensors");
         if (!File.Exists(weights)) Safetensors.Save(Scaling.InitialModel(config, corpus.Tokenizer, shape.Kind), weights);
+        return (lines, weights);
+    }
 
-        var peerRows = new List<PeerRow>();
-        foreach (int threads in Rows.Select(r => r.Threads))
-        {
-            (int Torch, int Blas)[] layouts = threads == 1 ? [(1, 1)] : TorchPeer.TwoThreadLayouts.Where(l => Math.Max(l.Torch, l.Blas) <= threads).ToArray();
-            var tried = layouts.Select(layout =>
-            {
-                // As MicroGpt's batched rows are: measured again while the host lends less than all cores.
-                TorchPeer.Result? best = null;
-                for (int attempt = 0; attempt < Scaling.Attempts && (best is null || (threads > 1 && best.Host < Scaling.FullCapacity * Environment.ProcessorCount)); attempt++)
-                {
-                    var result = peer.Run(shape, config.VocabSize, lines, weights, layout.Torch, layout.Blas, Scaling.Rounds) with { Host = Machine.ParallelCapacity(100) };
-                    log.WriteLine($"PyTorch {shape.Describe()}, {result.Layout}: {result.Median:F0} tokens/s ({result.Blas}; host {result.Host:F2}x)");
-                    if (best is null || result.Host > best.Host) best = result;
-                }
-                return best!;
-            }).ToList();
-            peerRows.Add(new PeerRow(threads, tried.MaxBy(r => r.Median)!, tried));
-        }
-        var netlib = shape.C <= NetlibCheckMaxEmbedding ? peer.Run(shape, config.VocabSize, lines, weights, 1, 1, slices: 0, netlib: true).Losses : null;
-        return this with { Peer = peerRows, NetlibLosses = netlib };
+    /// <summary>The peer's fastest layout (by median) at a thread count.</summary>
+    PeerLayout Best(int threads) => Peer.Where(p => p.Threads == threads).MaxBy(p => p.Slices.Median)!;
+
+    /// <summary>MicroGpt's tokens/s over the peer's, round by round (the two took turns), for one of the rows.</summary>
+    double[] Ratios(int row)
+    {
+        var peer = Best(Rows[row].Threads).Slices.TokensPerSecond;
+        return Slices[row].TokensPerSecond.Zip(peer, (a, b) => a / b).Order().ToArray();
     }
 
     /// <summary>The largest relative difference between MicroGpt's first losses and any peer run's.</summary>
-    public double LargestLossDifference()
-    {
-        var runs = Peer.SelectMany(p => p.Tried).Select(r => r.Losses).ToList();
-        if (NetlibLosses is not null) runs.Add(NetlibLosses);
-        return runs.Max(losses => losses.Zip(FirstLosses, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max());
-    }
+    double LargestLossDifference() =>
+        Peer.Select(p => p.Losses).Concat(NetlibLosses is null ? [] : [NetlibLosses])
+            .Max(losses => losses.Zip(FirstLosses, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max());
 
     /// <summary>The GFLOP/s of a full-length run of this shape at a given tokens/s.</summary>
     double Gflops(double tokensPerSecond) => tokensPerSecond / (Shape.B * Shape.T) * Flops.FullLengthStep(Config, Shape.B) / 1e9;
@@ -93,24 +112,25 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
             text.AppendLine();
             return text.ToString();
         }
-        var first = comparisons[0].Peer[0].Best;
-        text.AppendLine($"PyTorch {first.TorchVersion} runs tools/torch/microgpt_torch.py: the same network, from the same weights (seed 42, N(0, {Scaling.FullLengthInitStd:G}), saved by MicroGpt as safetensors),");
-        text.AppendLine("on the same lines in the same order, with the same step (forward, mean cross-entropy, backward, Adam with betas 0.85 and 0.99, epsilon 1e-8,");
-        text.AppendLine($"rate {Scaling.FullLengthLearningRate:G} decaying linearly). BLAS: {first.Blas}; {peer.OpenBlasNote}. Each PyTorch figure is the median of {Scaling.Rounds} slices of");
-        text.AppendLine($"about {Scaling.SliceSeconds} s in one process (after 1 s of warm-up), right after the MicroGpt rows of the same shape; PyTorch's two threads are");
-        text.AppendLine("the fastest of the thread layouts listed below the table (torch's own threads, and OpenBLAS's). The last column is what the host gave right");
-        text.AppendLine($"after each ({Environment.ProcessorCount} threads spinning for 0.1 s, as a multiple of one); a two-thread run after which it gave less than {Scaling.FullCapacity * Environment.ProcessorCount:F2}x was measured again, up to {Scaling.Attempts} times.");
+        var first = comparisons[0].Peer[0];
+        text.AppendLine($"PyTorch {first.TorchVersion} runs tools/torch/microgpt_torch.py: the same network, from the same weights (seed 42, N(0, {Scaling.FullLengthInitStd:G}), saved by");
+        text.AppendLine("MicroGpt as safetensors), on the same lines in the same order, with the same step (forward, mean cross-entropy, backward, Adam with betas");
+        text.AppendLine($"0.85 and 0.99, epsilon 1e-8, rate {Scaling.FullLengthLearningRate:G} decaying linearly). BLAS: {first.Blas}; {peer.OpenBlasNote}.");
+        text.AppendLine($"Each thread layout of PyTorch runs in a process of its own, which takes its slices (about {Scaling.SliceSeconds} s, at least one step) in the same");
+        text.AppendLine($"{Scaling.Rounds} rounds as MicroGpt's trainings, in turn with them; PyTorch's two threads are the fastest of the layouts listed below the table (torch's");
+        text.AppendLine("own threads, and OpenBLAS's). The ratio is the median over the rounds of MicroGpt's tokens/s over PyTorch's in the same round, with the");
+        text.AppendLine("lowest and highest; the last column is what the host gave right after the shape (two threads spinning, as a multiple of one).");
         text.AppendLine();
-        text.AppendLine("| shape, full length | threads | MicroGpt tokens/s: median (min - max) | PyTorch tokens/s: median (min - max) | PyTorch threads | MicroGpt / PyTorch | MicroGpt % of peak | PyTorch % of peak | host after MicroGpt / PyTorch |");
+        text.AppendLine("| shape, full length | threads | MicroGpt tokens/s: median (min - max) | PyTorch tokens/s: median (min - max) | PyTorch threads | MicroGpt / PyTorch: median (min - max) | MicroGpt % of peak | PyTorch % of peak | host after |");
         text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var c in comparisons)
-            foreach (var (row, peerRow) in c.Rows.Zip(c.Peer))
+            for (int k = 0; k < c.Rows.Count; k++)
             {
-                var best = peerRow.Best;
-                double peerPercent = 100 * c.Gflops(best.Median) / (Machine.Peak.Gflops * row.Threads);
+                var (row, best, ratios) = (c.Rows[k], c.Best(c.Rows[k].Threads), c.Ratios(k));
+                double peerPercent = 100 * c.Gflops(best.Slices.Median) / (Machine.Peak.Gflops * row.Threads);
                 text.AppendLine($"| {c.Shape.Describe()} | {row.Threads} | {row.MedianTokensPerSecond:F0} ({row.MinTokensPerSecond:F0} - {row.MaxTokensPerSecond:F0}) | " +
-                                $"{best.Median:F0} ({best.TokensPerSecond.Min():F0} - {best.TokensPerSecond.Max():F0}) | {best.Layout} | " +
-                                $"**{row.MedianTokensPerSecond / best.Median:F2}** | {row.PercentOfPeak:F1}% | {peerPercent:F1}% | {c.Host:F2}x / {best.Host:F2}x |");
+                                $"{best.Slices.Median:F0} ({best.Slices.Min:F0} - {best.Slices.Max:F0}) | {best.Layout} | " +
+                                $"**{ratios[ratios.Length / 2]:F2}** ({ratios[0]:F2} - {ratios[^1]:F2}) | {row.PercentOfPeak:F1}% | {peerPercent:F1}% | {c.Host:F2}x |");
             }
         text.AppendLine();
         text.AppendLine($"The same computation: the losses of the first {Scaling.CheckedSteps} steps (the first on the initial weights, then after one and two Adam steps),");
@@ -120,15 +140,15 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
         {
             double worst = c.LargestLossDifference();
             string netlib = c.NetlibLosses is null ? "" : $"; netlib {Losses(c.NetlibLosses)}";
-            text.AppendLine($"- {c.Shape.Describe()}: MicroGpt {Losses(c.FirstLosses)}; OpenBLAS {Losses(c.Peer[0].Best.Losses)}{netlib}; " +
+            text.AppendLine($"- {c.Shape.Describe()}: MicroGpt {Losses(c.FirstLosses)}; OpenBLAS {Losses(c.Peer[0].Losses)}{netlib}; " +
                             $"largest difference over every peer run {worst:E1}{(worst <= LossTolerance ? "" : " **ABOVE THE TOLERANCE: the peer does not compute the same step**")}.");
         }
         text.AppendLine();
         text.AppendLine("Thread layouts tried for PyTorch's two threads (median tokens/s):");
         text.AppendLine();
         foreach (var c in comparisons)
-            foreach (var peerRow in c.Peer.Where(p => p.Tried.Count > 1))
-                text.AppendLine($"- {c.Shape.Describe()}: {string.Join("; ", peerRow.Tried.Select(r => $"{r.Layout} {r.Median:F0}"))}.");
+            foreach (var group in c.Peer.GroupBy(p => p.Threads).Where(g => g.Count() > 1))
+                text.AppendLine($"- {c.Shape.Describe()}: {string.Join("; ", group.Select(p => $"{p.Layout} {p.Slices.Median:F0}"))}.");
         text.AppendLine();
         return text.ToString();
 
@@ -138,5 +158,6 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
     public override string ToString() => string.Join(Environment.NewLine, Rows.Select(r => r.ToString())) +
         $"{Environment.NewLine}MicroGpt's first losses: {string.Join(", ", FirstLosses)}" +
         (NetlibLosses is null ? "" : $"{Environment.NewLine}PyTorch on netlib's BLAS, first losses: {string.Join(", ", NetlibLosses)}") +
-        string.Concat(Peer.SelectMany(p => p.Tried).Select(r => $"{Environment.NewLine}PyTorch, {r.Layout}: {r.Median:F0} tokens/s ({r.TokensPerSecond.Min():F0} - {r.TokensPerSecond.Max():F0}), {r.Blas}, losses {string.Join(", ", r.Losses)}"));
+        string.Concat(Peer.Select(p => $"{Environment.NewLine}PyTorch, {p.Layout}: {p.Slices.Median:F0} tokens/s ({p.Slices.Min:F0} - {p.Slices.Max:F0}), {p.Blas}, losses {string.Join(", ", p.Losses)}")) +
+        string.Concat(Rows.Select((r, k) => Peer.Count == 0 ? "" : $"{Environment.NewLine}MicroGpt / PyTorch, {r.Threads} thread(s), each round's, sorted: {string.Join(", ", Ratios(k).Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))}"));
 }

@@ -44,8 +44,9 @@ try
         var shape = new Shape(args.Contains("full") ? Sequences.FullLength : Sequences.Sentences, numbers[0], numbers[1], numbers[2], numbers[3]);
         Console.WriteLine(ScalingRow.Header);
         var corpus = BenchCorpus.Load();
-        var comparison = Comparison.Measure(corpus, shape, [1, numbers[4]]);
-        Console.WriteLine(shape.Kind == Sequences.FullLength && peer is not null ? comparison.WithPeer(corpus, peer, scratch, Console.Error) : comparison);
+        var rowPeer = shape.Kind == Sequences.FullLength ? peer : null;
+        var comparison = Comparison.Measure(corpus, shape, [1, numbers[4]], rowPeer, scratch, Console.Error);
+        Console.WriteLine(rowPeer is null ? comparison : comparison.WithNetlibCheck(corpus, rowPeer, scratch));
         return 0;
     }
     return Report();
@@ -116,13 +117,14 @@ int Report()
         // A batched row compares one core with all of them, which means little while the host lends
         // this VM less than all of them: such a row is measured again, up to three times in all, and
         // the table keeps the attempt after which the host gave the most.
-        var comparison = Comparison.Measure(corpus, shape, threadCounts);
+        var shapePeer = shape.Kind == Sequences.FullLength ? peer : null;
+        var comparison = Comparison.Measure(corpus, shape, threadCounts, shapePeer, scratch, Console.Error);
         for (int tries = 1; shape.B > 1 && tries < Scaling.Attempts && comparison.Host < Scaling.FullCapacity * Environment.ProcessorCount; tries++)
         {
-            var again = Comparison.Measure(corpus, shape, threadCounts);
+            var again = Comparison.Measure(corpus, shape, threadCounts, shapePeer, scratch, Console.Error);
             if (again.Host > comparison.Host) comparison = again;
         }
-        if (shape.Kind == Sequences.FullLength && peer is not null) comparison = comparison.WithPeer(corpus, peer, scratch, Console.Error);
+        if (shapePeer is not null) comparison = comparison.WithNetlibCheck(corpus, shapePeer, scratch);
         foreach (var row in comparison.Rows)
         {
             report.AppendLine(row.ToString());

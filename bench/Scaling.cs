@@ -112,18 +112,21 @@ static class Scaling
     }
 
     /// <summary>
-    /// The rows of one shape for each thread count, and the losses of the first
-    /// <see cref="CheckedSteps"/> steps. Each training starts from <see cref="InitialModel"/>; full-length
-    /// rows take the lines in order (no shuffle), as the PyTorch peer does. The trainings take turns,
-    /// a slice of about <see cref="SliceSeconds"/> each (after a tenth of its steps untimed: the other
-    /// training ran meanwhile, and its cores have slept and lost this one's data from their caches),
-    /// for <see cref="Rounds"/> rounds. A row reports the median slice, and the slowest and fastest.
+    /// The rows of one shape for each thread count, the losses of the first <see cref="CheckedSteps"/>
+    /// steps, and the slices of <paramref name="others"/> (the PyTorch peer), taken in the same rounds.
+    /// Each MicroGpt training starts from <see cref="InitialModel"/>; full-length rows take the lines
+    /// in order (no shuffle), as the peer does. All the trainings take turns, a slice of about
+    /// <see cref="SliceSeconds"/> each (after a tenth of its steps untimed: the others ran meanwhile,
+    /// and this one's cores have slept and lost its data from their caches), for <see cref="Rounds"/>
+    /// rounds, so that a slow spell of the host falls on all of them alike. A row reports the median
+    /// slice, and the slowest and fastest.
     /// </summary>
-    public static (List<ScalingRow> Rows, double[] FirstLosses) Measure(BenchCorpus corpus, Shape shape, params int[] threadCounts)
+    public static (List<ScalingRow> Rows, double[] FirstLosses, List<SliceTimes> Slices, List<SliceTimes> OtherSlices) Measure(
+        BenchCorpus corpus, Shape shape, int[] threadCounts, IReadOnlyList<(ITimedTraining Training, int Steps)> others)
     {
         var config = new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T);
         var sentences = corpus.For(shape);
-        var trainers = threadCounts.Select(threads => new Trainer(InitialModel(config, corpus.Tokenizer, shape.Kind), sentences,
+        var trainers = threadCounts.Select(threads => new TrainerTiming(new Trainer(InitialModel(config, corpus.Tokenizer, shape.Kind), sentences,
             new TrainingOptions
             {
                 Steps = 1_000_000,
@@ -131,49 +134,38 @@ static class Scaling
                 ThreadCount = threads,
                 Shuffle = shape.Kind == Sequences.Sentences,
                 LearningRate = shape.Kind == Sequences.FullLength ? FullLengthLearningRate : new TrainingOptions().LearningRate,
-            })).ToList();
+            }))).ToList();
         try
         {
-            var tokens = new long[trainers.Count]; // each training's count so far
-            var firstLosses = Enumerable.Range(0, CheckedSteps).Select(_ => Step(0).Loss).ToArray();
+            var firstLosses = Enumerable.Range(0, CheckedSteps).Select(_ => trainers[0].Step().Loss).ToArray();
             // Calibrate on the first: steps for a slice, after a warm-up of 0.3 s.
             var probe = Stopwatch.StartNew();
             int warm = 0;
-            while (probe.Elapsed.TotalSeconds < 0.3 || warm < 2) { Step(0); warm++; }
+            while (probe.Elapsed.TotalSeconds < 0.3 || warm < 2) { trainers[0].Step(); warm++; }
             int steps = Math.Max(1, (int)(warm / probe.Elapsed.TotalSeconds * SliceSeconds));
-            for (int k = 1; k < trainers.Count; k++)
-                for (int i = 0; i < CheckedSteps + warm; i++) Step(k); // all at the same point of the corpus
+            foreach (var trainer in trainers.Skip(1))
+                for (int i = 0; i < CheckedSteps + warm; i++) trainer.Step(); // all at the same point of the corpus
 
-            var slices = trainers.Select(_ => new List<(double Seconds, long Tokens)>()).ToArray();
+            var all = trainers.Select(t => ((ITimedTraining)t, steps)).Concat(others).ToList();
+            var slices = all.Select(_ => new SliceTimes()).ToList();
             for (int round = 0; round < Rounds; round++)
-                for (int k = 0; k < trainers.Count; k++)
+                for (int k = 0; k < all.Count; k++)
                 {
-                    for (int i = 0; i < steps / 10; i++) Step(k);
-                    long before = tokens[k];
-                    var clock = Stopwatch.StartNew();
-                    for (int i = 0; i < steps; i++) Step(k);
-                    slices[k].Add((clock.Elapsed.TotalSeconds, tokens[k] - before));
-                    if (shape.Kind == Sequences.FullLength && tokens[k] - before != (long)steps * shape.B * shape.T)
-                        throw new InvalidOperationException($"A full-length slice of {steps} steps at {shape.Describe()} trained {tokens[k] - before} positions, not {steps} x B x T.");
+                    var (training, perSlice) = all[k];
+                    var slice = training.Slice(perSlice / 10, perSlice);
+                    if (shape.Kind == Sequences.FullLength && slice.Tokens != (long)perSlice * shape.B * shape.T)
+                        throw new InvalidOperationException($"A full-length slice of {perSlice} steps at {shape.Describe()} trained {slice.Tokens} positions, not {perSlice} x B x T.");
+                    slices[k].Add(slice, perSlice);
                 }
 
             var rows = threadCounts.Select((threads, k) =>
             {
-                var sorted = slices[k].OrderBy(s => s.Tokens / s.Seconds).ToList();
-                var (seconds, trained) = sorted[sorted.Count / 2];
+                var (seconds, trained) = slices[k].MedianSlice;
                 double flops = steps * FlopsPerStep(config, shape, (double)trained / steps / shape.B);
                 return new ScalingRow(shape, config.ParameterCount, threads, Rounds, steps,
-                    trained / seconds, sorted[0].Tokens / sorted[0].Seconds, sorted[^1].Tokens / sorted[^1].Seconds,
-                    seconds / steps * 1e6, flops / seconds / 1e9);
+                    slices[k].Median, slices[k].Min, slices[k].Max, seconds / steps * 1e6, flops / seconds / 1e9);
             }).ToList();
-            return (rows, firstLosses);
-
-            TrainingStep Step(int k)
-            {
-                var step = trainers[k].Step();
-                tokens[k] = step.Tokens;
-                return step;
-            }
+            return (rows, firstLosses, slices[..trainers.Count], slices[trainers.Count..]);
         }
         finally
         {
@@ -188,4 +180,58 @@ static class Scaling
     static double FlopsPerStep(ModelConfig config, Shape shape, double rowsPerSentence) =>
         shape.Kind == Sequences.FullLength ? Flops.FullLengthStep(config, shape.B)
             : shape.B * Flops.PerSentence(config, (int)Math.Round(rowsPerSentence) + 1) + Flops.Adam(config);
+}
+
+/// <summary>A training that runs in timed slices: one of MicroGpt's trainers, or the PyTorch peer in a process of its own.</summary>
+interface ITimedTraining
+{
+    /// <summary>Runs <paramref name="untimed"/> steps, then <paramref name="timed"/> on the clock; returns their seconds and the positions they trained.</summary>
+    (double Seconds, long Tokens) Slice(int untimed, int timed);
+}
+
+/// <summary>A MicroGpt trainer, timed slice by slice.</summary>
+sealed class TrainerTiming(Trainer trainer) : ITimedTraining, IDisposable
+{
+    long tokens; // trained so far
+
+    public TrainingStep Step()
+    {
+        var step = trainer.Step();
+        tokens = step.Tokens;
+        return step;
+    }
+
+    public (double Seconds, long Tokens) Slice(int untimed, int timed)
+    {
+        for (int i = 0; i < untimed; i++) Step();
+        long before = tokens;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < timed; i++) Step();
+        return (clock.Elapsed.TotalSeconds, tokens - before);
+    }
+
+    public void Dispose() => trainer.Dispose();
+}
+
+/// <summary>The timed slices of one training, in round order.</summary>
+sealed class SliceTimes
+{
+    readonly List<(double Seconds, long Tokens)> slices = [];
+
+    /// <summary>Steps in each slice.</summary>
+    public int StepsPerSlice { get; private set; }
+
+    public void Add((double Seconds, long Tokens) slice, int steps)
+    {
+        slices.Add(slice);
+        StepsPerSlice = steps;
+    }
+
+    /// <summary>Tokens per second of each slice, in round order.</summary>
+    public double[] TokensPerSecond => slices.Select(s => s.Tokens / s.Seconds).ToArray();
+
+    public (double Seconds, long Tokens) MedianSlice => slices.OrderBy(s => s.Tokens / s.Seconds).ElementAt(slices.Count / 2);
+    public double Median => MedianSlice.Tokens / MedianSlice.Seconds;
+    public double Min => TokensPerSecond.Min();
+    public double Max => TokensPerSecond.Max();
 }

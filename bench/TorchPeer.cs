@@ -54,7 +54,7 @@ sealed class TorchPeer
             missing = $"{python} not found (set MICROGPT_PYTHON to a python3 with torch)";
             return null;
         }
-        var (code, _, error) = Execute(python, ["-c", "import torch"], []);
+        var (code, _, error) = Execute(python, ["-c", "import torch"]);
         if (code != 0)
         {
             missing = $"{python} cannot import torch (on Debian: apt-get install python3-torch): {error.Trim().Split('\n')[^1]}";
@@ -64,61 +64,40 @@ sealed class TorchPeer
         return new TorchPeer(python, script, openBlas, note);
     }
 
-    /// <summary>One run of the peer: its BLAS, its first losses and the tokens/s of its timed slices.</summary>
-    public sealed record Result(string TorchVersion, string Blas, int TorchThreads, int BlasThreads, double[] Losses, double[] TokensPerSecond)
-    {
-        public double Median => TokensPerSecond.Order().ElementAt(TokensPerSecond.Length / 2);
-
-        /// <summary>What the host gave right after the run (all threads spinning, as a multiple of one).</summary>
-        public double Host { get; init; }
-        public string Layout => $"torch {TorchThreads}, BLAS {BlasThreads}";
-    }
-
     /// <summary>
-    /// Trains <paramref name="shape"/> on the lines in <paramref name="linesPath"/> from the weights in
-    /// <paramref name="weightsPath"/>: <paramref name="slices"/> timed slices (none: only the checked
-    /// steps), on OpenBLAS unless <paramref name="netlib"/>.
+    /// Starts the peer on <paramref name="shape"/>: the lines in <paramref name="linesPath"/>, from the
+    /// weights in <paramref name="weightsPath"/>, with <paramref name="torchThreads"/> threads of torch's
+    /// own and <paramref name="blasThreads"/> of OpenBLAS (netlib's BLAS when <paramref name="netlib"/>).
+    /// It returns once the peer has taken its checked steps and warmed up for <paramref name="warmupSeconds"/>.
     /// </summary>
-    public Result Run(Shape shape, int vocabSize, string linesPath, string weightsPath, int torchThreads, int blasThreads, int slices, bool netlib = false)
+    public PeerProcess Start(Shape shape, int vocabSize, string linesPath, string weightsPath, int torchThreads, int blasThreads, double warmupSeconds, bool netlib = false)
     {
-        var environment = new Dictionary<string, string>
+        var start = new ProcessStartInfo(python)
         {
-            ["OMP_NUM_THREADS"] = torchThreads.ToString(CultureInfo.InvariantCulture),
-            ["OPENBLAS_NUM_THREADS"] = blasThreads.ToString(CultureInfo.InvariantCulture),
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
         };
+        start.Environment["OMP_NUM_THREADS"] = I(torchThreads);
+        start.Environment["OPENBLAS_NUM_THREADS"] = I(blasThreads);
         if (OpenBlas is not null && !netlib)
         {
-            environment["LD_LIBRARY_PATH"] = OpenBlas;
-            // OpenBLAS 0.3.21 takes this CPU for a Cooperlake; its SkylakeX kernels are the AVX-512 ones to use.
-            if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported) environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+            start.Environment["LD_LIBRARY_PATH"] = OpenBlas;
+            // OpenBLAS 0.3.21 takes a Zen 4 for a Cooperlake and may not know later CPUs; SkylakeX names its AVX-512 kernels.
+            if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported) start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
         }
-        string[] arguments =
+        foreach (string argument in (string[])
         [
-            script, "speed", "--vocab", I(vocabSize), "--embd", I(shape.C), "--heads", I(shape.H), "--layers", I(shape.L),
+            script, "serve", "--vocab", I(vocabSize), "--embd", I(shape.C), "--heads", I(shape.H), "--layers", I(shape.L),
             "--block", I(shape.T), "--batch", I(shape.B), "--lines", linesPath, "--weights", weightsPath,
-            "--threads", I(torchThreads), "--lr", Scaling.FullLengthLearningRate.ToString(CultureInfo.InvariantCulture), "--checked-steps", I(Scaling.CheckedSteps), "--slices", I(slices),
-            "--slice-seconds", Scaling.SliceSeconds.ToString(CultureInfo.InvariantCulture), "--warmup-seconds", slices == 0 ? "0" : "1",
-        ];
-        var (code, output, error) = Execute(python, arguments, environment);
-        if (code != 0) throw new InvalidOperationException($"the PyTorch peer failed (exit {code}): {error.Trim()}");
-        using var json = JsonDocument.Parse(output);
-        var root = json.RootElement;
-        return new Result(
-            root.GetProperty("torch").GetString()!,
-            DescribeBlas(root.GetProperty("blas")),
-            root.GetProperty("torch_threads").GetInt32(),
-            blasThreads,
-            root.GetProperty("losses").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
-            root.GetProperty("slices").EnumerateArray().Select(x => x.GetProperty("tokens_per_second").GetDouble()).ToArray());
+            "--threads", I(torchThreads), "--lr", Scaling.FullLengthLearningRate.ToString(CultureInfo.InvariantCulture),
+            "--checked-steps", I(Scaling.CheckedSteps), "--warmup-seconds", warmupSeconds.ToString(CultureInfo.InvariantCulture),
+        ])
+            start.ArgumentList.Add(argument);
+        return new PeerProcess(Process.Start(start)!, blasThreads);
 
         static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
-    }
-
-    static string DescribeBlas(JsonElement blas)
-    {
-        string name = blas.GetProperty("name").GetString()!;
-        string version = blas.GetProperty("version").GetString()!;
-        return blas.TryGetProperty("core", out var core) ? $"{name} {version} ({core.GetString()} kernels)" : $"{name} {version}";
     }
 
     /// <summary>MICROGPT_OPENBLAS, else the cache folder (filled on first use), else none and why.</summary>
@@ -136,10 +115,10 @@ sealed class TorchPeer
         {
             Directory.CreateDirectory(cache);
             Console.Error.WriteLine($"Fetching {OpenBlasPackage} into {cache} (apt-get download, dpkg-deb -x; nothing is installed)...");
-            var (download, _, downloadError) = Execute("apt-get", ["download", OpenBlasPackage], [], cache);
+            var (download, _, downloadError) = Execute("apt-get", ["download", OpenBlasPackage], cache);
             var package = Directory.GetFiles(cache, OpenBlasPackage + "_*.deb").Order().LastOrDefault();
             if (download != 0 || package is null) return (null, $"apt-get download {OpenBlasPackage} failed: {downloadError.Trim()}");
-            var (unpack, _, unpackError) = Execute("dpkg-deb", ["-x", package, cache], []);
+            var (unpack, _, unpackError) = Execute("dpkg-deb", ["-x", package, cache]);
             if (unpack != 0) return (null, $"dpkg-deb -x {package} failed: {unpackError.Trim()}");
         }
         var deb = Directory.GetFiles(cache, OpenBlasPackage + "_*.deb").Order().LastOrDefault();
@@ -147,7 +126,7 @@ sealed class TorchPeer
         return (folder, $"Debian's {OpenBlasPackage} {version}, unpacked in {cache}");
     }
 
-    static (int Code, string Output, string Error) Execute(string file, string[] arguments, Dictionary<string, string> environment, string? directory = null)
+    static (int Code, string Output, string Error) Execute(string file, string[] arguments, string? directory = null)
     {
         var start = new ProcessStartInfo(file, arguments)
         {
@@ -156,7 +135,6 @@ sealed class TorchPeer
             UseShellExecute = false,
             WorkingDirectory = directory ?? Environment.CurrentDirectory,
         };
-        foreach (var (name, value) in environment) start.Environment[name] = value;
         try
         {
             using var process = Process.Start(start)!;
@@ -169,5 +147,69 @@ sealed class TorchPeer
         {
             return (-1, "", $"{file}: {ex.Message}");
         }
+    }
+}
+
+/// <summary>
+/// The peer's process, trained slice by slice on command ('time N', 'run N' on its stdin, a JSON
+/// line back for each), so that its slices can take turns with MicroGpt's.
+/// </summary>
+sealed class PeerProcess : ITimedTraining, IDisposable
+{
+    readonly Process process;
+    readonly Task<string> errors;
+    readonly int tokensPerStep;
+
+    public PeerProcess(Process process, int blasThreads)
+    {
+        this.process = process;
+        errors = process.StandardError.ReadToEndAsync();
+        using var ready = JsonDocument.Parse(ReadLine());
+        var root = ready.RootElement;
+        TorchVersion = root.GetProperty("torch").GetString()!;
+        var blas = root.GetProperty("blas");
+        string name = blas.GetProperty("name").GetString()!, version = blas.GetProperty("version").GetString()!;
+        Blas = blas.TryGetProperty("core", out var core) ? $"{name} {version} ({core.GetString()} kernels)" : $"{name} {version}";
+        TorchThreads = root.GetProperty("torch_threads").GetInt32();
+        BlasThreads = blasThreads;
+        Losses = root.GetProperty("losses").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        SecondsPerStep = root.GetProperty("seconds_per_step").GetDouble();
+        tokensPerStep = root.GetProperty("tokens_per_step").GetInt32();
+    }
+
+    public string TorchVersion { get; }
+    public string Blas { get; }
+    public int TorchThreads { get; }
+    public int BlasThreads { get; }
+    public string Layout => $"torch {TorchThreads}, BLAS {BlasThreads}";
+
+    /// <summary>The losses of the first steps, for comparison with MicroGpt's.</summary>
+    public double[] Losses { get; }
+
+    /// <summary>A step's time in the warm-up, to size the slices.</summary>
+    public double SecondsPerStep { get; }
+
+    public (double Seconds, long Tokens) Slice(int untimed, int timed)
+    {
+        if (untimed > 0) Command($"run {untimed}");
+        using var answer = JsonDocument.Parse(Command($"time {timed}"));
+        return (answer.RootElement.GetProperty("seconds").GetDouble(), (long)timed * tokensPerStep);
+    }
+
+    string Command(string line)
+    {
+        process.StandardInput.WriteLine(line);
+        process.StandardInput.Flush();
+        return ReadLine();
+    }
+
+    string ReadLine() => process.StandardOutput.ReadLine()
+        ?? throw new InvalidOperationException($"the PyTorch peer stopped (exit {(process.WaitForExit(5000) ? process.ExitCode : -1)}): {errors.Result.Trim()}");
+
+    public void Dispose()
+    {
+        process.StandardInput.Close(); // end of input ends the peer
+        if (!process.WaitForExit(10_000)) process.Kill(entireProcessTree: true);
+        process.Dispose();
     }
 }

@@ -24,6 +24,9 @@ Commands (the benchmark in bench/ runs them; see bench/README.md):
         engine's step: forward, mean cross-entropy, backward, Adam with the tutorial's betas
         and linearly decaying rate. Prints one JSON object: torch's version, the BLAS in use,
         the first losses, and tokens per second in each timed slice.
+    microgpt_torch.py serve (the same options, without the slices')
+        The same run, which after its first losses and warm-up prints that JSON object and then
+        answers 'time N' (N steps, timed) and 'run N' (untimed) from stdin, a JSON line each.
     microgpt_torch.py blas
         Prints the BLAS that torch loaded, as JSON.
 """
@@ -273,73 +276,103 @@ def read_lines(path, length):
     return torch.tensor(rows, dtype=torch.long)
 
 
-def speed(args):
-    torch.set_num_threads(args.threads)
-    config = Config(args.vocab, args.embd, args.heads, args.layers, args.block)
-    if args.weights:
-        model = load(args.weights)
-        if vars(model.config) != vars(config):
-            raise ValueError(f"{args.weights} holds a model of another shape: {vars(model.config)}")
-    else:
-        torch.manual_seed(args.seed)
-        model = MicroGpt(config)
-    lines = read_lines(args.lines, args.block + 1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.85, 0.99), eps=1e-8, foreach=args.foreach)
-    step = 0
+class SpeedRun:
+    """
+    The engine's training step on full-length lines, from given weights: step s takes lines
+    (s B + i) mod N, as the engine does with shuffling off, and runs forward, mean cross-entropy,
+    backward and Adam (the tutorial's betas 0.85 and 0.99, epsilon 1e-8) at rate lr (1 - s / steps).
+    """
 
-    def train_step():
-        # Step s takes lines (s B + i) mod N, as the engine does with shuffling off, at rate lr (1 - s / steps).
-        nonlocal step
-        rows = torch.arange(step * args.batch, (step + 1) * args.batch) % lines.shape[0]
-        batch = lines[rows]
-        for group in optimizer.param_groups:
-            group["lr"] = args.lr * (1 - step / args.total_steps)
-        _, loss = model(batch[:, :-1], batch[:, 1:])
-        optimizer.zero_grad(set_to_none=True)
+    def __init__(self, args):
+        torch.set_num_threads(args.threads)
+        config = Config(args.vocab, args.embd, args.heads, args.layers, args.block)
+        if args.weights:
+            self.model = load(args.weights)
+            if vars(self.model.config) != vars(config):
+                raise ValueError(f"{args.weights} holds a model of another shape: {vars(self.model.config)}")
+        else:
+            torch.manual_seed(args.seed)
+            self.model = MicroGpt(config)
+        self.lines = read_lines(args.lines, args.block + 1)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr, betas=(0.85, 0.99), eps=1e-8)
+        self.args = args
+        self.done = 0
+
+    def step(self):
+        rows = torch.arange(self.done * self.args.batch, (self.done + 1) * self.args.batch) % self.lines.shape[0]
+        batch = self.lines[rows]
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.args.lr * (1 - self.done / self.args.total_steps)
+        _, loss = self.model(batch[:, :-1], batch[:, 1:])
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        step += 1
+        self.optimizer.step()
+        self.done += 1
         return loss.item()
 
-    losses = [train_step() for _ in range(args.checked_steps)]
-    slices = []
-    if args.slices > 0:
-        start = time.perf_counter()
-        while time.perf_counter() - start < args.warmup_seconds or step == args.checked_steps:
-            train_step()
-        per_slice = max(1, round(args.slice_seconds / ((time.perf_counter() - start) / (step - args.checked_steps))))
-    for _ in range(args.slices):
+    def timed(self, steps):
         clock = time.perf_counter()
-        for _ in range(per_slice):
-            train_step()
-        seconds = time.perf_counter() - clock
-        slices.append({"steps": per_slice, "seconds": seconds, "tokens_per_second": per_slice * args.batch * args.block / seconds})
-    json.dump({"torch": torch.__version__, "blas": blas_in_use(), "torch_threads": torch.get_num_threads(),
-               "foreach": args.foreach, "losses": losses, "slices": slices}, sys.stdout)
-    print()
+        for _ in range(steps):
+            self.step()
+        return time.perf_counter() - clock
+
+    def start(self):
+        """The checked steps' losses, then a warm-up of at least one step; a description of the run."""
+        losses = [self.step() for _ in range(self.args.checked_steps)]
+        warm, seconds = 0, 0.0
+        while warm == 0 or seconds < self.args.warmup_seconds:
+            seconds += self.timed(1)
+            warm += 1
+        return {"torch": torch.__version__, "blas": blas_in_use(), "torch_threads": torch.get_num_threads(),
+                "losses": losses, "seconds_per_step": seconds / warm, "tokens_per_step": self.args.batch * self.args.block}
+
+
+def speed(args):
+    run = SpeedRun(args)
+    report = run.start()
+    per_slice = max(1, round(args.slice_seconds / report["seconds_per_step"]))
+    report["slices"] = []
+    for _ in range(args.slices):
+        seconds = run.timed(per_slice)
+        report["slices"].append({"steps": per_slice, "seconds": seconds, "tokens_per_second": per_slice * report["tokens_per_step"] / seconds})
+    print(json.dumps(report))
+
+
+def serve(args):
+    """Answers commands on stdin, one a line: 'run N' (N untimed steps) and 'time N' (N steps, timed); EOF ends."""
+    run = SpeedRun(args)
+    print(json.dumps(run.start()), flush=True)
+    for line in sys.stdin:
+        command, count = line.split()
+        seconds = run.timed(int(count))
+        print(json.dumps({"seconds": seconds} if command == "time" else {}), flush=True)
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("speed", help="training speed on full-length lines")
-    for name, default in (("vocab", None), ("embd", None), ("heads", 4), ("layers", None), ("block", None), ("batch", None)):
-        run.add_argument(f"--{name}", type=int, required=default is None, default=default)
-    run.add_argument("--lines", required=True, help="token ids, one line of at least block + 1 per text line")
-    run.add_argument("--weights", help="a MicroGpt safetensors file to start from (else N(0, 0.08) from --seed)")
-    run.add_argument("--seed", type=int, default=42)
-    run.add_argument("--threads", type=int, default=1, help="torch's own threads (OpenBLAS takes OPENBLAS_NUM_THREADS)")
-    run.add_argument("--lr", type=float, default=0.01)
-    run.add_argument("--total-steps", type=int, default=1_000_000, help="the schedule's length: the rate is lr (1 - step / total)")
-    run.add_argument("--checked-steps", type=int, default=3, help="first steps whose losses are printed, for comparison with the engine")
-    run.add_argument("--warmup-seconds", type=float, default=1.0)
-    run.add_argument("--slice-seconds", type=float, default=0.5)
-    run.add_argument("--slices", type=int, default=5)
-    run.add_argument("--foreach", action="store_true", help="Adam's multi-tensor form")
+    for name, text in (("speed", "training speed on full-length lines, in timed slices"),
+                       ("serve", "the same run, timed slice by slice on command (for the benchmark, which interleaves it with MicroGpt)")):
+        run = commands.add_parser(name, help=text)
+        for option, default in (("vocab", None), ("embd", None), ("heads", 4), ("layers", None), ("block", None), ("batch", None)):
+            run.add_argument(f"--{option}", type=int, required=default is None, default=default)
+        run.add_argument("--lines", required=True, help="token ids, one line of at least block + 1 per text line")
+        run.add_argument("--weights", help="a MicroGpt safetensors file to start from (else N(0, 0.08) from --seed)")
+        run.add_argument("--seed", type=int, default=42)
+        run.add_argument("--threads", type=int, default=1, help="torch's own threads (OpenBLAS takes OPENBLAS_NUM_THREADS)")
+        run.add_argument("--lr", type=float, default=0.01)
+        run.add_argument("--total-steps", type=int, default=1_000_000, help="the schedule's length: the rate is lr (1 - step / total)")
+        run.add_argument("--checked-steps", type=int, default=3, help="first steps whose losses are printed, for comparison with the engine")
+        run.add_argument("--warmup-seconds", type=float, default=1.0)
+        if name == "speed":
+            run.add_argument("--slice-seconds", type=float, default=0.5)
+            run.add_argument("--slices", type=int, default=5)
     commands.add_parser("blas", help="the BLAS library torch runs on")
     args = parser.parse_args(argv)
     if args.command == "speed":
         speed(args)
+    elif args.command == "serve":
+        serve(args)
     else:
         json.dump(blas_in_use(), sys.stdout)
         print()
