@@ -30,7 +30,7 @@ public static class CorpusFile
     /// <summary>The lines of the files, in order, without their line ends.</summary>
     public static List<string> ReadLines(IReadOnlyList<string> paths)
     {
-        var lengths = paths.Select(path => Directory.Exists(path) ? throw new IOException($"'{path}' is a folder, not a file.") : new FileInfo(path).Length).ToList();
+        var lengths = paths.Select(LengthOf).ToList();
         long total = lengths.Sum(), available = MemoryBudget.Available();
         if (total * BytesOfMemoryPerByte > available)
             throw new CorpusException($"{Describe(paths)} {(paths.Count == 1 ? "is" : "are")} {total:N0} bytes; as a corpus {(paths.Count == 1 ? "it needs" : "they need")} about {MemoryBudget.Describe(total * BytesOfMemoryPerByte)} of memory, more than the {MemoryBudget.Describe(available)} this process can still get.");
@@ -44,6 +44,18 @@ public static class CorpusFile
             Read(paths[i], file, lengths[i], lines);
         }
         return lines;
+    }
+
+    /// <summary>
+    /// The length of the file a path names, through symbolic links (whose own length is that of the
+    /// name they hold); a pipe or a device reports 0. A folder is an <see cref="IOException"/>.
+    /// </summary>
+    internal static long LengthOf(string path)
+    {
+        if (Directory.Exists(path)) throw new IOException($"'{path}' is a folder, not a file.");
+        FileSystemInfo info = new FileInfo(path);
+        if (info.LinkTarget is not null) info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
+        return ((FileInfo)info).Length;
     }
 
     static void Read(string path, Stream file, long length, List<string> lines)

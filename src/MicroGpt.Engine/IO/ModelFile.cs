@@ -92,7 +92,7 @@ public static class ModelFile
         if (!File.Exists(path)) throw new ModelFileException(path, "the file does not exist.");
         try
         {
-            length = new FileInfo(path).Length;
+            length = CorpusFile.LengthOf(path);
             if (length == 0) throw new ModelFileException(path, "it is empty, or it is not a regular file (a pipe or a device), which MicroGpt does not read.");
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         }

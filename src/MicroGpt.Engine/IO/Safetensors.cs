@@ -104,15 +104,11 @@ public static class Safetensors
         return buffer.ToArray();
     }
 
-    /// <summary>The configuration as flat metadata strings, as PyTorch code reads them.</summary>
-    static IEnumerable<(string Key, string Value)> FlatConfig(ModelConfig config)
-    {
-        yield return ("n_layer", config.Layers.ToString(CultureInfo.InvariantCulture));
-        yield return ("n_embd", config.EmbeddingSize.ToString(CultureInfo.InvariantCulture));
-        yield return ("n_head", config.Heads.ToString(CultureInfo.InvariantCulture));
-        yield return ("block_size", config.BlockSize.ToString(CultureInfo.InvariantCulture));
-        yield return ("vocab_size", config.VocabSize.ToString(CultureInfo.InvariantCulture));
-    }
+    /// <summary>The flat metadata keys of the configuration, as PyTorch code reads them.</summary>
+    static readonly string[] FlatKeys = ["n_layer", "n_embd", "n_head", "block_size", "vocab_size"];
+
+    static IEnumerable<(string Key, string Value)> FlatConfig(ModelConfig config) =>
+        FlatKeys.Zip(new[] { config.Layers, config.EmbeddingSize, config.Heads, config.BlockSize, config.VocabSize }, (key, value) => (key, value.ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>True when a file starts with a plausible safetensors header length followed by '{'.</summary>
     public static bool LooksLikeSafetensors(ReadOnlySpan<byte> start, long fileLength)
@@ -156,9 +152,10 @@ public static class Safetensors
             if (metadata is not null && metadata.TryGetValue(key, out string? stated) && stated != value)
                 throw new FormatProblem($"its __metadata__ {key} \"{StrictJson.Cut(stated)}\" contradicts the model's configuration ({value}).");
 
+        var table = ReadTensorTable(root, config, dataLength);
         // Every size the configuration claims is now known to be in the file: allocate and read.
         var parameters = new float[config.ParameterCount];
-        foreach (var (_, offset, count) in ReadTensorTable(root, config, dataLength))
+        foreach (var (_, offset, count) in table)
         {
             var values = parameters.AsSpan(offset, count);
             file.ReadExactly(MemoryMarshal.AsBytes(values));
@@ -209,6 +206,7 @@ public static class Safetensors
     static (ModelConfig, Tokenizer, TrainingSummary, Action<Model>) ReadConfigBeside(string path, Dictionary<string, string>? metadata, Tokenizer? given)
     {
         string configPath = ConfigPathFor(path);
+        if (metadata is not null) CheckOnlyFlatKeys(metadata);
         if (File.Exists(configPath))
         {
             using var file = ModelFile.OpenForReading(configPath, out long length);
@@ -242,6 +240,17 @@ public static class Safetensors
         if (given.VocabSize != stated.VocabSize)
             throw new VocabularyProblem($"the model has a vocabulary of {stated.VocabSize} tokens but the tokenizer supplied has {given.VocabSize}.");
         return (stated, given, new TrainingSummary(), _ => { });
+    }
+
+    /// <summary>
+    /// Refuses metadata with other keys than the flat configuration (and format) of a file without a
+    /// description: a MicroGpt file whose description key was damaged would otherwise load unchecked.
+    /// </summary>
+    static void CheckOnlyFlatKeys(Dictionary<string, string> metadata)
+    {
+        string? other = metadata.Keys.FirstOrDefault(key => key != "format" && !FlatKeys.Contains(key));
+        if (other is not null)
+            throw new FormatProblem($"its __metadata__ has a key '{StrictJson.Cut(other)}' that neither MicroGpt nor the safetensors format writes (a damaged '{DescriptionKey}'?), and no description of the model.");
     }
 
     /// <summary>

@@ -112,10 +112,11 @@ public class ErrorTests
     public void ANonFiniteLossStopsAtItsStepKeepsTheLastGoodWeightsAndTheLog()
     {
         using var ps = new PowerShellSession();
+        // Finite weights whose logits overflow: the loss of the first step is not finite.
         var result = ps.Run("""
             $m = New-Model
             Invoke-Training -Model $m -Steps 3 | Out-Null
-            $m.Parameters[$m.Layout.LmHead] = [float]::PositiveInfinity
+            for ($i = 0; $i -lt $m.Config.EmbeddingSize; $i++) { $m.Parameters[$m.Layout.LmHead + $i] = [float]::MaxValue }
             $before = $m.Parameters.Clone()
             Invoke-Training -Model $m -Steps 10 -LogPath run.csv
             """);
@@ -135,7 +136,7 @@ public class ErrorTests
         File.WriteAllText(ps.PathOf("text.json"), "hello, I am not a model");
         File.WriteAllText(ps.PathOf("shape.json"), good.Replace("\"nLayer\":1", "\"nLayer\":2"));
         File.WriteAllText(ps.PathOf("nan.json"), good.Replace("\"weights\":[", "\"weights\":[NaN,"));
-        File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":1", "\"formatVersion\":99"));
+        File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":2", "\"formatVersion\":99"));
 
         CheckError(ps.Run("Import-Model missing.json"), "ModelFileNotFound", "ImportModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "missing.json");
         foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not valid JSON"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
@@ -245,13 +246,34 @@ public class ErrorTests
         Assert.False(File.Exists(ps.PathOf("empty.svg")));
     }
 
-    [Fact]
-    public void AModelWithNonFiniteWeightsIsNotSaved()
+    [Theory]
+    [InlineData("$m | Save-Model m.json", "SaveModelCommand")]
+    [InlineData("$m | Save-Model m.safetensors", "SaveModelCommand")]
+    [InlineData("$m | Measure-Model -Text 'the cat is big'", "MeasureModelCommand")]
+    [InlineData("$m | Invoke-Generation -Seed 1", "InvokeGenerationCommand")]
+    [InlineData("$m | Invoke-Training -Steps 2 -LogPath run.csv", "InvokeTrainingCommand")]
+    public void AModelWithNonFiniteWeightsIsRefusedByEveryCommandThatUsesItsWeights(string command, string commandClass)
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Layers 1; $m.Parameters[5] = [float]::NaN; $m | Save-Model m.json");
-        CheckError(result, "InvalidConfiguration", "SaveModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "weights[5] is NaN");
+        var result = ps.Run($"$m = New-Model -Layers 1; $m.Parameters[5] = [float]::NaN; $before = $m.Parameters.Clone(); {command}");
+        CheckError(result, "ModelNotFinite", commandClass, System.Management.Automation.ErrorCategory.InvalidData, "wte[0, 5] is NaN");
+        Assert.Empty(result.Output);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
+        Assert.Equal(((float[])ps.Variable("before")!).Select(BitConverter.SingleToInt32Bits), ((Model)ps.Variable("m")!).Parameters.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
+    [InlineData("-Epsilon 1e-50", "Epsilon", "1E-50")]
+    [InlineData("-Epsilon 1e-40", "Epsilon", "1E-40")]
+    [InlineData("-LearningRate 1e-50", "LearningRate", "1E-50")]
+    [InlineData("-Beta2 0.999999999", "Beta2", "0.999999999")]
+    public void OptionsThatCannotWorkInFloat32AreRefusedUpFrontNamingTheValue(string arguments, string option, string value)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run($"$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 {arguments}");
+        CheckError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value, "float32");
+        CheckUnchanged(ps);
+        Assert.Equal(0, ((Model)ps.Variable("m")!).Summary.Steps);
     }
 
     [Fact]
