@@ -77,8 +77,36 @@ public static class CorpusFile
         try { reader.Read(utf8, 2 * (length - bom)); }
         catch (DecoderFallbackException)
         {
-            throw new CorpusException($"'{path}' line {reader.Line}: text that is not valid {encoding.WebName.ToUpperInvariant()}, which its byte-order mark says it is.");
+            file.Position = bom;
+            throw new CorpusException($"'{path}' line {LineOfFirstInvalid(file, encoding)}: text that is not valid {encoding.WebName.ToUpperInvariant()}, which its byte-order mark says it is.");
         }
+    }
+
+    /// <summary>
+    /// The line where decoding fails: the transcoding above decodes ahead of the lines it gives, so
+    /// the file is decoded again here one code unit at a time (an error's cost only).
+    /// </summary>
+    static int LineOfFirstInvalid(Stream file, Encoding encoding)
+    {
+        var decoder = encoding.GetDecoder();
+        var unit = new byte[encoding is UTF32Encoding ? 4 : 2];
+        var chars = new char[2];
+        int line = 1;
+        bool afterCr = false;
+        try
+        {
+            while (file.ReadAtLeast(unit, unit.Length, throwOnEndOfStream: false) == unit.Length)
+            {
+                foreach (char c in chars.AsSpan(0, decoder.GetChars(unit, 0, unit.Length, chars, 0, flush: false)))
+                {
+                    if (c == '\r' || (c == '\n' && !afterCr)) line++;
+                    afterCr = c == '\r';
+                }
+            }
+            decoder.GetChars(unit, 0, 0, chars, 0, flush: true);
+        }
+        catch (DecoderFallbackException) { }
+        return line;
     }
 
     /// <summary>The encoding a byte-order mark declares (null for UTF-8, marked or not) and the mark's length.</summary>
