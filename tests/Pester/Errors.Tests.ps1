@@ -193,33 +193,46 @@ Describe 'Bad input' {
 
     Context 'a loss that is not finite' {
         BeforeAll {
-            # An infinite embedding row for a word that only the third sentence has: with -NoShuffle,
-            # steps 1 and 2 are finite and step 3's forward pass makes NaN.
+            # An infinite embedding row for a word that only the third sentence has (with -NoShuffle,
+            # steps 1 and 2 would be finite and step 3 NaN): a model that holds it is refused before any step.
             $divergingCorpus = 'the cat sat', 'the dog ran', 'a zebra ran'
             $divergingTokenizer = New-Tokenizer -Text $divergingCorpus
-            function New-DivergingModel {
+            function New-DivergingModel([float] $Value) {
                 $model = New-Model -Tokenizer $divergingTokenizer -EmbeddingSize 8 -Heads 2 -Layers 1 -BlockSize 8
                 $row = [System.Array]::IndexOf([string[]]$divergingTokenizer.Vocabulary, 'zebra') * 8 # Wte is the first (V, C) block
                 for ($i = 0; $i -lt 8; $i++) {
-                    $model.Parameters[$row + $i] = [float]::PositiveInfinity
+                    $model.Parameters[$row + $i] = $Value
                 }
                 $model
             }
         }
 
-        It 'Invoke-Training stops, says at which step, and keeps the last good weights' {
-            $reference = New-DivergingModel
-            $null = Invoke-Training -Model $reference -Text $divergingCorpus -Steps 5 -NoShuffle | Select-Object -First 2
+        It 'Invoke-Training refuses a model with an infinite weight before any step, and changes nothing' {
+            $model = New-DivergingModel ([float]::PositiveInfinity)
+            $before = $model.Parameters.Clone()
+            $log = Join-Path $TestDrive 'not-started.csv'
+            $err = { Invoke-Training -Model $model -Text $divergingCorpus -Steps 5 -NoShuffle -LogPath $log } |
+                Should -Throw -ErrorId 'ModelNotFinite,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike '*wte`[*`] is Infinity*'
+            $model.Summary.Steps | Should -Be 0
+            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            $log | Should -Not -Exist
+        }
 
-            $model = New-DivergingModel
+        It 'Invoke-Training stops, says at which step, and keeps the last good weights' {
+            # Finite weights whose logits overflow: the output head's first row at the largest float.
+            $model = New-Model -Tokenizer $divergingTokenizer -EmbeddingSize 8 -Heads 2 -Layers 1 -BlockSize 8
+            for ($i = 0; $i -lt 8; $i++) { $model.Parameters[$model.Layout.LmHead + $i] = [float]::MaxValue }
+            $before = $model.Parameters.Clone()
             $log = Join-Path $TestDrive 'diverged.csv'
             $err = { Invoke-Training -Model $model -Text $divergingCorpus -Steps 5 -NoShuffle -LogPath $log } |
                 Should -Throw -ErrorId 'TrainingDiverged,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidResult'
-            $err.Exception.Message | Should -BeLike '*step 3*'
-            $model.Summary.Steps | Should -Be 2
-            Test-SameWeights $reference.Parameters $model.Parameters | Should -BeTrue
-            (Import-Csv -Path $log).Step | Should -Be 1, 2
+            $err.Exception.Message | Should -BeLike '*step 1*keeps the weights of step 0*'
+            $model.Summary.Steps | Should -Be 0
+            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            Import-Csv -Path $log | Should -BeNullOrEmpty -Because 'no step completed'
         }
     }
 
@@ -376,10 +389,10 @@ Describe 'Bad input' {
             $broken = New-SmallModel -Seed 2
             $broken.Parameters[5] = [float]::NaN
             $err = { $broken | Save-Model -Path $path } |
-                Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.SaveModelCommand' -PassThru
+                Should -Throw -ErrorId 'ModelNotFinite,MicroGpt.Commands.SaveModelCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*NaN*'
             (Get-FileHash -Path $path).Hash | Should -Be $before.Hash
-            Get-ChildItem -Path $TestDrive -Force -Filter '*.tmp' | Should -BeNullOrEmpty
+            Get-ChildItem -Path $TestDrive -Force -Filter '*.microgpt-tmp' | Should -BeNullOrEmpty
         }
     }
 
