@@ -35,7 +35,9 @@ public static class CorpusFile
         if (total * BytesOfMemoryPerByte > available)
             throw new CorpusException($"{Describe(paths)} {(paths.Count == 1 ? "is" : "are")} {total:N0} bytes; as a corpus {(paths.Count == 1 ? "it needs" : "they need")} about {MemoryBudget.Describe(total * BytesOfMemoryPerByte)} of memory, more than the {MemoryBudget.Describe(available)} this process can still get.");
         if (total == 0)
-            throw new CorpusException($"{Describe(paths)} {(paths.Count == 1 ? "is" : "are")} empty, or not regular files (a pipe or a device, which MicroGpt does not read).");
+            throw new CorpusException(paths.Count == 1
+                ? $"'{paths[0]}' is empty, or not a regular file (a pipe or a device, which MicroGpt does not read)."
+                : $"{Describe(paths)} are empty, or not regular files (pipes or devices, which MicroGpt does not read).");
         var lines = new List<string>();
         for (int i = 0; i < paths.Count; i++)
         {
@@ -176,10 +178,8 @@ public static class CorpusFile
         {
             var bytes = line.AsSpan(0, lineLength);
             int invalid = StrictJson.FirstInvalidUtf8(bytes);
-            if (invalid >= 0)
-                throw new CorpusException($"'{path}' line {Line}, byte {invalid + 1:N0}: bytes that are not UTF-8 text. MicroGpt reads corpora as UTF-8, or as UTF-16 with a byte-order mark; is it a text file?");
-            string text = Encoding.UTF8.GetString(bytes);
-            int control = text.AsSpan().IndexOfAny(ControlCharacters);
+            string text = Encoding.UTF8.GetString(invalid >= 0 ? bytes[..invalid] : bytes);
+            int control = text.AsSpan().IndexOfAny(ControlCharacters); // before the invalid bytes, if any: the first problem is named
             if (control >= 0)
             {
                 string where = Utf8 ? $"byte {Encoding.UTF8.GetByteCount(text.AsSpan(0, control)) + 1:N0}" : $"character {control + 1:N0}";
@@ -188,6 +188,8 @@ public static class CorpusFile
                     : "A NUL byte does not appear in text: is it a binary file?";
                 throw new CorpusException($"'{path}' line {Line}, {where}: the control character U+{(int)text[control]:X4}. {hint}");
             }
+            if (invalid >= 0)
+                throw new CorpusException($"'{path}' line {Line}, byte {invalid + 1:N0}: bytes that are not UTF-8 text. MicroGpt reads corpora as UTF-8, or as UTF-16 with a byte-order mark; is it a text file?");
             lines.Add(text);
             lineLength = 0;
             Line++;

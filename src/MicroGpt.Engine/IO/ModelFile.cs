@@ -71,6 +71,10 @@ public static class ModelFile
         file.Position = 0;
         if (Safetensors.IsSafetensorsPath(path) || Safetensors.LooksLikeSafetensors(start[..read], length))
             return Safetensors.Load(path, file, length, tokenizer);
+        // A model file is a JSON object: anything else is refused before it is read whole.
+        int first = start[..read].IndexOfAnyExcept(" \t\r\n"u8);
+        if (first >= 0 && start[first] != (byte)'{')
+            throw new ModelFileException(path, "it starts neither as a JSON object nor as safetensors: it is not a model file.");
 
         var bytes = ReadAll(path, file, length, JsonBytesOfMemoryPerByte, "a JSON model file");
         try

@@ -139,7 +139,7 @@ public class ErrorTests
         File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":2", "\"formatVersion\":99"));
 
         CheckError(ps.Run("Import-Model missing.json"), "ModelFileNotFound", "ImportModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "missing.json");
-        foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not valid JSON"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
+        foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not a model file"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
         {
             var result = ps.Run($"Import-Model {file}");
             CheckError(result, "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, file, problem);

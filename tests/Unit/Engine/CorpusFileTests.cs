@@ -69,10 +69,13 @@ public sealed class CorpusFileTests : IDisposable
     }
 
     [Fact]
-    public void AProgramIsRefusedAtItsFirstLine()
+    public void AProgramIsRefusedAtItsFirstBadByte()
     {
-        string program = Path.Combine(AppContext.BaseDirectory, "MicroGpt.Tests.dll");
-        Assert.Contains($"'{program}' line 1, byte", Refused(program));
+        // The first problem of the line is named: here a control character before any invalid UTF-8.
+        string program = Write("program", [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, 0xFF, 0xFE]);
+        Assert.Contains($"'{program}' line 1, byte 1: the control character U+007F", Refused(program));
+        string tests = Path.Combine(AppContext.BaseDirectory, "MicroGpt.Tests.dll");
+        Assert.Contains($"'{tests}' line 1, byte", Refused(tests));
     }
 
     [Fact]
@@ -100,7 +103,8 @@ public sealed class CorpusFileTests : IDisposable
     public void EmptyFilesPipesAndDevicesAreTakenAsEmptyAndFoldersAreRefused()
     {
         string empty = Write("empty.txt", []);
-        Assert.Contains($"'{empty}' is empty, or not regular files", Refused(empty));
+        Assert.Contains($"'{empty}' is empty, or not a regular file", Refused(empty));
+        Assert.Contains("are empty, or not regular files", Refused(empty, empty));
         string text = Write("text.txt", "a b\n"u8.ToArray());
         Assert.Equal(["a b"], CorpusFile.ReadLines([empty, text]));
         Assert.Throws<IOException>(() => CorpusFile.ReadLines([folder]));

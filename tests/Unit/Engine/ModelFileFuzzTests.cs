@@ -16,7 +16,9 @@ public sealed class ModelFileFuzzTests(Xunit.Abstractions.ITestOutputHelper outp
     /// <summary>Bytes a load of a file of a few kilobytes may allocate: its text, its parse, a model of a few hundred weights, with room to spare. A size claim believed would take gigabytes.</summary>
     const long MaxAllocatedBytes = 16 << 20;
 
-    const int DamagesPerFile = 1000, RuleMutantsPerFile = 500;
+    /// <summary>Files per file kind and test; MICROGPT_FUZZ_SCALE multiplies them for a longer campaign.</summary>
+    static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("MICROGPT_FUZZ_SCALE"), out int scale) ? scale : 1;
+    static readonly int DamagesPerFile = 1000 * Scale, RuleMutantsPerFile = 500 * Scale;
 
     readonly string folder = Directory.CreateTempSubdirectory("microgpt-fuzz-").FullName;
 
