@@ -84,7 +84,9 @@ for (`$i = [int]`$args[0]; ; `$i++) {
         $base = New-Model -Tokenizer (New-Tokenizer -Text 'the cat sat', 'the dog ran') -EmbeddingSize 32 -Layers 2 -Seed 1
         $dotnet = if ($env:DOTNET_HOST_PATH) { $env:DOTNET_HOST_PATH } else { 'dotnet' }
         $next = 0
-        foreach ($file in 'm.json', 'm.safetensors', 'm.json', 'm.safetensors') {
+        $kills = if ($env:MICROGPT_PWSH_KILLS) { [int]$env:MICROGPT_PWSH_KILLS } else { 4 } # a PowerShell start costs about a second
+        $old = 0; $new = 0
+        foreach ($file in (1..$kills | ForEach-Object { ('m.json', 'm.safetensors')[$_ % 2] })) {
             $start = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
             foreach ($argument in $pwshDll, '-NoProfile', '-NonInteractive', '-File', $script, $next, $file) { $start.ArgumentList.Add([string]$argument) }
             $start.RedirectStandardOutput = $true
@@ -102,10 +104,12 @@ for (`$i = [int]`$args[0]; ; `$i++) {
             $last = ($reported | Measure-Object -Maximum).Maximum
             $loaded = Import-Model -Path (Join-Path $folder $file) -ErrorAction Stop
             $loaded.Parameters[0] | Should -BeIn @($last, ($last + 1)) -Because 'the file holds the last save that ended, or the one in progress'
+            if ($loaded.Parameters[0] -eq $last) { $old++ } else { $new++ }
             $base.Parameters[0] = $loaded.Parameters[0]
             Test-SameWeights $base.Parameters $loaded.Parameters | Should -BeTrue
             $next = $last + 2
         }
+        Write-Host "$kills kills of pwsh saving: $old files held the last save that ended, $new the save in progress"
         Save-Model -Model $base -Path (Join-Path $folder 'm.json')
         Save-Model -Model $base -Path (Join-Path $folder 'm.safetensors')
         Get-ChildItem -Path $folder -Force -Filter '*.microgpt-tmp' | Should -BeNullOrEmpty -Because 'the next save removes what a killed one left'
