@@ -12,7 +12,7 @@ namespace MicroGpt.Tests.Engine;
 /// </summary>
 public sealed class SafetensorsTests : IDisposable
 {
-    /// <summary>Bytes a load of a small file may allocate (see <see cref="ModelFileFuzzTests"/>).</summary>
+    /// <summary>Bytes a load of a small file may allocate (see MicroGpt.Tests.Files.ModelFileFuzzTests).</summary>
     const long MaxAllocatedBytes = 16 << 20;
 
     readonly string folder = Directory.CreateTempSubdirectory("microgpt-safetensors-").FullName;

@@ -2,8 +2,10 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using MicroGpt;
+using MicroGpt.Tests.Engine;
 
-namespace MicroGpt.Tests.Engine;
+// File handling, which the scalar kernels do not change: outside MicroGpt.Tests.Engine, so CI runs it once.
+namespace MicroGpt.Tests.Files;
 
 /// <summary>
 /// Model files damaged at random, and changed at random against each rule of reading: every one is

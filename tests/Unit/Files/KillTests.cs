@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using MicroGpt;
 
-namespace MicroGpt.Tests.Engine;
+// File handling, which the scalar kernels do not change: outside MicroGpt.Tests.Engine, so CI runs it once.
+namespace MicroGpt.Tests.Files;
 
 /// <summary>
 /// Saves killed with SIGKILL (kill -9) at random moments leave every file loadable, whole, as the
