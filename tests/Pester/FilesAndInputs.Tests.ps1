@@ -200,6 +200,30 @@ Describe 'Training options and models that cannot work' {
     }
 }
 
+Describe 'Memory checks' {
+    It 'count what the process already holds, against the limit the runtime has (here a 256 MiB heap), not the machine''s memory' {
+        # A model whose training needs 130 MiB fits a fresh process under a 256 MiB heap limit, and no
+        # longer once the process holds 150 MB; the machine has far more either way.
+        $script = Join-Path $TestDrive 'memory.ps1'
+        Set-Content -Path $script -Value @"
+Import-Module '$(Join-Path $PSScriptRoot '../../out/MicroGpt/MicroGpt.psd1')'
+try { `$null = New-Model -EmbeddingSize 128 -Layers 24; 'accepted' } catch { `$_.FullyQualifiedErrorId }
+`$held = [byte[]]::new(150MB)
+try { `$null = New-Model -EmbeddingSize 128 -Layers 24; 'accepted' } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }
+"@
+        $start = [System.Diagnostics.ProcessStartInfo]::new($(if ($env:DOTNET_HOST_PATH) { $env:DOTNET_HOST_PATH } else { 'dotnet' }))
+        foreach ($argument in (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $script) { $start.ArgumentList.Add($argument) }
+        $start.Environment['DOTNET_GCHeapHardLimit'] = '0x10000000'
+        $start.RedirectStandardOutput = $true
+        $process = [System.Diagnostics.Process]::Start($start)
+        $output = $process.StandardOutput.ReadToEnd() -split "`n" | Where-Object { $_ }
+        $process.WaitForExit()
+        $output[0] | Should -Be 'accepted'
+        $output[1] | Should -Be 'InvalidConfiguration,MicroGpt.Commands.NewModelCommand'
+        $output[2] | Should -BeLike '*training it needs 130 MiB, more than the * MiB this process can still get*'
+    }
+}
+
 Describe 'Files that are not model files' {
     It 'Import-Model refuses <Name> at once, naming it' -Skip:(-not $IsLinux) -TestCases @(
         @{ Name = 'a pipe'; Make = { $p = Join-Path $TestDrive 'pipe.json'; & mkfifo $p; $p } }
