@@ -46,7 +46,8 @@ public sealed class InvalidConfigurationException(string parameter, object? valu
 
 /// <summary>
 /// A training step whose loss or gradient was not finite, or whose update would have made a weight
-/// or an Adam moment non-finite; the model keeps the weights (and optimizer state) of the step before.
+/// non-finite (or whose gradient norm was too large for float32); the model keeps the weights (and
+/// optimizer state) of the step before.
 /// </summary>
 public sealed class TrainingDivergedException(long step, string cause)
     : MicroGptException($"Training diverged at step {step}: {cause}. The model keeps the weights of step {step - 1}; try a lower learning rate.")

@@ -10,8 +10,9 @@ namespace MicroGpt;
 /// Nothing in a result depends on how work lands on threads (see <see cref="Backpropagation"/>),
 /// so losses and weights are bit-identical whatever <see cref="TrainingOptions.ThreadCount"/> is.
 /// A step whose loss or gradient is not finite throws <see cref="TrainingDivergedException"/>
-/// before touching the weights. A step whose update makes a weight or a moment non-finite is
-/// undone: the trainer keeps a backup of the weights and moments every <see cref="BackupInterval"/>
+/// before touching the weights, and so does one whose gradient norm is above
+/// <see cref="MaxGradientNorm"/>. A step whose update makes a weight non-finite is undone: the
+/// trainer keeps a backup of the weights and moments every <see cref="BackupInterval"/>
 /// steps, goes back to it, and takes the steps since again (they give the same numbers, bit for bit),
 /// so that the model is exactly as the last good step left it; then it throws. The update runs
 /// under the model's <see cref="Model.StepGate"/>, so a save on another thread (see
@@ -28,6 +29,13 @@ public sealed class Trainer : IDisposable
     /// and undoing a diverged update takes at most 63 steps again.
     /// </summary>
     internal const int BackupInterval = 64;
+
+    /// <summary>
+    /// The largest gradient norm a step may have: any element's square then fits float32 with room to
+    /// spare (below 1e36), so Adam's moments stay finite (see <see cref="Adam"/>). A larger one is a
+    /// divergence, as a loss that is not finite is.
+    /// </summary>
+    internal const double MaxGradientNorm = 1e18;
 
     readonly Model model;
     readonly int[][] sentences;
@@ -150,7 +158,7 @@ public sealed class Trainer : IDisposable
         for (int i = 0; i < b; i++) pick[i] = order[(int)((s * b + i) % n)];
         double loss = backprop.Compute(sentences, pick);
         double gradNorm = backprop.GradientNorm();
-        if (!double.IsFinite(loss) || !double.IsFinite(gradNorm))
+        if (!double.IsFinite(loss) || !(gradNorm <= MaxGradientNorm))
         {
             Array.Clear(backprop.Gradients);
             throw new TrainingDivergedException(s + 1, $"the loss is {loss} and the gradient norm {gradNorm}");
@@ -165,7 +173,7 @@ public sealed class Trainer : IDisposable
             if (updateNotFinite != 0)
             {
                 ReturnTo(s);
-                throw new TrainingDivergedException(s + 1, "its update made a weight or an Adam moment infinite or NaN, so it was undone");
+                throw new TrainingDivergedException(s + 1, "its update made a weight infinite or NaN, so it was undone");
             }
             state.NextStep = s + 1;
             model.Optimizer = state; // from the first completed step on, the model carries its run's state
