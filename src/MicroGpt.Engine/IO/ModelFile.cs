@@ -67,8 +67,13 @@ public static class ModelFile
     {
         using var file = OpenForReading(path, out long length);
         Span<byte> start = stackalloc byte[9];
-        int read = file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
-        file.Position = 0;
+        int read;
+        try
+        {
+            read = file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+            file.Position = 0;
+        }
+        catch (IOException ex) { throw new ModelFileException(path, ex.Message, ex); }
         if (Safetensors.IsSafetensorsPath(path) || Safetensors.LooksLikeSafetensors(start[..read], length))
             return Safetensors.Load(path, file, length, tokenizer);
         // A model file is a JSON object: anything else is refused before it is read whole.

@@ -53,7 +53,7 @@ public sealed class Trainer : IDisposable
     readonly IDisposable lease;
     readonly Stopwatch clock = new();
     long runTokens;
-    int updateNotFinite; // set by an Adam chunk whose new values are not all finite
+    int updateNotFinite; // set by an Adam chunk whose new weights are not all finite
     readonly Backup backup;
 
     /// <summary>
@@ -64,7 +64,8 @@ public sealed class Trainer : IDisposable
     public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
     {
         this.model = model;
-        // A resumed run keeps the options that decide its numbers; threads and validation may change.
+        // A resumed run keeps the options that decide its numbers; threads may change, and so may the
+        // validation and checkpoint intervals when new ones are given.
         this.options = (resume is null ? options : options.ResumingFrom(resume.Options)).Validate();
         if (sentences.Count == 0) throw new CorpusException("The training corpus has no sentences.");
         model.CheckFinite(resume);
@@ -150,7 +151,7 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    /// <summary>Step s = state.NextStep: the batch's loss and gradient, then Adam, kept only when every new value is finite.</summary>
+    /// <summary>Step s = state.NextStep: the batch's loss and gradient, then Adam, kept only when every new weight is finite.</summary>
     (double Loss, double GradNorm, double LearningRate) Advance()
     {
         long s = state.NextStep;
@@ -207,6 +208,7 @@ public sealed class Trainer : IDisposable
         copies?.Reset();
         while (state.NextStep < step) Advance(); // bit for bit as before: these steps succeeded
     }
+
     public void Dispose()
     {
         backprop.Dispose();
@@ -222,7 +224,7 @@ public sealed class Trainer : IDisposable
         copies?.Send(i, parameters);
     }
 
-    /// <summary>The weights, moments and counters of the run at step <see cref="Step"/> (0-based; -1 before the first backup).</summary>
+    /// <summary>The weights, moments and counters of the run as they were before its 0-based step Step (-1 before the first backup).</summary>
     sealed class Backup(int parameters)
     {
         public readonly float[] Parameters = new float[parameters];
