@@ -118,33 +118,34 @@ public class KernelTests
     // Sizes around every block edge of the vector kernels: C below, at and past the vector width
     // and the 32-column block, OC around the eight-output block, rows past the two- and four-row
     // blocks, so that every remainder path runs.
-    static readonly int[] Rows = [1, 2, 3, 4, 5, 6, 7, 9];
-    static readonly int[] Channels = [1, 3, 7, 8, 9, 15, 16, 24, 31, 32, 33, 40, 64, 71];
+    static readonly int[] Rows = [1, 2, 3, 4, 5, 6, 7, 9, 33];
+    static readonly int[] Channels = [1, 3, 7, 8, 9, 15, 16, 24, 31, 32, 33, 40, 64, 71, 130];
     static readonly int[] Outputs = [1, 3, 7, 8, 9, 13, 16, 17, 33];
 
     [Fact]
     public void MatMulKernelsMatchTheirNaiveVersionsForEverySize()
     {
+        foreach (var workspace in new[] { null, new GemmWorkspace() }) // the small-shape kernels, then the packed ones where MatMul picks them
         foreach (int n in Rows)
             foreach (int c in Channels)
                 foreach (int oc in Outputs)
                 {
                     var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2); var dout = TestData.RandomFloats(n * oc, 3);
-                    string shape = $"N {n}, C {c}, OC {oc}";
+                    string shape = $"N {n}, C {c}, OC {oc}, {(workspace is null ? "small" : "packed")}";
 
                     float[] fast = new float[n * oc], naive = new float[n * oc];
-                    MatMul.Forward(fast, inp, w, n, c, oc);
+                    MatMul.Forward(fast, inp, w, n, c, oc, workspace);
                     MatMul.ForwardNaive(naive, inp, w, n, c, oc);
                     CheckClose(naive, fast, shape);
 
                     float[] dinpFast = TestData.RandomFloats(n * c, 4), dinpNaive = dinpFast.ToArray(); // accumulates
-                    MatMul.BackwardInput(dinpFast, dout, w, n, c, oc);
+                    MatMul.BackwardInput(dinpFast, dout, w, n, c, oc, workspace);
                     MatMul.BackwardInputNaive(dinpNaive, dout, w, n, c, oc);
                     CheckClose(dinpNaive, dinpFast, shape);
 
                     int o0 = oc / 3, o1 = oc - oc / 4; // a job's slice of the rows, as the trainer splits them
                     float[] dwFast = TestData.RandomFloats(oc * c, 5), dwNaive = dwFast.ToArray();
-                    MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, o0, o1);
+                    MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, o0, o1, workspace);
                     MatMul.BackwardWeightNaive(dwNaive, dout, inp, n, c, oc, o0, o1);
                     CheckClose(dwNaive, dwFast, shape);
                 }
@@ -158,18 +159,20 @@ public class KernelTests
             int n = 6;
             var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2);
             float[] fast = new float[n * oc], naive = new float[n * oc];
-            MatMul.Forward(fast, inp, w, n, c, oc);
+            MatMul.Forward(fast, inp, w, n, c, oc, null);
             MatMul.ForwardNaive(naive, inp, w, n, c, oc);
             CheckClose(naive, fast, $"C {c}, OC {oc}");
         }
     }
 
-    [Fact]
-    public void MatMulBackwardWeightOnlyTouchesItsRows()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(300)] // enough rows for the packed product
+    public void MatMulBackwardWeightOnlyTouchesItsRows(int n)
     {
-        int n = 4, c = 16, oc = 12;
+        int c = 16, oc = 12;
         var dw = new float[oc * c];
-        MatMul.BackwardWeight(dw, TestData.RandomFloats(n * oc, 1), TestData.RandomFloats(n * c, 2), n, c, oc, 3, 7);
+        MatMul.BackwardWeight(dw, TestData.RandomFloats(n * oc, 1), TestData.RandomFloats(n * c, 2), n, c, oc, 3, 7, new GemmWorkspace());
         for (int o = 0; o < oc; o++)
             Assert.Equal(o is >= 3 and < 7, dw.AsSpan(o * c, c).ToArray().Any(x => x != 0));
     }
