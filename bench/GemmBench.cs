@@ -204,7 +204,7 @@ static class FullLengthProfile
                     activations.Rows(activations.Qkv, layer, 3 * c, 0, rows), batch.Start, 0, rows, c, 4, t);
             times[5] = GemmBench.ThreadSeconds();
             for (int layer = 0; layer < l; layer++)
-                Attention.Backward(activations.Rows(gradients.Qkv, layer, 3 * c, 0, rows), gradients.AttentionScratch.AsSpan(0, t), activations.Rows(gradients.AttOut, 0, c, 0, rows),
+                Attention.Backward(activations.Rows(gradients.Qkv, layer, 3 * c, 0, rows), gradients.AttentionScratch.AsSpan(0, rows * t), activations.Rows(gradients.AttOut, 0, c, 0, rows),
                     activations.Rows(activations.Qkv, layer, 3 * c, 0, rows), activations.Rows(activations.Att, layer, 4 * t, 0, rows), batch.Start, 0, rows, c, 4, t);
             times[6] = GemmBench.ThreadSeconds();
             if (s >= 0)

@@ -111,7 +111,7 @@ static class Gpt
             dattOut.Clear();
             MatMul.BackwardInput(dattOut, dresidual2, p.Slice(w.Wo, c * c), rows, c, c, gemm);
             dqkv.Clear();
-            Attention.Backward(a.Rows(d.Qkv, l, 3 * c, 0, a.MaxRows), d.AttentionScratch.AsSpan(n0 * t, t), a.Rows(d.AttOut, 0, c, 0, a.MaxRows),
+            Attention.Backward(a.Rows(d.Qkv, l, 3 * c, 0, a.MaxRows), d.AttentionScratch.AsSpan(n0 * t, rows * t), a.Rows(d.AttOut, 0, c, 0, a.MaxRows),
                 a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), batch.Start, n0, n1, c, h, t);
             dln.Clear();
             MatMul.BackwardInput(dln, dqkv, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c, gemm);

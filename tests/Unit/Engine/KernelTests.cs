@@ -183,11 +183,17 @@ public class KernelTests
     [InlineData(12, 3)]  // head size 4: below the vector width
     [InlineData(22, 2)]  // head size 11: one vector and a remainder
     [InlineData(48, 2)]  // head size 24: three vectors
+    [InlineData(64, 2)]  // head size 32: one block of four vectors
+    [InlineData(132, 4)] // head size 33: a block of four vectors and a remainder
+    [InlineData(80, 2)]  // head size 40: a block and a vector
     public void AttentionMatchesItsNaiveVersion(int c, int heads)
     {
-        // Sentences of 1, 4 and 6 rows packed together, T = 6.
-        int t = 6, rows = 11;
-        int[] start = [0, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5];
+        // Sentences of 1, 4, 6, 9, 17 and 20 rows packed together, T = 20: rows before, at and
+        // past the eight keys the vector kernels take at a time, and past two such blocks.
+        int t = 20;
+        int[] lengths = [1, 4, 6, 9, 17, 20];
+        int[] start = lengths.SelectMany((length, i) => Enumerable.Repeat(lengths.Take(i).Sum(), length)).ToArray();
+        int rows = start.Length;
         var qkv = TestData.RandomFloats(rows * 3 * c, 41);
         float[] fast = new float[rows * c], naive = new float[rows * c];
         float[] attFast = new float[rows * heads * t], attNaive = new float[rows * heads * t];
@@ -198,9 +204,15 @@ public class KernelTests
 
         var dout = TestData.RandomFloats(rows * c, 42);
         float[] dFast = TestData.RandomFloats(qkv.Length, 43), dNaive = dFast.ToArray(); // accumulates
-        Attention.Backward(dFast, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
-        Attention.BackwardNaive(dNaive, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
+        Attention.Backward(dFast, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
+        Attention.BackwardNaive(dNaive, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
         CheckClose(dNaive, dFast);
+
+        // A group of whole sentences in the middle of the batch gives its rows the same values.
+        float[] dGroup = TestData.RandomFloats(qkv.Length, 43);
+        int n0 = start[5], n1 = start[^1]; // the sentences of 6, 9 and 17 rows
+        Attention.Backward(dGroup, new float[(n1 - n0) * t], dout, qkv, attNaive, start, n0, n1, c, heads, t);
+        Assert.Equal(dFast.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray(), dGroup.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray());
     }
 
     [Fact]
@@ -291,7 +303,7 @@ public class KernelTests
         var att = new float[rows * heads * t];
         Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t);
         var dqkv = new float[qkv.Length];
-        Attention.Backward(dqkv, new float[t], weights, qkv, att, start, 0, rows, c, heads, t);
+        Attention.Backward(dqkv, new float[rows * t], weights, qkv, att, start, 0, rows, c, heads, t);
         CheckMatchesFiniteDifferences(Objective, qkv, dqkv);
     }
 
