@@ -201,11 +201,11 @@ static class FullLengthProfile
             times[4] = GemmBench.ThreadSeconds();
             for (int layer = 0; layer < l; layer++)
                 Attention.Forward(activations.Rows(activations.AttOut, layer, c, 0, rows), activations.Rows(activations.Att, layer, 4 * t, 0, rows),
-                    activations.Rows(activations.Qkv, layer, 3 * c, 0, rows), batch.Start, 0, rows, c, 4, t);
+                    activations.Rows(activations.Qkv, layer, 3 * c, 0, rows), batch.Start, 0, rows, c, 4, t, workspace);
             times[5] = GemmBench.ThreadSeconds();
             for (int layer = 0; layer < l; layer++)
                 Attention.Backward(activations.Rows(gradients.Qkv, layer, 3 * c, 0, rows), gradients.AttentionScratch.AsSpan(0, rows * t), activations.Rows(gradients.AttOut, 0, c, 0, rows),
-                    activations.Rows(activations.Qkv, layer, 3 * c, 0, rows), activations.Rows(activations.Att, layer, 4 * t, 0, rows), batch.Start, 0, rows, c, 4, t);
+                    activations.Rows(activations.Qkv, layer, 3 * c, 0, rows), activations.Rows(activations.Att, layer, 4 * t, 0, rows), batch.Start, 0, rows, c, 4, t, workspace);
             times[6] = GemmBench.ThreadSeconds();
             if (s >= 0)
                 for (int i = 0; i < names.Length; i++) seconds[i] += times[i + 1] - times[i];

@@ -10,7 +10,15 @@ namespace MicroGpt.Kernels;
 /// Per head h (size HS = C / H): <c>att = softmax(q·k / sqrt(HS))</c> (the maximum subtracted
 /// first), <c>out = att · v</c>. qkv (N, 3C) holds each row's query, key and value side by side;
 /// att (N, H, T) caches the attention weights for backward (T = block size, so t &lt; T for
-/// every row).
+/// every row): row n's weights over positions 0..t, then zeros.
+/// <para>
+/// Given a workspace (a trainer's thread with batches for the packed products), a sentence of
+/// <see cref="PackedRows"/> rows or more runs as matrix products of <see cref="Gemm"/>, per head:
+/// scores = Q K^T, out = att V, and backward dscore... = dY V^T, dQ += dS K, dK += dS^T Q,
+/// dV += att^T dY, the zeros above the diagonal standing for the positions a row does not see.
+/// A sentence's rows are never split between threads, so which way a sentence goes depends on
+/// its length and the batch, never on the thread count.
+/// </para>
 /// <para>
 /// The vector kernels take a row's products over the keys before it eight keys at a time (eight
 /// independent dot products in flight, reduced together), and keep the head's output (or dq) in
@@ -21,25 +29,56 @@ namespace MicroGpt.Kernels;
 /// </summary>
 static class Attention
 {
-    /// <summary>output (N, C) and att (N, H, T) of rows [n0, n1), from qkv (N, 3C).</summary>
+    /// <summary>The shortest sentence that runs as matrix products when a workspace is given.</summary>
+    public const int PackedRows = 32;
+
+    /// <summary>output (N, C) and att (N, H, T) of rows [n0, n1), from qkv (N, 3C); packed products for long sentences when given a workspace.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, ReadOnlySpan<int> start, int n0, int n1, int C, int H, int T)
+    public static void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, ReadOnlySpan<int> start, int n0, int n1, int C, int H, int T, GemmWorkspace? workspace = null)
     {
         if (!Simd.Enabled) { ForwardNaive(output, att, qkv, start, n0, n1, C, H, T); return; }
         int hs = C / H;
         float scale = 1f / MathF.Sqrt(hs);
-        for (int n = n0; n < n1; n++)
+        for (int n = n0, e; n < n1; n = e)
         {
-            int s = start[n], t = n - s;
-            for (int h = 0; h < H; h++)
+            int s = start[n];
+            for (e = n + 1; e < n1 && start[e] == s; e++) { } // rows [n, e) of the sentence that starts at s
+            if (workspace is not null && n == s && e - s >= PackedRows)
             {
-                var w = att.Slice((n * H + h) * T, t + 1);
-                // keys: rows s..n, at offset C + h hs; values at 2C + h hs
-                Dots(w, qkv.Slice(n * 3 * C + h * hs, hs), qkv[(s * 3 * C + C + h * hs)..], 3 * C, scale);
-                CrossEntropy.Softmax(w);
-                WeightedSum(output.Slice(n * C + h * hs, hs), w, qkv[(s * 3 * C + 2 * C + h * hs)..], 3 * C);
+                for (int h = 0; h < H; h++) ForwardPacked(output, att, qkv, s, e, h, C, H, T, scale, workspace);
+                continue;
+            }
+            for (int row = n; row < e; row++)
+            {
+                int t = row - s;
+                for (int h = 0; h < H; h++)
+                {
+                    var w = att.Slice((row * H + h) * T, T);
+                    // keys: rows s..row, at offset C + h hs; values at 2C + h hs
+                    Dots(w[..(t + 1)], qkv.Slice(row * 3 * C + h * hs, hs), qkv[(s * 3 * C + C + h * hs)..], 3 * C, scale);
+                    CrossEntropy.Softmax(w[..(t + 1)]);
+                    w[(t + 1)..].Clear();
+                    WeightedSum(output.Slice(row * C + h * hs, hs), w[..(t + 1)], qkv[(s * 3 * C + 2 * C + h * hs)..], 3 * C);
+                }
             }
         }
+    }
+
+    /// <summary>Head h of the sentence of rows [s, e): att = softmax(scale Q K^T) below the diagonal, out = att V.</summary>
+    static void ForwardPacked(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, int s, int e, int h, int C, int H, int T, float scale, GemmWorkspace workspace)
+    {
+        int L = e - s, hs = C / H, rowStride = H * T;
+        var scores = att[((s * H + h) * T)..];
+        int queries = s * 3 * C + h * hs, keys = queries + C, values = keys + C;
+        Gemm.Multiply(scores, rowStride, qkv[queries..], 3 * C, 1, qkv[keys..], 1, 3 * C, L, L, hs, accumulate: false, workspace, Gemm.Best);
+        for (int t = 0; t < L; t++)
+        {
+            var w = scores.Slice(t * rowStride, T);
+            Simd.Scale(w[..(t + 1)], w[..(t + 1)], scale);
+            CrossEntropy.Softmax(w[..(t + 1)]);
+            w[(t + 1)..].Clear();
+        }
+        Gemm.Multiply(output[(s * C + h * hs)..], C, scores, rowStride, 1, qkv[values..], 3 * C, 1, L, hs, L, accumulate: false, workspace, Gemm.Best);
     }
 
     /// <summary>
@@ -47,7 +86,7 @@ static class Attention
     /// backward reaches the keys and values of the rows before it). scratch: (n1 - n0, T).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward(Span<float> dqkv, Span<float> scratch, ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, ReadOnlySpan<int> start, int n0, int n1, int C, int H, int T)
+    public static void Backward(Span<float> dqkv, Span<float> scratch, ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, ReadOnlySpan<int> start, int n0, int n1, int C, int H, int T, GemmWorkspace? workspace = null)
     {
         if (!Simd.Enabled) { BackwardNaive(dqkv, scratch, dout, qkv, att, start, n0, n1, C, H, T); return; }
         int hs = C / H;
@@ -55,6 +94,11 @@ static class Attention
         for (int s = n0, e; s < n1; s = e)
         {
             for (e = s + 1; e < n1 && start[e] == s; e++) { } // the sentence: rows [s, e)
+            if (workspace is not null && e - s >= PackedRows)
+            {
+                for (int h = 0; h < H; h++) BackwardPacked(dqkv, scratch[((s - n0) * T)..], dout, qkv, att, s, e, h, C, H, T, scale, workspace);
+                continue;
+            }
             for (int h = 0; h < H; h++)
             {
                 int keys = s * 3 * C + C + h * hs, values = keys + C;
@@ -80,6 +124,30 @@ static class Attention
                 }
             }
         }
+    }
+
+    /// <summary>Head h of the sentence of rows [s, e), dscore in scratch (L, T): as the row-by-row backward, as matrix products.</summary>
+    static void BackwardPacked(Span<float> dqkv, Span<float> dscore, ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> att, int s, int e, int h, int C, int H, int T, float scale, GemmWorkspace workspace)
+    {
+        int L = e - s, hs = C / H, rowStride = H * T;
+        var w = att[((s * H + h) * T)..];
+        var dy = dout[(s * C + h * hs)..];
+        int queries = s * 3 * C + h * hs, keys = queries + C, values = keys + C;
+        // forward was: y = att V, so datt = dY V^T and dV += att^T dY
+        Gemm.Multiply(dscore, T, dy, C, 1, qkv[values..], 1, 3 * C, L, L, hs, accumulate: false, workspace, Gemm.Best);
+        Gemm.Multiply(dqkv[values..], 3 * C, w, 1, rowStride, dy, C, 1, L, hs, L, accumulate: true, workspace, Gemm.Best);
+        // forward was: att = softmax(score), so dscore[j] = att[j] (datt[j] - sum_i att[i] datt[i]);
+        // and score = scale Q K^T, so dQ += scale dscore K and dK += scale dscore^T Q
+        for (int t = 0; t < L; t++)
+        {
+            var d = dscore.Slice(t * T, L);
+            var weights = w.Slice(t * rowStride, t + 1);
+            float weighted = Simd.Dot(weights, d[..(t + 1)]);
+            for (int j = 0; j <= t; j++) d[j] = weights[j] * (d[j] - weighted) * scale;
+            d[(t + 1)..].Clear();
+        }
+        Gemm.Multiply(dqkv[queries..], 3 * C, dscore, T, 1, qkv[keys..], 3 * C, 1, L, hs, L, accumulate: true, workspace, Gemm.Best);
+        Gemm.Multiply(dqkv[keys..], 3 * C, dscore, 1, T, qkv[queries..], 3 * C, 1, L, hs, L, accumulate: true, workspace, Gemm.Best);
     }
 
     /// <summary>
@@ -204,6 +272,7 @@ static class Attention
                     sum += w[j];
                 }
                 for (int j = 0; j <= t; j++) w[j] /= sum;
+                att.Slice((n * H + h) * T + t + 1, T - t - 1).Clear();
                 for (int i = 0; i < hs; i++)
                 {
                     float y = 0;

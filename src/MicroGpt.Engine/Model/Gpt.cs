@@ -49,7 +49,7 @@ static class Gpt
 
             RmsNorm.Forward(ln1, a.Rows(a.Ln1Rstd, l, 1, n0, n1), x, rows, c);
             MatMul.Forward(a.Rows(a.Qkv, l, 3 * c, n0, n1), ln1, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c, gemm);
-            Attention.Forward(a.Rows(a.AttOut, l, c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), batch.Start, n0, n1, c, h, t);
+            Attention.Forward(a.Rows(a.AttOut, l, c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), batch.Start, n0, n1, c, h, t, gemm);
             MatMul.Forward(residual2, attOut, p.Slice(w.Wo, c * c), rows, c, c, gemm);
             Residual.Forward(residual2, x, residual2);
 
@@ -112,7 +112,7 @@ static class Gpt
             MatMul.BackwardInput(dattOut, dresidual2, p.Slice(w.Wo, c * c), rows, c, c, gemm);
             dqkv.Clear();
             Attention.Backward(a.Rows(d.Qkv, l, 3 * c, 0, a.MaxRows), d.AttentionScratch.AsSpan(n0 * t, rows * t), a.Rows(d.AttOut, 0, c, 0, a.MaxRows),
-                a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), batch.Start, n0, n1, c, h, t);
+                a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), batch.Start, n0, n1, c, h, t, gemm);
             dln.Clear();
             MatMul.BackwardInput(dln, dqkv, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c, gemm);
             dresidual2.CopyTo(dresidual);

@@ -188,30 +188,37 @@ public class KernelTests
     [InlineData(80, 2)]  // head size 40: a block and a vector
     public void AttentionMatchesItsNaiveVersion(int c, int heads)
     {
-        // Sentences of 1, 4, 6, 9, 17 and 20 rows packed together, T = 20: rows before, at and
-        // past the eight keys the vector kernels take at a time, and past two such blocks.
-        int t = 20;
-        int[] lengths = [1, 4, 6, 9, 17, 20];
+        foreach (var workspace in new[] { null, new GemmWorkspace() })
+            CheckAttentionAgainstNaive(c, heads, workspace);
+    }
+
+    static void CheckAttentionAgainstNaive(int c, int heads, GemmWorkspace? workspace)
+    {
+        // Sentences of 1, 4, 6, 9, 17, 20, 32 and 41 rows packed together, T = 41: rows before, at
+        // and past the eight keys the vector kernels take at a time, and past two such blocks;
+        // with a workspace, the last two sentences run as matrix products.
+        int t = 41;
+        int[] lengths = [1, 4, 6, 9, 17, 20, Attention.PackedRows, 41];
         int[] start = lengths.SelectMany((length, i) => Enumerable.Repeat(lengths.Take(i).Sum(), length)).ToArray();
         int rows = start.Length;
         var qkv = TestData.RandomFloats(rows * 3 * c, 41);
         float[] fast = new float[rows * c], naive = new float[rows * c];
-        float[] attFast = new float[rows * heads * t], attNaive = new float[rows * heads * t];
-        Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t);
+        float[] attFast = TestData.RandomFloats(rows * heads * t, 44), attNaive = new float[rows * heads * t]; // every weight written, zeros too
+        Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t, workspace);
         Attention.ForwardNaive(naive, attNaive, qkv, start, 0, rows, c, heads, t);
         CheckClose(naive, fast);
         CheckClose(attNaive, attFast);
 
         var dout = TestData.RandomFloats(rows * c, 42);
         float[] dFast = TestData.RandomFloats(qkv.Length, 43), dNaive = dFast.ToArray(); // accumulates
-        Attention.Backward(dFast, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
+        Attention.Backward(dFast, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t, workspace);
         Attention.BackwardNaive(dNaive, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
         CheckClose(dNaive, dFast);
 
         // A group of whole sentences in the middle of the batch gives its rows the same values.
         float[] dGroup = TestData.RandomFloats(qkv.Length, 43);
-        int n0 = start[5], n1 = start[^1]; // the sentences of 6, 9 and 17 rows
-        Attention.Backward(dGroup, new float[(n1 - n0) * t], dout, qkv, attNaive, start, n0, n1, c, heads, t);
+        int n0 = start[5], n1 = start[^1]; // the sentences of 6, 9, 17, 20 and 32 rows
+        Attention.Backward(dGroup, new float[(n1 - n0) * t], dout, qkv, attNaive, start, n0, n1, c, heads, t, workspace);
         Assert.Equal(dFast.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray(), dGroup.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray());
     }
 
@@ -304,6 +311,28 @@ public class KernelTests
         Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t);
         var dqkv = new float[qkv.Length];
         Attention.Backward(dqkv, new float[rows * t], weights, qkv, att, start, 0, rows, c, heads, t);
+        CheckMatchesFiniteDifferences(Objective, qkv, dqkv);
+    }
+
+    [Fact]
+    public void PackedAttentionGradientMatchesFiniteDifferences()
+    {
+        // One sentence long enough for the matrix products, and a short one after it.
+        int c = 8, heads = 2, t = Attention.PackedRows + 1, rows = t + 3;
+        int[] start = Enumerable.Repeat(0, t).Concat(Enumerable.Repeat(t, 3)).ToArray();
+        var qkv = TestData.RandomFloats(rows * 3 * c, 13);
+        var weights = TestData.RandomFloats(rows * c, 14);
+        var workspace = new GemmWorkspace();
+        double Objective(float[] input)
+        {
+            var output = new float[rows * c];
+            Attention.Forward(output, new float[rows * heads * t], input, start, 0, rows, c, heads, t, workspace);
+            return output.Select((y, i) => (double)y * weights[i]).Sum();
+        }
+        var att = new float[rows * heads * t];
+        Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t, workspace);
+        var dqkv = new float[qkv.Length];
+        Attention.Backward(dqkv, new float[rows * t], weights, qkv, att, start, 0, rows, c, heads, t, workspace);
         CheckMatchesFiniteDifferences(Objective, qkv, dqkv);
     }
 
