@@ -1,61 +1,119 @@
 <#
 .SYNOPSIS
-Builds, tests and benchmarks MicroGpt: a thin layer over the dotnet CLI.
+Builds, tests and benchmarks MicroGpt: a thin layer over the dotnet CLI, run with `dotnet pwsh`.
 
 .DESCRIPTION
-Uses only the PowerShell language, .NET calls, core cmdlets and the dotnet CLI, so it runs in
-any PowerShell 7.4+ and in a bare hosted engine. Tasks run in the order given:
+Run it as `dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 [Task...]`: the tool
+manifest (.config/dotnet-tools.json) pins the PowerShell it runs in, and Pester comes from NuGet
+(restored with the test project), so a machine with only the .NET SDK has everything. Tasks run in
+the order given:
   Clean  removes bin/, obj/ and out/
   Build  builds everything; out/MicroGpt is then an importable module folder
-  Test   runs the tests (dotnet test), then the Pester tests when Pester 5 is installed
+  Test   runs the xunit tests (dotnet test), then the Pester tests in this pwsh; fails if either fails
   Bench  runs the benchmark and rewrites bench/RESULTS.md
+  Package  builds the module in Release into out/package/MicroGpt and publishes it, with
+           Publish-PSResource, to the folder repository out/packages: MicroGpt.<version>.nupkg
 
 .EXAMPLE
-./build.ps1                 # Build, then Test
-./build.ps1 Clean, Build
-./build.ps1 Bench
+dotnet pwsh -NoProfile -File build.ps1              # Build, then Test
+dotnet pwsh -NoProfile -File build.ps1 Clean, Build
+dotnet pwsh -NoProfile -File build.ps1 Bench
+dotnet pwsh -NoProfile -File build.ps1 Package  # then: Install-PSResource MicroGpt -Repository <out/packages registered>
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Clean', 'Build', 'Test', 'Bench')]
+    [ValidateSet('Clean', 'Build', 'Test', 'Bench', 'Package')]
     [string[]] $Task = @('Build', 'Test')
 )
 
 $ErrorActionPreference = 'Stop'
 $root = $PSScriptRoot
+$solution = Join-Path $root 'MicroGpt.sln'
+$results = Join-Path $root 'TestResults'
 
 function Invoke-Dotnet {
     & dotnet @args
     if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
 }
 
+# The Pester module that the test project's PackageDownload restored into the NuGet packages folder.
+function Get-PesterManifest {
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) { $packages = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim() }
+    $manifest = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $manifest)) { throw "Pester 5.7.1 is not in '$packages'; restore the tests first (dotnet build)." }
+    $manifest
+}
+
 # Clean: removes build output (bin/, obj/, out/).
 function Invoke-Clean {
-    foreach ($folder in [IO.Directory]::EnumerateDirectories($root, '*', [IO.SearchOption]::AllDirectories)) {
-        $name = [IO.Path]::GetFileName($folder)
-        if (($name -eq 'bin' -or $name -eq 'obj') -and [IO.Directory]::Exists($folder)) { [IO.Directory]::Delete($folder, $true) }
-    }
-    $out = [IO.Path]::Combine($root, 'out')
-    if ([IO.Directory]::Exists($out)) { [IO.Directory]::Delete($out, $true) }
+    Get-ChildItem -Path $root -Directory -Recurse -Include bin, obj | Where-Object FullName -NotLike "$root/.git*" | Remove-Item -Recurse -Force
+    Remove-Item -Path (Join-Path $root 'out') -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 # Build: dotnet build, which also assembles out/MicroGpt.
-function Invoke-Build { Invoke-Dotnet build ([IO.Path]::Combine($root, 'MicroGpt.sln')) --nologo }
+function Invoke-Build { Invoke-Dotnet build $solution --nologo }
 
-# Test: the README's test command, then Pester when it is installed.
+# Test: xunit through dotnet test, then Pester; both write results to TestResults/, both always run.
 function Invoke-Test {
-    Invoke-Dotnet test ([IO.Path]::Combine($root, 'MicroGpt.sln')) --nologo
-    if (Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version.Major -ge 5 }) {
-        Import-Module Pester -MinimumVersion 5.0
-        $result = Invoke-Pester -Path ([IO.Path]::Combine($root, 'tests', 'Pester')) -PassThru
-        if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester tests failed." }
-    } else {
-        $PSCmdlet.WriteVerbose('Pester 5 is not installed: skipping tests/Pester (the same behaviour is tested by dotnet test).')
-    }
+    Remove-Item -Path $results -Recurse -Force -ErrorAction SilentlyContinue
+    & dotnet test $solution --nologo --logger 'trx;LogFileName=xunit.trx' --results-directory $results
+    $xunitFailed = $LASTEXITCODE -ne 0
+
+    Import-Module (Get-PesterManifest) -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = Join-Path $root 'tests/Pester'
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Normal'
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputFormat = 'NUnitXml'
+    $config.TestResult.OutputPath = Join-Path $results 'pester.xml'
+    $pester = Invoke-Pester -Configuration $config
+
+    [Console]::WriteLine("Pester: $($pester.PassedCount) passed, $($pester.FailedCount) failed, $($pester.SkippedCount) skipped.")
+    $failures = @(if ($xunitFailed) { 'xunit (dotnet test)' }) + @(if ($pester.Result -ne 'Passed') { "Pester ($($pester.FailedCount) failed)" })
+    if ($failures) { throw "Tests failed: $($failures -join ' and ')." }
 }
 
 # Bench: the benchmark, in Release, writing bench/RESULTS.md.
-function Invoke-Bench { Invoke-Dotnet run -c Release --project ([IO.Path]::Combine($root, 'bench')) -- --write }
+function Invoke-Bench { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench') -- --write }
+
+# Runs PowerShell code in a new pwsh whose home folder is $HomeFolder: PSResourceGet keeps its
+# repositories and CurrentUser installs there, so the user's own are never touched.
+function Invoke-IsolatedPwsh([string] $HomeFolder, [string] $Command) {
+    $pwsh = [Environment]::ProcessPath
+    $arguments = @('-NoProfile', '-NonInteractive', '-Command', $Command)
+    if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $arguments = @(Join-Path $PSHOME 'pwsh.dll') + $arguments }
+    $savedHome = $env:HOME
+    try {
+        $env:HOME = $HomeFolder
+        & $pwsh @arguments
+        if ($LASTEXITCODE -ne 0) { throw "pwsh failed with exit code $LASTEXITCODE." }
+    } finally { $env:HOME = $savedHome }
+}
+
+# Package: the Release module in out/package/MicroGpt (out/MicroGpt is left as it is), published
+# to the folder repository out/packages, which then holds MicroGpt.<version>.nupkg.
+function Invoke-Package {
+    $module = Join-Path $root 'out/package/MicroGpt'
+    $repository = Join-Path $root 'out/packages'
+    Remove-Item -Path $module -Recurse -Force -ErrorAction SilentlyContinue
+    Invoke-Dotnet build (Join-Path $root 'src/MicroGpt.Cmdlets') -c Release --nologo "-p:ModuleFolder=$module/"
+    $version = (Import-PowerShellDataFile (Join-Path $module 'MicroGpt.psd1')).ModuleVersion
+    $package = Join-Path $repository "MicroGpt.$version.nupkg"
+    New-Item -ItemType Directory -Path $repository -Force | Out-Null
+    Remove-Item -Path $package -ErrorAction SilentlyContinue
+    $scratch = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "microgpt-package-$([guid]::NewGuid().ToString('N'))")
+    try {
+        Invoke-IsolatedPwsh $scratch.FullName @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name MicroGptLocal -Uri '$repository' -Trusted
+Publish-PSResource -Path '$module' -Repository MicroGptLocal
+"@
+    } finally { Remove-Item -Path $scratch -Recurse -Force }
+    if (-not (Test-Path $package)) { throw "Publish-PSResource did not write '$package'." }
+    [Console]::WriteLine("Wrote $package")
+}
 
 foreach ($name in $Task) {
     [Console]::WriteLine("== $name")

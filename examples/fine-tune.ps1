@@ -44,5 +44,5 @@ Invoke-Training -Model $model -Path $questions -Steps $FineTuneSteps -LearningRa
 Show-Samples 'after'
 $after = Get-Losses 'after'
 
-$before, $after | Format-Table
+$before, $after
 $model | Save-Model -Path question-model.json

@@ -46,7 +46,7 @@ public sealed class GetTokensCommand : MicroGptCmdlet
     {
         // The same rules as training: one sentence per line, trimmed, blank lines skipped,
         // lower-cased for word tokenizers.
-        foreach (var sentence in Corpus.Normalize(tokenizer!.Kind, Text))
+        foreach (var sentence in Corpus.Normalize(tokenizer!.TokenKind, Text))
         {
             try
             {

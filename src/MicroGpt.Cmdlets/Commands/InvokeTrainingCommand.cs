@@ -143,7 +143,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         };
         var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
         var model = resumed ?? Model;
-        var corpus = ReadCorpus(Path, Text, model?.Tokenizer.Kind ?? TokenizerKind.Word);
+        var corpus = ReadCorpus(Path, Text, model?.Tokenizer.TokenKind ?? TokenizerKind.Word);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
         model ??= NewDefaultModel(corpus);
         var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
@@ -255,7 +255,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     {
         if (ValidationPath is not null || ValidationText is not null)
         {
-            var held = ReadCorpus(ValidationPath, ValidationText, tokenizer.Kind, "the validation text");
+            var held = ReadCorpus(ValidationPath, ValidationText, tokenizer.TokenKind, "the validation text");
             return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
         }
         if (ValidationFraction <= 0) return (sentences, null);

@@ -38,7 +38,7 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
-        var kind = Model.Tokenizer.Kind;
+        var kind = Model.Tokenizer.TokenKind;
         var corpus = ReadCorpus(Path, ParameterSetName == TextSet ? Text : null, kind);
         var sentences = Guard(() => corpus.Encode(Model.Tokenizer), corpus.Description);
         WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");

@@ -16,7 +16,7 @@ static class Checksum
         var hash = new Fnv();
         var c = model.Config;
         hash.Add(c.VocabSize); hash.Add(c.EmbeddingSize); hash.Add(c.Heads); hash.Add(c.Layers); hash.Add(c.BlockSize);
-        hash.Add((int)model.Tokenizer.Kind);
+        hash.Add((int)model.Tokenizer.TokenKind);
         foreach (string piece in model.Tokenizer.Vocabulary) hash.Add(piece);
         hash.Add(model.Summary.Seed ?? int.MinValue);
         hash.Add(model.Summary.Steps);

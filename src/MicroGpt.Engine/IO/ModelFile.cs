@@ -134,15 +134,15 @@ public static class ModelFile
         Tokenizer tokenizer;
         try { tokenizer = Tokenizer.FromVocabulary(kind, vocabulary); }
         catch (ArgumentException ex) { throw new FormatProblem($"its vocabulary is invalid: {ex.Message}"); }
-        if (given is not null && (given.Kind != tokenizer.Kind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
-            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.Kind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.Kind.ToString().ToLowerInvariant()} tokens).");
+        if (given is not null && (given.TokenKind != tokenizer.TokenKind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
+            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.TokenKind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.TokenKind.ToString().ToLowerInvariant()} tokens).");
         return tokenizer;
     }
 
     internal static void WriteTokenizer(Utf8JsonWriter json, Tokenizer tokenizer)
     {
         json.WriteStartObject("tokenizer");
-        json.WriteString("kind", tokenizer.Kind == TokenizerKind.Word ? "word" : "character");
+        json.WriteString("kind", tokenizer.TokenKind == TokenizerKind.Word ? "word" : "character");
         json.WriteStartArray("vocabulary");
         foreach (string piece in tokenizer.Vocabulary) json.WriteStringValue(piece);
         json.WriteEndArray();

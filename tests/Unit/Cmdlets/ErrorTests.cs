@@ -19,7 +19,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("corpus.txt"), ["the cat is big", "", "the zebra is big"]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
         Assert.NotNull(result.Terminating); // terminating: a scheduled script stops with a non-zero exit
         CheckError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 3", "corpus.txt");
         CheckUnchanged(ps);
@@ -31,7 +31,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("empty.txt"), ["", "   ", ""]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path empty.txt");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path empty.txt");
         CheckError(result, "InvalidCorpus", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "empty.txt", "no sentences");
         CheckUnchanged(ps);
         CheckError(ps.Run("New-Tokenizer -Path empty.txt"), "InvalidCorpus", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.InvalidData, "no sentences");
@@ -51,7 +51,7 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         CheckError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -IncludeOptimizerState"), "InvalidConfiguration", "SaveModelCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, ".json");
-        CheckError(ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
+        CheckError(ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, "ck.safetensors");
         CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
@@ -103,7 +103,7 @@ public class ErrorTests
     public void RatesAtTheEdgeAreRefusedByTheEngineAndChangeNothing(string arguments, string option, string value)
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run($"$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 {arguments}");
+        var result = ps.Run($"$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 {arguments}");
         CheckError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value);
         CheckUnchanged(ps);
     }
@@ -115,8 +115,10 @@ public class ErrorTests
         var result = ps.Run("""
             $m = New-Model
             Invoke-Training -Model $m -Steps 3 | Out-Null
-            $m.Parameters[$m.Layout.LmHead] = [float]::PositiveInfinity
-            $before = $m.Parameters.Clone()
+            $weights = $m.GetWeights()
+            $weights[($m.VocabSize + $m.BlockSize) * $m.EmbeddingSize] = [float]::PositiveInfinity # the output head follows the two embeddings
+            $m.SetWeights($weights)
+            $before = $m.GetWeights()
             Invoke-Training -Model $m -Steps 10 -LogPath run.csv
             """);
         Assert.NotNull(result.Terminating);
@@ -171,7 +173,7 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         var save = ps.Run("New-Model -Layers 1 | Save-Model -Path ./no/such/folder/m.json");
         CheckError(save, "FileWriteFailed", "SaveModelCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
-        var log = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
+        var log = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
         CheckError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
         CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
@@ -181,12 +183,12 @@ public class ErrorTests
     public void AnUnwritableCheckpointIsRefusedBeforeTrainingAndALogIsNotTruncatedByARefusal()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
         CheckError(result, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
         CheckUnchanged(ps);
 
         File.WriteAllText(ps.PathOf("run.csv"), "keep me");
-        var refused = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -Epsilon 0 -LogPath run.csv");
+        var refused = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -Epsilon 0 -LogPath run.csv");
         CheckError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "Epsilon");
         Assert.Equal("keep me", File.ReadAllText(ps.PathOf("run.csv")));
         Assert.Null(((Model)ps.Variable("m")!).Optimizer); // not even the optimizer state was touched
@@ -214,7 +216,7 @@ public class ErrorTests
         var result = ps.Run("""
             $m = New-Model
             $other = [MicroGpt.Trainer]::new($m, [int[][]]@(, [int[]](596, 1, 596)), [MicroGpt.TrainingOptions]::new(), $null, $null)
-            $before = $m.Parameters.Clone()
+            $before = $m.GetWeights()
             try { Invoke-Training -Model $m -Steps 5 } finally { $other.Dispose() }
             """);
         CheckError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
@@ -249,7 +251,7 @@ public class ErrorTests
     public void AModelWithNonFiniteWeightsIsNotSaved()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Layers 1; $m.Parameters[5] = [float]::NaN; $m | Save-Model m.json");
+        var result = ps.Run("$m = New-Model -Layers 1; $w = $m.GetWeights(); $w[5] = [float]::NaN; $m.SetWeights($w); $m | Save-Model m.json");
         CheckError(result, "InvalidConfiguration", "SaveModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "weights[5] is NaN");
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
     }

@@ -2,15 +2,12 @@ namespace MicroGpt.Tests.Cmdlets;
 
 /// <summary>
 /// The scripts in examples/, run in the hosted engine with fewer steps than their defaults, and
-/// their results checked. The bare engine lacks Export-Csv, Select-Object, Sort-Object,
-/// Format-Table, Join-Path, Test-Path and Get-Date: <see cref="StandIns"/> stands in for them, so
-/// that no line of an example is skipped.
+/// their results checked.
 /// </summary>
 public class ExampleScriptTests
 {
     static PowerShellSession.Result RunExample(PowerShellSession ps, string name, string arguments)
     {
-        ps.Run(StandIns.Script).ThrowIfFailed();
         string script = Path.Combine(PowerShellSession.RepoRoot, "examples", name);
         var result = ps.Run($"& '{script}' {arguments}");
         result.ThrowIfFailed();

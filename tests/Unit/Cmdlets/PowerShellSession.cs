@@ -4,13 +4,25 @@ using System.Management.Automation.Runspaces;
 namespace MicroGpt.Tests.Cmdlets;
 
 /// <summary>
-/// A real PowerShell 7.6 engine with the freshly built module imported from out/MicroGpt, in a
-/// temporary folder that is the session's location: script text runs as a user would type it,
-/// and the streams are kept for assertions. The bare engine has only the core cmdlets.
+/// A real PowerShell 7.6 engine (Microsoft.PowerShell.SDK) with the freshly built module imported
+/// from out/MicroGpt, in a temporary folder that is the session's location: script text runs as a
+/// user would type it, and the streams are kept for assertions. The engine finds the Utility and
+/// Management modules that the SDK ships (Export-Csv, Select-Object, Sort-Object...) and the
+/// ThreadJob module of the pwsh tool that `dotnet tool restore` brings (Start-ThreadJob).
 /// </summary>
 sealed class PowerShellSession : IDisposable
 {
     readonly Runspace runspace;
+
+    static PowerShellSession()
+    {
+        string platform = OperatingSystem.IsWindows() ? "win" : "unix";
+        string sdkModules = Path.Combine(AppContext.BaseDirectory, "runtimes", platform, "lib", "net10.0", "Modules");
+        string toolModules = Path.Combine(NuGetPackageRoot, "powershell", PwshVersion, "tools", "net10.0", "any", platform, "Modules");
+        foreach (string folder in new[] { sdkModules, toolModules })
+            if (!Directory.Exists(folder)) throw new InvalidOperationException($"The PowerShell modules folder '{folder}' is missing; run `dotnet tool restore` and build the tests.");
+        Environment.SetEnvironmentVariable("PSModulePath", string.Join(Path.PathSeparator, sdkModules, toolModules));
+    }
 
     public PowerShellSession()
     {
@@ -24,6 +36,19 @@ sealed class PowerShellSession : IDisposable
 
     /// <summary>The temporary folder the session starts in.</summary>
     public string Folder { get; }
+
+    /// <summary>The NuGet packages folder the tests were restored from (it holds Pester and the pwsh tool).</summary>
+    public static string NuGetPackageRoot { get; } = Metadata("NuGetPackageRoot");
+
+    /// <summary>The PowerShell tool version pinned in .config/dotnet-tools.json.</summary>
+    public static string PwshVersion { get; } = Metadata("PwshVersion");
+
+    /// <summary>The pwsh.dll of the pinned PowerShell tool, to start real pwsh as `dotnet pwsh.dll`.</summary>
+    public static string PwshDll { get; } = Path.Combine(NuGetPackageRoot, "powershell", PwshVersion, "tools", "net10.0", "any", OperatingSystem.IsWindows() ? "win" : "unix", "pwsh.dll");
+
+    static string Metadata(string key) =>
+        typeof(PowerShellSession).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     /// <summary>out/MicroGpt, as `dotnet build` assembles it.</summary>
     public static string ModulePath { get; } = Path.Combine(RepoRoot, "out", "MicroGpt");

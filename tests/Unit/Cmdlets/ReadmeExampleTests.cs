@@ -3,9 +3,7 @@ using System.Text.RegularExpressions;
 namespace MicroGpt.Tests.Cmdlets;
 
 /// <summary>
-/// The PowerShell examples of README.md, run as written in the hosted engine (with
-/// <see cref="StandIns"/> for Export-Csv and Select-Object, which the bare engine lacks), and
-/// their results checked.
+/// The PowerShell examples of README.md, run as written in the hosted engine, and their results checked.
 /// </summary>
 public class ReadmeExampleTests
 {
@@ -15,7 +13,6 @@ public class ReadmeExampleTests
 
     static PowerShellSession.Result RunBlock(PowerShellSession ps, string block)
     {
-        ps.Run(StandIns.Script).ThrowIfFailed();
         // The tour trains on the user's own sentences: here, a few in the default corpus's words.
         File.WriteAllLines(ps.PathOf("my-sentences.txt"), ["the cat is big", "we play in the park", "the dog runs to the barn", "a bird can fly"]);
         // Import-Module ./out/MicroGpt is relative to the repository: run it from there.

@@ -41,7 +41,7 @@ public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) 
             ModelFile.Save(model, PathOf(name), includeOptimizer: true);
             var loaded = ModelFile.Load(PathOf(name));
             Assert.Equal(model.Config, loaded.Config);
-            Assert.Equal(kind, loaded.Tokenizer.Kind);
+            Assert.Equal(kind, loaded.Tokenizer.TokenKind);
             Assert.Equal(model.Tokenizer.Vocabulary, loaded.Tokenizer.Vocabulary);
             Assert.Equal(model.Parameters.Select(BitConverter.SingleToInt32Bits), loaded.Parameters.Select(BitConverter.SingleToInt32Bits));
             Assert.Equal(model.Summary.Steps, loaded.Summary.Steps);
