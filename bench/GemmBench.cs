@@ -4,10 +4,11 @@ using MicroGpt.Kernels;
 namespace MicroGpt.Bench;
 
 /// <summary>
-/// GFLOP/s of the linear layer's three products alone (`--gemm`), at the shapes of full-length
-/// training: N rows (a group's B T positions), C inputs, OC outputs, on each vector path and on
-/// the small-shape kernels that MatMul keeps. Each figure is the median of <see cref="Runs"/>
-/// timings of enough calls for about 50 ms, after a warm-up.
+/// GFLOP/s of the linear layer's three products alone (`--gemm [N C OC ...]`), by default at the
+/// shapes of full-length training: N rows (a group's B T positions), C inputs, OC outputs, on
+/// each vector path and on the small-shape kernels that MatMul keeps; first the micro-kernel
+/// alone, and the FMA loop that gives the peak. Each figure is the median of <see cref="Runs"/>
+/// timings of enough calls for about 50 ms, after a warm-up, in this thread's CPU time.
 /// </summary>
 static class GemmBench
 {
@@ -16,12 +17,13 @@ static class GemmBench
     public static void Run(IReadOnlyList<(int N, int C, int OC)>? shapes = null)
     {
         var workspace = new GemmWorkspace();
-        Console.WriteLine($"512-bit FMA loop now: {Fma512Gflops():F0} GFLOP/s");
+        double peak = Fma512Gflops();
+        Console.WriteLine($"One thread's 512-bit FMA loop (twelve chains), CPU time: {peak:F0} GFLOP/s, the peak below");
         {
             var ap = Random(8 * Gemm.KC, 4); var bp = Random(32 * Gemm.KC, 5); var tile = new float[8 * 32];
-            Row("micro-kernel alone, panels in L1", 8, Gemm.KC, 32, "Avx512", 2.0 * 8 * 32 * Gemm.KC * 100, () => { for (int i = 0; i < 100; i++) Gemm.KernelOnly(ap, bp, tile); });
+            Row("micro-kernel alone, panels in L1", 8, Gemm.KC, 32, "Avx512", peak, 2.0 * 8 * 32 * Gemm.KC * 100, () => { for (int i = 0; i < 100; i++) Gemm.KernelOnly(ap, bp, tile); });
         }
-        Console.WriteLine("| product | N | C | OC | path | GFLOP/s | % of one core's 512-bit peak |");
+        Console.WriteLine("| product | N | C | OC | path | GFLOP/s | % of peak |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
         shapes ??= [(1024, 128, 384), (1024, 128, 512), (1024, 512, 128), (1024, 256, 768), (1024, 1024, 256), (1024, 512, 1536), (1024, 2048, 512), (512, 512, 2048)];
         foreach (var (n, c, oc) in shapes)
@@ -33,17 +35,17 @@ static class GemmBench
             if (Gemm.Best == Gemm.Path.Avx512) paths.Add(Gemm.Path.Avx512);
             foreach (var path in paths)
             {
-                Row("forward", n, c, oc, path.ToString(), flops, () => Gemm.Multiply(output, oc, inp, c, 1, w, 1, c, n, oc, c, false, workspace, path));
-                Row("backward input", n, c, oc, path.ToString(), flops, () => Gemm.Multiply(dinp, c, dout, oc, 1, w, c, 1, n, c, oc, true, workspace, path));
-                Row("backward weight", n, c, oc, path.ToString(), flops, () => Gemm.Multiply(dw, c, dout, 1, oc, inp, c, 1, oc, c, n, true, workspace, path));
+                Row("forward", n, c, oc, path.ToString(), peak, flops, () => Gemm.Multiply(output, oc, inp, c, 1, w, 1, c, n, oc, c, false, workspace, path));
+                Row("backward input", n, c, oc, path.ToString(), peak, flops, () => Gemm.Multiply(dinp, c, dout, oc, 1, w, c, 1, n, c, oc, true, workspace, path));
+                Row("backward weight", n, c, oc, path.ToString(), peak, flops, () => Gemm.Multiply(dw, c, dout, 1, oc, inp, c, 1, oc, c, n, true, workspace, path));
             }
-            Row("forward", n, c, oc, "small-shape kernel", flops, () => MatMul.ForwardSmall(output, inp, w, n, c, oc));
-            Row("backward input", n, c, oc, "small-shape kernel", flops, () => MatMul.BackwardInputSmall(dinp, dout, w, n, c, oc));
-            Row("backward weight", n, c, oc, "small-shape kernel", flops, () => MatMul.BackwardWeightSmall(dw, dout, inp, n, c, oc, 0, oc));
+            Row("forward", n, c, oc, "small-shape kernel", peak, flops, () => MatMul.ForwardSmall(output, inp, w, n, c, oc));
+            Row("backward input", n, c, oc, "small-shape kernel", peak, flops, () => MatMul.BackwardInputSmall(dinp, dout, w, n, c, oc));
+            Row("backward weight", n, c, oc, "small-shape kernel", peak, flops, () => MatMul.BackwardWeightSmall(dw, dout, inp, n, c, oc, 0, oc));
         }
     }
 
-    static void Row(string product, int n, int c, int oc, string path, double flops, Action call)
+    static void Row(string product, int n, int c, int oc, string path, double peak, double flops, Action call)
     {
         call();
         var clock = Stopwatch.StartNew();
@@ -58,7 +60,7 @@ static class GemmBench
         }
         Array.Sort(times);
         double gflops = flops / times[Runs / 2] / 1e9;
-        Console.WriteLine($"| {product} | {n} | {c} | {oc} | {path} | {gflops:F1} | {100 * gflops / 243:F0}% |");
+        Console.WriteLine($"| {product} | {n} | {c} | {oc} | {path} | {gflops:F1} | {100 * gflops / peak:F0}% |");
     }
 
     static double Fma512Gflops()

@@ -169,6 +169,24 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void StepsWithThePackedProductsAllocateOnlyTheirRow()
+    {
+        // The packing workspaces are the trainer's, made once: a step allocates its TrainingStep
+        // (about 100 bytes) and nothing else, so a long run triggers no collection.
+        // Embedding 128, batches of about 280 rows, sentences of up to 40 rows: every packed path,
+        // attention's included.
+        var config = new ModelConfig(13, 128, 4, 1, 40);
+        var sentences = TestData.RandomSentences(13, 64, 45, seed: 7);
+        Assert.Contains(sentences, s => s.Length > MicroGpt.Kernels.Attention.PackedRows + 1);
+        using var trainer = new Trainer(TestData.RandomModel(config), sentences, new TrainingOptions { Steps = 100, BatchSize = 12, ThreadCount = 1 });
+        for (int i = 0; i < 3; i++) trainer.Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) trainer.Step();
+        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 20;
+        Assert.True(perStep < 256, $"{perStep} bytes a step");
+    }
+
     // The losses and gradient norms of every step, then the weights.
     static (List<double> Losses, float[] Weights) Train(ModelConfig config, int[][] sentences, int batchSize, int threads, int steps)
     {
