@@ -143,18 +143,23 @@ static class FullLength
             foreach (var trainer in trainers.Skip(1))
                 for (int i = 0; i < warm; i++) trainer.Step();
             var rates = threadCounts.Select(_ => new List<double>()).ToList();
+            var cpuRates = threadCounts.Select(_ => new List<double>()).ToList();
             for (int slice = 0; slice < Slices; slice++)
                 for (int k = 0; k < trainers.Count; k++)
                 {
                     trainers[k].Step();
                     var clock = Stopwatch.StartNew();
+                    double cpu = GemmBench.ThreadSeconds();
                     for (int i = 0; i < steps; i++) trainers[k].Step();
                     rates[k].Add((double)steps * b * t / clock.Elapsed.TotalSeconds);
+                    cpuRates[k].Add((double)steps * b * t / (GemmBench.ThreadSeconds() - cpu));
                 }
             for (int k = 0; k < trainers.Count; k++)
             {
                 var r = rates[k].Order().ToList();
-                Console.WriteLine($"C {c}, L {l}, T {t}, B {b}, {threadCounts[k]} thread(s): {r[r.Count / 2]:F0} tokens/s (min {r[0]:F0}, max {r[^1]:F0}; {steps} steps a slice)");
+                // One thread does all of a one-thread trainer's work, so its CPU time is the step's cost without the host's other load.
+                string cpu = threadCounts[k] == 1 ? $"; {cpuRates[k].Order().ElementAt(Slices / 2):F0} tokens/s of this thread's CPU time" : "";
+                Console.WriteLine($"C {c}, L {l}, T {t}, B {b}, {threadCounts[k]} thread(s): {r[r.Count / 2]:F0} tokens/s (min {r[0]:F0}, max {r[^1]:F0}; {steps} steps a slice{cpu})");
             }
         }
         finally
