@@ -162,14 +162,14 @@ Describe 'Bad input' {
 
     Context 'learning rates and betas out of range' {
         It 'Invoke-Training refuses -<Parameter> <Value> with <Id>, and leaves the model as it was' -TestCases @(
-            @{ Parameter = 'LearningRate'; Value = 0; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'LearningRate'; Value = 0; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'LearningRate'; Value = 1.5; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'LearningRate'; Value = -0.01; Id = 'ParameterArgumentValidationError' }
-            @{ Parameter = 'Beta1'; Value = 1; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'Beta1'; Value = 1; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'Beta1'; Value = -0.5; Id = 'ParameterArgumentValidationError' }
-            @{ Parameter = 'Beta2'; Value = 1; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'Beta2'; Value = 1; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'Beta2'; Value = 1.5; Id = 'ParameterArgumentValidationError' }
-            @{ Parameter = 'Epsilon'; Value = 0; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'Epsilon'; Value = 0; Id = 'ParameterArgumentValidationError' }
         ) {
             $model = New-SmallModel
             $before = $model.GetWeights()
@@ -186,8 +186,19 @@ Describe 'Bad input' {
             Set-Content -Path $log -Value 'the log of an earlier run'
             $before = Get-FileHash -Path $log
             { Invoke-Training -Model (New-SmallModel) -Text $corpus -Steps 5 -LearningRate 0 -LogPath $log } |
-                Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand'
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,MicroGpt.Commands.InvokeTrainingCommand'
             (Get-FileHash -Path $log).Hash | Should -Be $before.Hash
+        }
+
+        It 'Invoke-Training accepts the closed ends: -<Parameter> <Value>' -TestCases @(
+            @{ Parameter = 'LearningRate'; Value = 1 }
+            @{ Parameter = 'Beta1'; Value = 0 }
+            @{ Parameter = 'Beta2'; Value = 0 }
+            @{ Parameter = 'Epsilon'; Value = 1 }
+        ) {
+            $arguments = @{ $Parameter = $Value }
+            $steps = Invoke-Training -Model (New-SmallModel) -Text $corpus -Steps 2 @arguments
+            $steps.Step | Should -Be 1, 2
         }
     }
 
@@ -323,9 +334,18 @@ Describe 'Bad input' {
             (Get-FileHash -Path $checkpoint).Hash | Should -Be $before.Hash
         }
 
-        It 'Invoke-Training -Resume refuses another corpus and leaves the checkpoint as it was' {
-            { Invoke-Training -Resume $checkpoint -Text 'the cat sat' } |
-                Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.InvokeTrainingCommand'
+        It 'Invoke-Training -Resume refuses another corpus, says how to pass the checkpoint''s, and leaves the checkpoint as it was' {
+            $err = { Invoke-Training -Resume $checkpoint -Text 'the cat sat' } |
+                Should -Throw -ErrorId 'CheckpointMismatch,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '*trained on sentences given as text*-Text or on the pipeline*'
+            (Get-FileHash -Path $checkpoint).Hash | Should -Be $before.Hash
+        }
+
+        It 'Invoke-Training -Resume without the corpus says the checkpoint''s corpus differs, not that a word is unknown' {
+            $err = { Invoke-Training -Resume $checkpoint } |
+                Should -Throw -ErrorId 'CheckpointMismatch,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+            $err.Exception.Message | Should -BeLike '*was trained on another corpus than the default corpus*'
             (Get-FileHash -Path $checkpoint).Hash | Should -Be $before.Hash
         }
     }

@@ -36,9 +36,9 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int TopK { get; set; }
 
-    /// <summary>Sample only from the most likely tokens whose probabilities add up to p; 1 (default) keeps all.</summary>
+    /// <summary>Sample only from the most likely tokens whose probabilities add up to p (greater than 0, at most 1); 1 (default) keeps all.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1.0)]
+    [ValidateInterval(0.0, 1.0, ExcludeMinimum = true)]
     public double TopP { get; set; } = 1.0;
 
     /// <summary>Seeds the sampling: the same seed, the same sentences. Default: a different seed each time.</summary>

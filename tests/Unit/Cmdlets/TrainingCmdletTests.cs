@@ -35,6 +35,50 @@ public class TrainingCmdletTests
     }
 
     [Fact]
+    public void WhatIfTrainsNothingAndCreatesOrTouchesNoFile()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllText(ps.PathOf("run.csv"), "the log of an earlier run");
+        var result = ps.Run("""
+            $m = New-Model -Layers 1 -EmbeddingSize 8 -Heads 2
+            $before = $m.GetWeights()
+            Invoke-Training -Model $m -Steps 50 -LogPath run.csv -CheckpointPath ck.json -PassThru -WhatIf
+            $m.Steps
+            [Linq.Enumerable]::SequenceEqual([float[]]$before, [float[]]$m.GetWeights())
+            """);
+        result.ThrowIfFailed();
+        Assert.Equal([0L, true], result.Output.Select(o => o.BaseObject)); // no model, no step on the pipeline
+        Assert.Null(((Model)ps.Variable("m")!).Optimizer);
+        Assert.Equal("the log of an earlier run", File.ReadAllText(ps.PathOf("run.csv")));
+        Assert.Equal(["run.csv"], Directory.EnumerateFileSystemEntries(ps.Folder).Select(Path.GetFileName));
+        Assert.Empty(result.Progress);
+
+        // Resuming: the checkpoint and the log it would append to stay as they are.
+        ps.Run("Invoke-Training -Steps 40 -CheckpointPath ck.json -LogPath run.csv | Select-Object -First 20 | Out-Null").ThrowIfFailed();
+        byte[] checkpoint = File.ReadAllBytes(ps.PathOf("ck.json")), log = File.ReadAllBytes(ps.PathOf("run.csv"));
+        var resumed = ps.Run("Invoke-Training -Resume ck.json -LogPath run.csv -WhatIf");
+        resumed.ThrowIfFailed();
+        Assert.Empty(resumed.Output);
+        Assert.Equal(checkpoint, File.ReadAllBytes(ps.PathOf("ck.json")));
+        Assert.Equal(log, File.ReadAllBytes(ps.PathOf("run.csv")));
+    }
+
+    [Fact]
+    public void NothingPromptsUnlessConfirmPreferenceIsMediumOrLower()
+    {
+        using var ps = new PowerShellSession();
+        var attribute = Assert.IsType<CmdletAttribute>(Assert.Single(ps.Run("(Get-Command Invoke-Training).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)").Output).BaseObject);
+        Assert.True(attribute.SupportsShouldProcess);
+        Assert.Equal(ConfirmImpact.Medium, attribute.ConfirmImpact);
+        // The default preference (High) trains without asking. At Medium it asks, and this host, which
+        // cannot prompt, refuses: so the first run proves that no prompt was even attempted.
+        Assert.Equal(3, ps.Run<TrainingStep>("$ConfirmPreference = 'High'; Invoke-Training -Steps 3").Count);
+        var asked = ps.Run("$ConfirmPreference = 'Medium'; Invoke-Training -Steps 3");
+        Assert.NotNull(asked.Error);
+        Assert.Empty(asked.Output);
+    }
+
+    [Fact]
     public void PassThruWritesTheTrainedModelInsteadOfTheSteps()
     {
         using var ps = new PowerShellSession();
