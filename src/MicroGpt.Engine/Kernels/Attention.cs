@@ -20,11 +20,13 @@ namespace MicroGpt.Kernels;
 /// its length and the batch, never on the thread count.
 /// </para>
 /// <para>
-/// The vector kernels take a row's products over the keys before it eight keys at a time (eight
-/// independent dot products in flight, reduced together), and keep the head's output (or dq) in
-/// registers while they sum over the keys, a chunk of eight channels at a time; the softmax is
-/// <see cref="CrossEntropy.Softmax"/>'s. The naive versions below are the definition, written
-/// apart, one float at a time.
+/// Row by row, the vector kernels take a row's products over the keys before it eight keys at a
+/// time (eight dot products in flight) and keep the head's output (or dq, dk, dv) in registers
+/// while they sum over the keys, in the order and with the roundings of the plain loop over
+/// Simd.Dot and Simd.MulAdd that came before them, so that the tutorial's run keeps its bits.
+/// The packed products round otherwise (their chains run over the channels one at a time, and
+/// their softmax is <see cref="CrossEntropy.Softmax"/>'s, with a vector exp). The naive versions
+/// below are the definition, written apart, one float at a time.
 /// </para>
 /// </summary>
 static class Attention
@@ -56,7 +58,7 @@ static class Attention
                     var w = att.Slice((row * H + h) * T, T);
                     // keys: rows s..row, at offset C + h hs; values at 2C + h hs
                     Dots(w[..(t + 1)], qkv.Slice(row * 3 * C + h * hs, hs), qkv[(s * 3 * C + C + h * hs)..], 3 * C, scale);
-                    CrossEntropy.Softmax(w[..(t + 1)]);
+                    Softmax(w[..(t + 1)]);
                     w[(t + 1)..].Clear();
                     WeightedSum(output.Slice(row * C + h * hs, hs), w[..(t + 1)], qkv[(s * 3 * C + 2 * C + h * hs)..], 3 * C);
                 }
@@ -112,7 +114,8 @@ static class Attention
                     Dots(dscore, dout.Slice(n * C + h * hs, hs), qkv[values..], 3 * C, 1);
                     // forward was: w = softmax(score), so dscore[j] = w[j] (dw[j] - sum_i w[i] dw[i]);
                     // and score[j] = scale q·k[j], so dq += scale sum_j dscore[j] k[j]
-                    float weighted = Simd.Dot(w, dscore);
+                    float weighted = 0;
+                    for (int j = 0; j <= t; j++) weighted += w[j] * dscore[j];
                     for (int j = 0; j <= t; j++) dscore[j] = w[j] * (dscore[j] - weighted) * scale;
                     AddWeightedSum(dqkv.Slice(n * 3 * C + h * hs, hs), dscore, 1, t + 1, qkv[keys..], 3 * C);
                 }
@@ -152,16 +155,16 @@ static class Attention
 
     /// <summary>
     /// d[j] = a · rows[j] * scale for j &lt; d.Length, row j at rows[j * stride ..]: eight rows at a
-    /// time, each product in eight lanes of the channels, the eight reduced together.
+    /// time (eight chains in flight), each product summed exactly as <see cref="Simd.Dot"/> sums it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Dots(Span<float> d, ReadOnlySpan<float> a, ReadOnlySpan<float> rows, int stride, float scale)
     {
-        int hs = a.Length, vectors = hs - hs % Simd.Width, j = 0;
+        int hs = a.Length, vectors = hs < Simd.Width ? 0 : hs - hs % Simd.Width, j = 0;
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float r0 = ref MemoryMarshal.GetReference(rows);
         _ = rows[(d.Length - 1) * stride + hs - 1]; // the bounds, checked once for the unchecked loops
-        for (; j + 8 <= d.Length; j += 8)
+        for (; vectors > 0 && j + 8 <= d.Length; j += 8)
         {
             ref float rj = ref Unsafe.Add(ref r0, j * stride);
             var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0; var s4 = s0; var s5 = s0; var s6 = s0; var s7 = s0;
@@ -178,16 +181,41 @@ static class Attention
                 s6 = Simd.MulAdd(x, Vector256.LoadUnsafe(ref rj, 6 * st + c), s6);
                 s7 = Simd.MulAdd(x, Vector256.LoadUnsafe(ref rj, 7 * st + c), s7);
             }
-            var sums = Simd.Sum8(s0, s1, s2, s3, s4, s5, s6, s7);
-            for (int c = vectors; c < hs; c++)
-            {
-                var column = Vector256.Create(Unsafe.Add(ref rj, c), Unsafe.Add(ref rj, stride + c), Unsafe.Add(ref rj, 2 * stride + c), Unsafe.Add(ref rj, 3 * stride + c),
-                                              Unsafe.Add(ref rj, 4 * stride + c), Unsafe.Add(ref rj, 5 * stride + c), Unsafe.Add(ref rj, 6 * stride + c), Unsafe.Add(ref rj, 7 * stride + c));
-                sums = Simd.MulAdd(column, Vector256.Create(Unsafe.Add(ref ar, c)), sums);
-            }
-            (sums * scale).StoreUnsafe(ref MemoryMarshal.GetReference(d), (nuint)j);
+            d[j] = Finish(s0, ref ar, ref rj, vectors, hs) * scale;
+            d[j + 1] = Finish(s1, ref ar, ref Unsafe.Add(ref rj, stride), vectors, hs) * scale;
+            d[j + 2] = Finish(s2, ref ar, ref Unsafe.Add(ref rj, 2 * stride), vectors, hs) * scale;
+            d[j + 3] = Finish(s3, ref ar, ref Unsafe.Add(ref rj, 3 * stride), vectors, hs) * scale;
+            d[j + 4] = Finish(s4, ref ar, ref Unsafe.Add(ref rj, 4 * stride), vectors, hs) * scale;
+            d[j + 5] = Finish(s5, ref ar, ref Unsafe.Add(ref rj, 5 * stride), vectors, hs) * scale;
+            d[j + 6] = Finish(s6, ref ar, ref Unsafe.Add(ref rj, 6 * stride), vectors, hs) * scale;
+            d[j + 7] = Finish(s7, ref ar, ref Unsafe.Add(ref rj, 7 * stride), vectors, hs) * scale;
         }
         for (; j < d.Length; j++) d[j] = Simd.Dot(a, rows.Slice(j * stride, hs)) * scale;
+    }
+
+    /// <summary>The end of <see cref="Simd.Dot"/>: the lanes' sum, then the channels past the last whole vector one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float Finish(Vector256<float> lanes, ref float a, ref float row, int from, int hs)
+    {
+        float sum = Simd.Sum(lanes);
+        for (int c = from; c < hs; c++) sum += Unsafe.Add(ref a, c) * Unsafe.Add(ref row, c);
+        return sum;
+    }
+
+    /// <summary>w = softmax(w), the maximum subtracted first; a row's few weights, so scalar (a vector exp would round otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Softmax(Span<float> w)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float x in w) max = MathF.Max(max, x);
+        float sum = 0;
+        for (int j = 0; j < w.Length; j++)
+        {
+            w[j] = MathF.Exp(w[j] - max);
+            sum += w[j];
+        }
+        float inverse = 1f / sum;
+        for (int j = 0; j < w.Length; j++) w[j] *= inverse;
     }
 
     /// <summary>y = sum_j w[j] rows[j], row j at rows[j * stride ..], summed over j in order.</summary>
@@ -199,9 +227,9 @@ static class Attention
     }
 
     /// <summary>
-    /// y += sum_j w[j * wStride] rows[j] for j &lt; count, row j at rows[j * stride ..], each
-    /// element one chain of fused multiply-adds over j in order: 32 channels of y stay in
-    /// registers for the whole sum.
+    /// y += sum_j w[j * wStride] rows[j] for j &lt; count, row j at rows[j * stride ..], over j in
+    /// order, exactly as count calls of <see cref="Simd.MulAdd(Span{float}, float, ReadOnlySpan{float})"/>
+    /// would sum it: 32 channels of y stay in registers for the whole sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void AddWeightedSum(Span<float> y, ReadOnlySpan<float> w, int wStride, int count, ReadOnlySpan<float> rows, int stride)
@@ -238,10 +266,10 @@ static class Attention
                 a0 = Simd.MulAdd(Vector256.Create(wj), Vector256.LoadUnsafe(ref rj), a0);
             a0.StoreUnsafe(ref yc);
         }
-        for (; c < hs; c++)
+        for (; c < hs; c++) // as Simd.MulAdd's last channels: each product rounded, then added
         {
             float sum = y[c];
-            for (int j = 0; j < count; j++) sum = MathF.FusedMultiplyAdd(w[j * wStride], rows[j * stride + c], sum);
+            for (int j = 0; j < count; j++) sum += w[j * wStride] * rows[j * stride + c];
             y[c] = sum;
         }
     }

@@ -15,10 +15,10 @@ namespace MicroGpt.Kernels;
 /// Two kinds of kernels: packed, cache-blocked products (<see cref="Gemm"/>) for batches of many
 /// rows, and the small-shape kernels below, which win at a few rows (a sentence of the tutorial:
 /// packing costs as much as the product there). A caller that gives a <see cref="GemmWorkspace"/>
-/// asks for the packed products. The backward kernels of both kinds compute each element as the
-/// same chain of fused multiply-adds, so they may be chosen by the number of rows; the forward
-/// ones do not (the small one sums along the input channels in eight lanes), so the forward's
-/// choice is the caller's, made from what the thread count cannot change (Gpt makes it per batch).
+/// asks for the packed products. The two kinds round differently, so the choice never depends on
+/// a thread's share of the rows: the forward is packed whenever a workspace is given (a trainer
+/// gives one from the size of its batches, and Gpt passes it on), dinp too from 128 channels,
+/// and dW, whose rows are always the whole batch's, from 256 rows.
 /// </para>
 /// </summary>
 static class MatMul
@@ -32,11 +32,11 @@ static class MatMul
     /// </summary>
     public static bool Packs(int maxRows) => Simd.Enabled && maxRows >= 64;
 
-    // Where the packed backward products beat the small-shape ones (bench --gemm): for dinp from
-    // 32 rows when a row has 128 channels or more (below that the small kernel's 32-column
-    // blocks run at full speed), for dW from 256 rows (the sum's length; the small kernel
-    // re-reads inp for every four output rows, which stays in L1 only for short sums).
-    const int PackedInputRows = 32, PackedInputChannels = 128, PackedWeightRows = 256;
+    // Where the packed backward products beat the small-shape ones (bench --gemm): dinp when a
+    // row has 128 channels or more (below that the small kernel's 32-column blocks run at full
+    // speed), dW from 256 rows (the sum's length; the small kernel re-reads inp for every four
+    // output rows, which stays in L1 only for short sums).
+    const int PackedInputChannels = 128, PackedWeightRows = 256;
 
     /// <summary>out (N, OC) = inp (N, C) · weight (OC, C)^T; packed when given a workspace.</summary>
     public static void Forward(Span<float> output, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, int N, int C, int OC, GemmWorkspace? workspace)
@@ -50,7 +50,7 @@ static class MatMul
     public static void BackwardInput(Span<float> dinp, ReadOnlySpan<float> dout, ReadOnlySpan<float> weight, int N, int C, int OC, GemmWorkspace? workspace)
     {
         if (!Simd.Enabled) BackwardInputNaive(dinp, dout, weight, N, C, OC);
-        else if (workspace is not null && N >= PackedInputRows && C >= PackedInputChannels) Gemm.Multiply(dinp, C, dout, OC, 1, weight, C, 1, N, C, OC, accumulate: true, workspace, Gemm.Best);
+        else if (workspace is not null && C >= PackedInputChannels) Gemm.Multiply(dinp, C, dout, OC, 1, weight, C, 1, N, C, OC, accumulate: true, workspace, Gemm.Best);
         else BackwardInputSmall(dinp, dout, weight, N, C, OC);
     }
 
@@ -135,8 +135,11 @@ static class MatMul
 
     /// <summary>
     /// y (R, C) += A (R, K) · b (K, C), where A[r][k] = a[r * rowStride + k * kStride]: both
-    /// backward kernels are this product, each element of y one chain of fused multiply-adds over
-    /// k in order that starts from its value, as in <see cref="Gemm"/>. Four rows by 32 columns of y
+    /// backward kernels are this product. The columns in whole vectors are each one chain of fused
+    /// multiply-adds over k in order that starts from y's value, as in <see cref="Gemm"/> (the
+    /// same bits as adding a chain from zero to y, as this kernel did before, whenever y is zero,
+    /// as a trainer's dinp and dW always are); the last C mod 8 columns add a plain sum to y.
+    /// Four rows by 32 columns of y
     /// stay in 16 registers for the whole sum, so each chunk of b is loaded once per four rows and
     /// each element of y is read and written once. A last partial block skips its missing rows
     /// with branches that are the same for the whole block, so they cost next to nothing.
@@ -218,9 +221,9 @@ static class MatMul
             for (int i = 0; i < real; i++)
                 for (int cc = c; cc < C; cc++)
                 {
-                    float sum = y[(r + i) * C + cc];
-                    for (int k = 0; k < K; k++) sum = MathF.FusedMultiplyAdd(a[(r + i) * rowStride + k * kStride], b[k * C + cc], sum);
-                    y[(r + i) * C + cc] = sum;
+                    float sum = 0;
+                    for (int k = 0; k < K; k++) sum += a[(r + i) * rowStride + k * kStride] * b[k * C + cc];
+                    y[(r + i) * C + cc] += sum;
                 }
         }
     }

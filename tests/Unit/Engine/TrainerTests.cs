@@ -24,10 +24,7 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"mean loss of the first 200 steps {first:F3}, of the last 200 {last:F3}");
         Assert.Equal(5000, losses.Count);
         Assert.True(last < first - 1.0, $"first 200: {first}, last 200: {last}");
-        // Seeds 1, 2, 3 and 42 end between 3.18 and 3.32, and a change of rounding alone (a
-        // different summation order in one kernel) moves seed 42 by 0.04: the bound, 0.55 ln V
-        // (3.51; a uniform guess is ln V = 6.39), leaves room for that and still fails a model that learnt little.
-        Assert.True(last < 0.55 * Math.Log(tokenizer.VocabSize), $"last 200: {last}");
+        Assert.True(last < Math.Log(tokenizer.VocabSize) / 2);
     }
 
     [Fact]
