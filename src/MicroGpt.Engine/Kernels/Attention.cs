@@ -14,8 +14,9 @@ namespace MicroGpt.Kernels;
 /// <para>
 /// Given a workspace (a trainer's thread with batches for the packed products), a sentence of
 /// <see cref="PackedRows"/> rows or more runs as matrix products of <see cref="Gemm"/>, per head:
-/// scores = Q K^T, out = att V, and backward dscore... = dY V^T, dQ += dS K, dK += dS^T Q,
-/// dV += att^T dY, the zeros above the diagonal standing for the positions a row does not see.
+/// scores = Q K^T and out = att V; backward datt = dY V^T, dV += att^T dY, and from the score
+/// gradients dS: dQ += dS K, dK += dS^T Q. Zeros above the diagonal stand for the positions a
+/// row does not see.
 /// A sentence's rows are never split between threads, so which way a sentence goes depends on
 /// its length and the batch, never on the thread count.
 /// </para>
