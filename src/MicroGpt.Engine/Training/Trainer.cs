@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using MicroGpt.Kernels;
 
 namespace MicroGpt;
@@ -152,6 +153,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Step s = state.NextStep: the batch's loss and gradient, then Adam, kept only when every new weight is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as the methods it calls (see Backpropagation)
     (double Loss, double GradNorm, double LearningRate) Advance()
     {
         long s = state.NextStep;
