@@ -127,10 +127,12 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [ValidateNotNullOrEmpty]
     public string? CheckpointPath { get; set; }
 
-    /// <summary>Steps between checkpoints. Default: 1000.</summary>
+    /// <summary>Steps between checkpoints. Default: 1000, or for -Resume the interval its run had.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int CheckpointInterval { get; set; } = 1000;
+    public int CheckpointInterval { get; set; } = DefaultCheckpointInterval;
+
+    const int DefaultCheckpointInterval = 1000;
 
     /// <summary>Write the trained model to the pipeline instead of the steps (the steps still go to -LogPath).</summary>
     [Parameter]
@@ -191,6 +193,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         {
             Steps = Steps, LearningRate = LearningRate, Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon, BatchSize = BatchSize,
             Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
+            // Kept in the run's checkpoints; a resumed run keeps its own unless one is given.
+            CheckpointInterval = MyInvocation.BoundParameters.ContainsKey(nameof(CheckpointInterval)) || (ParameterSetName == NewRunSet && CheckpointPath is not null) ? CheckpointInterval : 0,
         };
         var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
         var model = resumed ?? given;
@@ -298,6 +302,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
     {
         int activityId = Interlocked.Increment(ref lastActivityId);
+        int checkpointInterval = trainer.Options.CheckpointInterval > 0 ? trainer.Options.CheckpointInterval : DefaultCheckpointInterval;
         var sinceProgress = Stopwatch.StartNew();
         long firstStep = trainer.NextStep;
         TrainingStep? last = null;
@@ -308,7 +313,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 last = step;
                 bool row = step.Step % LogInterval == 0 || step.ValidationLoss is not null || step.Step == step.Steps;
                 if (row) log?.Write(step);
-                if (checkpointPath is not null && (step.Step % CheckpointInterval == 0 || step.Step == step.Steps))
+                if (checkpointPath is not null && (step.Step % checkpointInterval == 0 || step.Step == step.Steps))
                     Guard(() => ModelFile.Save(model, checkpointPath, includeOptimizer: true), checkpointPath);
                 if (row && !PassThru) WriteObject(step);
                 if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == firstStep)
@@ -322,7 +327,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         {
             // Stopped (Ctrl+C, a downstream Select-Object -First, an error): the model holds every
             // completed step; keep a checkpoint of exactly that state, and close the progress bar.
-            if (!trainer.Finished && last is not null && checkpointPath is not null && last.Step % CheckpointInterval != 0)
+            if (!trainer.Finished && last is not null && checkpointPath is not null && last.Step % checkpointInterval != 0)
                 TrySave(model, checkpointPath);
             try { WriteProgress(new ProgressRecord(activityId, Activity, "Done") { RecordType = ProgressRecordType.Completed }); }
             catch (PipelineStoppedException) { } // the pipeline is already stopping: nothing to show
@@ -368,7 +373,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     Model NewDefaultModel(CorpusInput corpus)
     {
-        var tokenizer = Guard(() => Tokenizer.Build(TokenizerKind.Word, corpus.Sentences.Select(s => s.Text)), corpus.Description);
+        var tokenizer = Guard(() => corpus.BuildTokenizer(TokenizerKind.Word), corpus.Description);
         var model = Guard(() => MicroGpt.Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, Seed), corpus.Description);
         WriteVerbose($"No -Model given: a new model with the tutorial's shape, vocabulary {tokenizer.VocabSize:N0}, {model.Parameters.Length:N0} parameters.");
         return model;

@@ -23,6 +23,7 @@ public sealed class Evaluator
         if (threads <= 0) threads = Environment.ProcessorCount;
         if (sentences.Count == 0) throw new CorpusException("There are no sentences to measure the loss on.");
         model.CheckTokens(sentences, "evaluation");
+        model.CheckFinite();
         this.model = model;
         this.sentences = sentences.ToArray();
         sentenceLoss = new double[this.sentences.Length];

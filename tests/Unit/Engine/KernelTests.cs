@@ -89,6 +89,31 @@ public class KernelTests
     }
 
     [Fact]
+    public void AdamReportsAnyNewValueThatIsNotFiniteAtEveryPlaceAndLength()
+    {
+        var k = Adam.StepConstants.For(0.01, 0.85, 0.99, 1e-8, step: 7);
+        for (int length = 0; length <= 70; length++)
+        {
+            Assert.True(Update(length, bad: -1, 0), $"length {length}: all finite");
+            for (int bad = 0; bad < length; bad++)
+            {
+                // Finite inputs that overflow: a huge first moment over a zero second moment and a tiny epsilon; and an infinite gradient.
+                Assert.False(Update(length, bad, kind: 0), $"length {length}, the parameter at {bad} overflows");
+                Assert.False(Update(length, bad, kind: 1), $"length {length}, the gradient at {bad} is infinite");
+            }
+        }
+
+        bool Update(int length, int bad, int kind)
+        {
+            var p = TestData.RandomFloats(length, 1); var g = TestData.RandomFloats(length, 2);
+            var m = TestData.RandomFloats(length, 3, 0.1f); var v = TestData.RandomFloats(length, 4, 0.1f).Select(Math.Abs).ToArray();
+            if (bad >= 0 && kind == 0) (m[bad], v[bad], g[bad]) = (float.MaxValue, 0, 0);
+            if (bad >= 0 && kind == 1) g[bad] = float.PositiveInfinity;
+            return Adam.Update(p, g, m, v, k);
+        }
+    }
+
+    [Fact]
     public void VectorExpIsWithinTwoUlpOfExact()
     {
         // On a CPU without AVX2 and FMA (or under DOTNET_EnableAVX2=0) there is no vector exp to
