@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 
 namespace MicroGpt.Commands;
@@ -12,6 +13,9 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
     const string DefaultSet = "Default";
     const string PathSet = "Path";
     const string TextSet = "Text";
+    const string Activity = "Measuring MicroGpt model";
+
+    readonly CancellationTokenSource stopping = new();
 
     #region Parameters
 
@@ -36,6 +40,12 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
 
     #endregion
 
+    protected override void StopProcessing() => stopping.Cancel();
+
+    /// <summary>
+    /// Measures in slices (see <see cref="Evaluator.MeanLoss"/>): between them, on the pipeline
+    /// thread, a progress bar for long measurements, and Ctrl+C ends the command there, writing nothing.
+    /// </summary>
     protected override void ProcessRecord()
     {
         var kind = Model.Tokenizer.Kind;
@@ -43,6 +53,25 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
         var sentences = Guard(() => corpus.Encode(Model.Tokenizer), corpus.Description);
         WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
         var evaluator = Guard(() => new Evaluator(Model, sentences, ThreadCount), corpus.Description);
-        WriteObject(evaluator.Measure());
+        var bar = new ProgressBar(this, Activity, stopping.Token);
+        var clock = Stopwatch.StartNew();
+        Measurement measurement;
+        try
+        {
+            measurement = evaluator.Measure(done =>
+            {
+                if (bar.Due)
+                    bar.Show($"Sentence {done:N0} of {sentences.Length:N0}", (int)(100L * done / sentences.Length), ProgressBar.SecondsRemaining(clock.Elapsed, done, sentences.Length));
+            }, stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        finally
+        {
+            bar.Hide();
+        }
+        WriteObject(measurement);
     }
 }

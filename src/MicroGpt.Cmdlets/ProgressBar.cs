@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace MicroGpt.Commands;
+
+/// <summary>
+/// A command's progress bar, kept sparse because on Unix the console host asks the terminal where
+/// the cursor is each time it draws a bar, and waits for the answer: a Ctrl+C that lands while the
+/// question or the answer is on its way makes the terminal discard it, and the pipeline thread then
+/// waits forever (PowerShell issue 12814). So a record goes out at most once per
+/// <see cref="Interval"/>, none in a command's first <see cref="Interval"/>, and the Completed
+/// record only if a bar is up and the pipeline is not stopping. Each command gets its own activity
+/// id, so that parallel commands show apart. Records are written on the pipeline thread only.
+/// </summary>
+/// <remarks>
+/// For the rare Ctrl+C that still lands while the host draws the bar: if the pipeline thread is
+/// still inside that WriteProgress <see cref="StuckAfter"/> after the stop, its question was lost,
+/// and the bar asks the terminal for the cursor position once more, so that the host gets the
+/// answer it waits for and the pipeline can stop.
+/// </remarks>
+sealed class ProgressBar
+{
+    /// <summary>At most about five records a second.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Drawing a bar takes a millisecond or so; this long after a stop, the host is waiting for an answer that will not come.</summary>
+    static readonly TimeSpan StuckAfter = TimeSpan.FromMilliseconds(500);
+
+    static ReadOnlySpan<byte> CursorPositionRequest => "\e[6n"u8;
+
+    static int lastActivityId;
+
+    readonly PSCmdlet cmdlet;
+    readonly string activity;
+    readonly CancellationToken stopping;
+    readonly int activityId = Interlocked.Increment(ref lastActivityId);
+    readonly Stopwatch sinceRecord = Stopwatch.StartNew();
+    readonly bool inTerminal; // the console host on Unix, reading and writing a terminal
+    int writing;              // 1 while a record is with the host; read by the thread that stops the pipeline
+    int records;              // records handed to the host, to tell one WriteProgress from the next
+
+    public ProgressBar(PSCmdlet cmdlet, string activity, CancellationToken stopping)
+    {
+        this.cmdlet = cmdlet;
+        this.activity = activity;
+        this.stopping = stopping;
+        inTerminal = !OperatingSystem.IsWindows() && cmdlet.Host.Name == "ConsoleHost" && !Console.IsInputRedirected && !Console.IsOutputRedirected;
+        if (inTerminal) stopping.Register(WhenStopped);
+    }
+
+    /// <summary>True while a bar is up: a record went out, and no Completed one after it.</summary>
+    public bool Showing { get; private set; }
+
+    /// <summary>True when a record may go out: <see cref="Interval"/> has passed since the last one, and nothing is stopping.</summary>
+    public bool Due => sinceRecord.Elapsed >= Interval && !stopping.IsCancellationRequested;
+
+    /// <summary>Shows the bar (a new record each time: the host may keep the ones it has been given).</summary>
+    public void Show(string status, int percentComplete, int secondsRemaining)
+    {
+        Write(new ProgressRecord(activityId, activity, status) { PercentComplete = percentComplete, SecondsRemaining = secondsRemaining });
+        sinceRecord.Restart();
+        Showing = true;
+    }
+
+    /// <summary>Takes the bar down, if it is up and the pipeline is not stopping (a stopping pipeline takes no records, and the host clears the bar itself).</summary>
+    public void Hide()
+    {
+        if (!Showing || stopping.IsCancellationRequested) return;
+        Write(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        Showing = false;
+    }
+
+    /// <summary>The seconds left at the pace so far, when <paramref name="done"/> of <paramref name="total"/> took <paramref name="elapsed"/>.</summary>
+    public static int SecondsRemaining(TimeSpan elapsed, double done, double total) =>
+        done <= 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(elapsed.TotalSeconds / done * (total - done)));
+
+    void Write(ProgressRecord record)
+    {
+        Interlocked.Increment(ref records);
+        Volatile.Write(ref writing, 1);
+        try { cmdlet.WriteProgress(record); }
+        finally { Volatile.Write(ref writing, 0); }
+    }
+
+    /// <summary>On the thread that stops the pipeline: if a record is with the host, check on it a little later.</summary>
+    void WhenStopped()
+    {
+        if (Volatile.Read(ref writing) == 0) return;
+        int record = Volatile.Read(ref records);
+        _ = Task.Delay(StuckAfter).ContinueWith(_ =>
+        {
+            if (Volatile.Read(ref writing) == 1 && Volatile.Read(ref records) == record) AskForCursorPosition();
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>Writes the terminal's cursor position request straight to standard output: the host's own writers are busy with the stuck record.</summary>
+    static void AskForCursorPosition()
+    {
+        try
+        {
+            using var output = Console.OpenStandardOutput();
+            output.Write(CursorPositionRequest);
+            output.Flush();
+        }
+        catch (IOException) { } // the terminal is gone, and the host with it
+    }
+}
