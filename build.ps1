@@ -11,15 +11,18 @@ the order given:
   Build  builds everything; out/MicroGpt is then an importable module folder
   Test   runs the xunit tests (dotnet test), then the Pester tests in this pwsh; fails if either fails
   Bench  runs the benchmark and rewrites bench/RESULTS.md
+  Package  builds the module in Release into out/package/MicroGpt and publishes it, with
+           Publish-PSResource, to the folder repository out/packages: MicroGpt.<version>.nupkg
 
 .EXAMPLE
 dotnet pwsh -NoProfile -File build.ps1              # Build, then Test
 dotnet pwsh -NoProfile -File build.ps1 Clean, Build
 dotnet pwsh -NoProfile -File build.ps1 Bench
+dotnet pwsh -NoProfile -File build.ps1 Package  # then: Install-PSResource MicroGpt -Repository <out/packages registered>
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Clean', 'Build', 'Test', 'Bench')]
+    [ValidateSet('Clean', 'Build', 'Test', 'Bench', 'Package')]
     [string[]] $Task = @('Build', 'Test')
 )
 
@@ -74,6 +77,43 @@ function Invoke-Test {
 
 # Bench: the benchmark, in Release, writing bench/RESULTS.md.
 function Invoke-Bench { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench') -- --write }
+
+# Runs PowerShell code in a new pwsh whose home folder is $HomeFolder: PSResourceGet keeps its
+# repositories and CurrentUser installs there, so the user's own are never touched.
+function Invoke-IsolatedPwsh([string] $HomeFolder, [string] $Command) {
+    $pwsh = [Environment]::ProcessPath
+    $arguments = @('-NoProfile', '-NonInteractive', '-Command', $Command)
+    if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $arguments = @(Join-Path $PSHOME 'pwsh.dll') + $arguments }
+    $savedHome = $env:HOME
+    try {
+        $env:HOME = $HomeFolder
+        & $pwsh @arguments
+        if ($LASTEXITCODE -ne 0) { throw "pwsh failed with exit code $LASTEXITCODE." }
+    } finally { $env:HOME = $savedHome }
+}
+
+# Package: the Release module in out/package/MicroGpt (out/MicroGpt is left as it is), published
+# to the folder repository out/packages, which then holds MicroGpt.<version>.nupkg.
+function Invoke-Package {
+    $module = Join-Path $root 'out/package/MicroGpt'
+    $repository = Join-Path $root 'out/packages'
+    Remove-Item -Path $module -Recurse -Force -ErrorAction SilentlyContinue
+    Invoke-Dotnet build (Join-Path $root 'src/MicroGpt.Cmdlets') -c Release --nologo "-p:ModuleFolder=$module/"
+    $version = (Import-PowerShellDataFile (Join-Path $module 'MicroGpt.psd1')).ModuleVersion
+    $package = Join-Path $repository "MicroGpt.$version.nupkg"
+    New-Item -ItemType Directory -Path $repository -Force | Out-Null
+    Remove-Item -Path $package -ErrorAction SilentlyContinue
+    $scratch = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "microgpt-package-$([guid]::NewGuid().ToString('N'))")
+    try {
+        Invoke-IsolatedPwsh $scratch.FullName @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name MicroGptLocal -Uri '$repository' -Trusted
+Publish-PSResource -Path '$module' -Repository MicroGptLocal
+"@
+    } finally { Remove-Item -Path $scratch -Recurse -Force }
+    if (-not (Test-Path $package)) { throw "Publish-PSResource did not write '$package'." }
+    [Console]::WriteLine("Wrote $package")
+}
 
 foreach ($name in $Task) {
     [Console]::WriteLine("== $name")

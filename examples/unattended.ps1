@@ -41,7 +41,7 @@ try {
     }
     $model = Import-Model $checkpoint
     $model | Save-Model -Path (Join-Path $WorkFolder 'model.json')
-    "$(Get-Date -Format s) trained to step $($model.Summary.Steps), last loss $($model.Summary.LastLoss)"
+    "$(Get-Date -Format s) trained to step $($model.Steps), last loss $($model.Loss)"
     exit 0
 } catch {
     [Console]::Error.WriteLine("$(Get-Date -Format s) training failed: $($_.Exception.Message) ($($_.FullyQualifiedErrorId))")

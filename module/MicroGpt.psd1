@@ -10,6 +10,21 @@
     CompanyName          = 'MicroGpt contributors'
     Copyright            = '(c) MicroGpt contributors. MIT License.'
     Description          = 'Train, save, load and sample tiny GPT language models on a laptop CPU: the word-level GPT of the "LLMs, the hard way" tutorial (63,296 parameters, Adam), with the same numbers, thousands of times faster, as a stream of PowerShell objects.'
+    # Everything the build assembles into the module folder, and so everything the package carries.
+    FileList             = @(
+        'MicroGpt.psd1'
+        'MicroGpt.Cmdlets.dll'
+        'MicroGpt.Cmdlets.pdb'
+        'MicroGpt.Engine.dll'
+        'MicroGpt.Engine.pdb'
+        'MicroGpt.format.ps1xml'
+        'LICENSE'
+        'en-US/MicroGpt.Cmdlets.dll-Help.xml'
+        'en-US/about_MicroGpt.help.txt'
+        'data/sentences.txt'
+        'data/questions.txt'
+        'data/names.txt'
+    )
     RequiredAssemblies   = @('MicroGpt.Engine.dll')
     FormatsToProcess     = @('MicroGpt.format.ps1xml')
     CmdletsToExport      = @(
@@ -29,9 +44,9 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('GPT', 'Transformer', 'LanguageModel', 'MachineLearning', 'NeuralNetwork', 'Training', 'Tutorial', 'PSEdition_Core')
-            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            LicenseUri   = 'https://github.com/microgpt/microgpt/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/microgpt/microgpt'
-            ReleaseNotes = 'First release: word and character tokenizers, training with Adam, checkpoints and resume, sampling, JSON and safetensors model files.'
+            ReleaseNotes = 'What changed in each version: https://github.com/microgpt/microgpt/blob/main/CHANGELOG.md'
         }
     }
 }

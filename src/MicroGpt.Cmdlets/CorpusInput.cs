@@ -8,10 +8,11 @@ namespace MicroGpt.Commands;
 /// </summary>
 sealed class CorpusInput
 {
-    CorpusInput(IReadOnlyList<Sentence> sentences, string description)
+    CorpusInput(IReadOnlyList<Sentence> sentences, string description, CorpusOrigin origin)
     {
         Sentences = sentences;
         Description = description;
+        Origin = origin;
     }
 
     public IReadOnlyList<Sentence> Sentences { get; }
@@ -19,25 +20,33 @@ sealed class CorpusInput
     /// <summary>Where the sentences came from, for messages: "the default corpus", a file name, "-Text".</summary>
     public string Description { get; }
 
+    /// <summary>Where the sentences came from, as checkpoints keep it: the default corpus, text, or the files' full paths.</summary>
+    public CorpusOrigin Origin { get; }
+
     public static CorpusInput FromFiles(IReadOnlyList<string> files, TokenizerKind kind)
     {
         var lines = new List<string>();
         foreach (string file in files) lines.AddRange(File.ReadLines(file, Encoding.UTF8));
-        return new CorpusInput(Corpus.Normalize(kind, lines), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files");
+        return new CorpusInput(Corpus.Normalize(kind, lines), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files",
+            new CorpusOrigin(CorpusSource.Files, files.ToList()));
     }
 
-    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description);
+    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description, CorpusOrigin.Text);
 
     public static CorpusInput Default(TokenizerKind kind) =>
-        kind == TokenizerKind.Word ? DefaultWords.Value : new(Corpus.Normalize(kind, Corpus.DefaultLines()), DefaultDescription);
+        kind == TokenizerKind.Word ? DefaultWords.Value : new(Corpus.Normalize(kind, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default);
 
     /// <summary>The word tokenizer of the default corpus: what every cmdlet uses when given no model and no corpus.</summary>
     public static Tokenizer DefaultTokenizer => DefaultWordTokenizer.Value;
 
+    /// <summary>True for a tokenizer with the default corpus's vocabulary (New-Model's without -Tokenizer, saved and loaded or not).</summary>
+    public static bool IsDefaultVocabulary(Tokenizer tokenizer) =>
+        tokenizer.TokenKind == TokenizerKind.Word && tokenizer.Vocabulary.SequenceEqual(DefaultTokenizer.Vocabulary);
+
     const string DefaultDescription = "the default corpus";
 
     // Read once per process: the corpus and its tokenizer never change, and are never mutated.
-    static readonly Lazy<CorpusInput> DefaultWords = new(() => new(Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines()), DefaultDescription));
+    static readonly Lazy<CorpusInput> DefaultWords = new(() => new(Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default));
     static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => Tokenizer.Build(TokenizerKind.Word, DefaultWords.Value.Sentences.Select(s => s.Text)));
 
     /// <summary>Refuses a corpus with no sentence, naming where it came from.</summary>

@@ -9,6 +9,21 @@ namespace MicroGpt.Commands;
 /// </summary>
 public abstract class MicroGptCmdlet : PSCmdlet
 {
+    HashSet<string> boundOnCommandLine = [];
+
+    protected override void BeginProcessing() => boundOnCommandLine = [.. MyInvocation.BoundParameters.Keys];
+
+    /// <summary>
+    /// True when <paramref name="parameter"/> holds <paramref name="value"/> from the current pipeline
+    /// object rather than from the command line. PowerShell binds a piped object to every parameter
+    /// that can take it: a piped model or file also reaches a string parameter as its ToString(), so
+    /// cmdlets ask for the most specific parameter first (a model, then a file, then text).
+    /// </summary>
+    protected bool IsPiped(string parameter, object? value) => value is not null && !boundOnCommandLine.Contains(parameter);
+
+    /// <summary>True when the parameter was given on the command line (not from the pipeline).</summary>
+    protected bool IsOnCommandLine(string parameter) => boundOnCommandLine.Contains(parameter);
+
     /// <summary>An input path (must exist; wildcards allowed): every file it names.</summary>
     protected IReadOnlyList<string> ResolveInputPaths(string path, string notFoundId = ErrorIds.CorpusNotFound)
     {
@@ -25,21 +40,48 @@ public abstract class MicroGptCmdlet : PSCmdlet
         throw new PipelineError(new ErrorRecord(new FileNotFoundException($"No file matches '{path}'."), notFoundId, ErrorCategory.ObjectNotFound, path));
     }
 
+    /// <summary>A corpus path taken literally (no wildcards), as -LiteralPath and a FileInfo's FullName give it: the file it names, which must exist.</summary>
+    protected string ResolveLiteralInputPath(string path)
+    {
+        string resolved = GetUnresolvedProviderPathFromPSPath(path);
+        if (File.Exists(resolved) || Directory.Exists(resolved)) return resolved; // a folder is reported when it cannot be read
+        throw new PipelineError(new ErrorRecord(new FileNotFoundException($"Cannot find the file '{resolved}' because it does not exist."), ErrorIds.CorpusNotFound, ErrorCategory.ObjectNotFound, path));
+    }
+
     /// <summary>
-    /// The sentences of -Path files (wildcards allowed), else of -Text strings, else of the default
-    /// corpus; a missing file stops the command with CorpusNotFound naming it.
+    /// The sentences of -Path files (wildcards allowed) or -LiteralPath files, else of -Text strings,
+    /// else of the default corpus; a missing file stops the command with CorpusNotFound naming it.
     /// </summary>
-    private protected CorpusInput ReadCorpus(string[]? paths, IEnumerable<string>? text, TokenizerKind kind, string textDescription = "the text given") =>
+    private protected CorpusInput ReadCorpus(string[]? paths, IEnumerable<string>? text, TokenizerKind kind, string textDescription = "the text given", string[]? literalPaths = null) =>
         Guard(() =>
         {
-            if (paths is not { Length: > 0 }) return text is not null ? CorpusInput.FromText(text, kind, textDescription) : CorpusInput.Default(kind);
-            var files = paths.SelectMany(p => ResolveInputPaths(p)).ToList();
+            if (paths is not { Length: > 0 } && literalPaths is not { Length: > 0 })
+                return text is not null ? CorpusInput.FromText(text, kind, textDescription) : CorpusInput.Default(kind);
+            var files = (paths ?? []).SelectMany(p => ResolveInputPaths(p)).Concat((literalPaths ?? []).Select(p => ResolveLiteralInputPath(p))).ToList();
             try { return CorpusInput.FromFiles(files, kind); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) // a folder, a locked file: reading, not writing, failed
             {
                 throw new PipelineError(new ErrorRecord(ex, ErrorIds.CorpusUnreadable, ErrorCategory.ReadError, string.Join(", ", files)));
             }
-        }, paths?.FirstOrDefault());
+        }, paths?.FirstOrDefault() ?? literalPaths?.FirstOrDefault());
+
+    /// <summary>
+    /// Warns when sentences are longer than the model's block size: a sentence of n tokens gives
+    /// min(T, n - 1) predictions, so the end of a longer one is never seen, which is easy to miss
+    /// (a character model of block 16 on 40-character lines learns only their first 16 characters).
+    /// </summary>
+    private protected void WarnOfCutSentences(IReadOnlyList<int[]> sentences, Model model, string description, string use)
+    {
+        int blockSize = model.Config.BlockSize, cut = 0, longest = 0;
+        foreach (int[] sentence in sentences)
+        {
+            if (sentence.Length - 1 > blockSize) cut++;
+            longest = Math.Max(longest, sentence.Length - 2); // the pieces between the two BOS
+        }
+        if (cut == 0) return;
+        string pieces = model.Tokenizer.TokenKind == TokenizerKind.Word ? "words" : "characters";
+        WriteWarning($"{cut:N0} of the {sentences.Count:N0} sentences of {description} are longer than the model's block size of {blockSize} and are cut: {use} covers only their first {blockSize} {pieces}, not their end. The longest has {longest:N0} {pieces}; a model made with New-Model -BlockSize {longest + 1} would see whole sentences.");
+    }
 
     /// <summary>An output path, which need not exist yet.</summary>
     protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
@@ -49,6 +91,7 @@ public abstract class MicroGptCmdlet : PSCmdlet
     {
         PipelineError pipeline => pipeline.Record,
         UnknownTokenException => new ErrorRecord(ex, ErrorIds.UnknownToken, ErrorCategory.InvalidData, target),
+        CheckpointMismatchException => new ErrorRecord(ex, ErrorIds.CheckpointMismatch, ErrorCategory.InvalidArgument, target),
         CorpusException => new ErrorRecord(ex, ErrorIds.InvalidCorpus, ErrorCategory.InvalidData, target),
         InvalidConfigurationException config => new ErrorRecord(ex, ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, config.Value ?? target),
         TrainingDivergedException => new ErrorRecord(ex, ErrorIds.TrainingDiverged, ErrorCategory.InvalidResult, target),

@@ -9,6 +9,12 @@ public class MicroGptException(string message, Exception? inner = null) : Except
 /// <summary>A corpus that cannot be trained on: empty, or unreadable.</summary>
 public sealed class CorpusException(string message) : MicroGptException(message);
 
+/// <summary>
+/// A resumed run given other sentences than the ones its checkpoint's run trained on (another
+/// count, or another fingerprint): continuing would not be the run that was started.
+/// </summary>
+public sealed class CheckpointMismatchException(string message) : MicroGptException(message);
+
 /// <summary>A piece of text that the tokenizer's vocabulary lacks.</summary>
 public sealed class UnknownTokenException(string piece, string sentence, TokenizerKind kind)
     : MicroGptException($"The {(kind == TokenizerKind.Word ? "word" : "character")} '{piece}' in \"{sentence}\" is not in the vocabulary.")

@@ -13,13 +13,6 @@ public sealed class Rng
 
     public Rng(int seed) => state = unchecked((uint)seed);
 
-    /// <summary>The generator's whole state, so that a checkpoint can resume the same stream.</summary>
-    public uint State
-    {
-        get => state;
-        set => state = value;
-    }
-
     /// <summary>A uniform double in [0, 1), with 32 bits of randomness.</summary>
     public double NextDouble()
     {

@@ -23,27 +23,27 @@ Describe 'Bad input' {
     Context 'unknown words' {
         It 'Invoke-Training names an unknown word of -Text and its line, and leaves the model as it was' {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Text 'the cat sat', 'the zebra ran' -Steps 5 } |
                 Should -Throw -ErrorId 'UnknownToken,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
             $err.Exception.Message | Should -BeLike "*'zebra'*"
             $err.Exception.Message | Should -BeLike '*Line 2*'
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
-            $model.Summary.Steps | Should -Be 0
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
+            $model.Steps | Should -Be 0
         }
 
         It 'Invoke-Training names an unknown word of a -Path file, its line and the file' {
             $file = Join-Path $TestDrive 'unknown-word.txt'
             Set-Content -Path $file -Value 'the cat sat', '', 'the zebra ran'
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Path $file -Steps 5 } |
                 Should -Throw -ErrorId 'UnknownToken,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.Exception.Message | Should -BeLike "*'zebra'*"
             $err.Exception.Message | Should -BeLike '*Line 3*'
             $err.Exception.Message | Should -BeLike '*unknown-word.txt*'
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
         }
 
         It 'Invoke-Generation names an unknown word of -Prompt and writes no sample' {
@@ -77,21 +77,21 @@ Describe 'Bad input' {
 
         It 'Invoke-Training refuses -Text with only blank lines, and leaves the model as it was' {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Text '   ', "`t" -Steps 5 } |
                 Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
             $err.Exception.Message | Should -BeLike '*blank*'
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
         }
 
         It 'Invoke-Training refuses an empty -Path file and names it' {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Path $blank -Steps 5 } |
                 Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*blank.txt*'
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
         }
 
         It 'New-Tokenizer refuses an empty -Path file and names it' {
@@ -152,33 +152,33 @@ Describe 'Bad input' {
 
         It 'Invoke-Training refuses a -ValidationFraction that leaves nothing to train on' {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Text 'the cat sat' -Steps 5 -ValidationFraction 0.5 } |
                 Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*0.5*'
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
         }
     }
 
     Context 'learning rates and betas out of range' {
         It 'Invoke-Training refuses -<Parameter> <Value> with <Id>, and leaves the model as it was' -TestCases @(
-            @{ Parameter = 'LearningRate'; Value = 0; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'LearningRate'; Value = 0; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'LearningRate'; Value = 1.5; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'LearningRate'; Value = -0.01; Id = 'ParameterArgumentValidationError' }
-            @{ Parameter = 'Beta1'; Value = 1; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'Beta1'; Value = 1; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'Beta1'; Value = -0.5; Id = 'ParameterArgumentValidationError' }
-            @{ Parameter = 'Beta2'; Value = 1; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'Beta2'; Value = 1; Id = 'ParameterArgumentValidationError' }
             @{ Parameter = 'Beta2'; Value = 1.5; Id = 'ParameterArgumentValidationError' }
-            @{ Parameter = 'Epsilon'; Value = 0; Id = 'InvalidConfiguration' }
+            @{ Parameter = 'Epsilon'; Value = 0; Id = 'ParameterArgumentValidationError' }
         ) {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $arguments = @{ $Parameter = $Value }
             $err = { Invoke-Training -Model $model -Text $corpus -Steps 5 @arguments } |
                 Should -Throw -ErrorId "$Id,MicroGpt.Commands.InvokeTrainingCommand" -PassThru
             $err.Exception.Message | Should -BeLike "*$Value*"
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
-            $model.Summary.Steps | Should -Be 0
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
+            $model.Steps | Should -Be 0
         }
 
         It 'Invoke-Training leaves an existing -LogPath file as it was when it refuses a learning rate' {
@@ -186,8 +186,19 @@ Describe 'Bad input' {
             Set-Content -Path $log -Value 'the log of an earlier run'
             $before = Get-FileHash -Path $log
             { Invoke-Training -Model (New-SmallModel) -Text $corpus -Steps 5 -LearningRate 0 -LogPath $log } |
-                Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand'
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,MicroGpt.Commands.InvokeTrainingCommand'
             (Get-FileHash -Path $log).Hash | Should -Be $before.Hash
+        }
+
+        It 'Invoke-Training accepts the closed ends: -<Parameter> <Value>' -TestCases @(
+            @{ Parameter = 'LearningRate'; Value = 1 }
+            @{ Parameter = 'Beta1'; Value = 0 }
+            @{ Parameter = 'Beta2'; Value = 0 }
+            @{ Parameter = 'Epsilon'; Value = 1 }
+        ) {
+            $arguments = @{ $Parameter = $Value }
+            $steps = Invoke-Training -Model (New-SmallModel) -Text $corpus -Steps 2 @arguments
+            $steps.Step | Should -Be 1, 2
         }
     }
 
@@ -200,9 +211,11 @@ Describe 'Bad input' {
             function New-DivergingModel {
                 $model = New-Model -Tokenizer $divergingTokenizer -EmbeddingSize 8 -Heads 2 -Layers 1 -BlockSize 8
                 $row = [System.Array]::IndexOf([string[]]$divergingTokenizer.Vocabulary, 'zebra') * 8 # Wte is the first (V, C) block
+                $weights = $model.GetWeights()
                 for ($i = 0; $i -lt 8; $i++) {
-                    $model.Parameters[$row + $i] = [float]::PositiveInfinity
+                    $weights[$row + $i] = [float]::PositiveInfinity
                 }
+                $model.SetWeights($weights)
                 $model
             }
         }
@@ -217,8 +230,8 @@ Describe 'Bad input' {
                 Should -Throw -ErrorId 'TrainingDiverged,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidResult'
             $err.Exception.Message | Should -BeLike '*step 3*'
-            $model.Summary.Steps | Should -Be 2
-            Test-SameWeights $reference.Parameters $model.Parameters | Should -BeTrue
+            $model.Steps | Should -Be 2
+            Test-SameWeights $reference.GetWeights() $model.GetWeights() | Should -BeTrue
             (Import-Csv -Path $log).Step | Should -Be 1, 2
         }
     }
@@ -285,7 +298,7 @@ Describe 'Bad input' {
             $result = Import-Model -Path $tutorialFile -Tokenizer $otherTokenizer -ErrorVariable err -ErrorAction SilentlyContinue
             $result | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -Be 'VocabularyMismatch,MicroGpt.Commands.ImportModelCommand'
-            $err[0].Exception.Message | Should -BeLike "*$($small.Config.VocabSize)*"
+            $err[0].Exception.Message | Should -BeLike "*$($small.VocabSize)*"
             $err[0].Exception.Message | Should -BeLike "*$($otherTokenizer.VocabSize)*"
         }
 
@@ -297,11 +310,11 @@ Describe 'Bad input' {
         }
 
         It 'Invoke-Training refuses a corpus with words outside the model''s vocabulary' {
-            $before = $small.Parameters.Clone()
+            $before = $small.GetWeights()
             $err = { Invoke-Training -Model $small -Steps 5 } |
                 Should -Throw -ErrorId 'UnknownToken,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*default corpus*'
-            Test-SameWeights $before $small.Parameters | Should -BeTrue
+            Test-SameWeights $before $small.GetWeights() | Should -BeTrue
         }
     }
 
@@ -321,9 +334,18 @@ Describe 'Bad input' {
             (Get-FileHash -Path $checkpoint).Hash | Should -Be $before.Hash
         }
 
-        It 'Invoke-Training -Resume refuses another corpus and leaves the checkpoint as it was' {
-            { Invoke-Training -Resume $checkpoint -Text 'the cat sat' } |
-                Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.InvokeTrainingCommand'
+        It 'Invoke-Training -Resume refuses another corpus, says how to pass the checkpoint''s, and leaves the checkpoint as it was' {
+            $err = { Invoke-Training -Resume $checkpoint -Text 'the cat sat' } |
+                Should -Throw -ErrorId 'CheckpointMismatch,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '*trained on sentences given as text*-Text or on the pipeline*'
+            (Get-FileHash -Path $checkpoint).Hash | Should -Be $before.Hash
+        }
+
+        It 'Invoke-Training -Resume without the corpus says the checkpoint''s corpus differs, not that a word is unknown' {
+            $err = { Invoke-Training -Resume $checkpoint } |
+                Should -Throw -ErrorId 'CheckpointMismatch,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+            $err.Exception.Message | Should -BeLike '*was trained on another corpus than the default corpus*'
             (Get-FileHash -Path $checkpoint).Hash | Should -Be $before.Hash
         }
     }
@@ -343,22 +365,22 @@ Describe 'Bad input' {
 
         It 'Invoke-Training -LogPath reports FileWriteFailed before it trains' {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Text $corpus -Steps 5 -LogPath (Join-Path $missingFolder 'log.csv') } |
                 Should -Throw -ErrorId 'FileWriteFailed,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*no-such-folder*'
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
             $missingFolder | Should -Not -Exist
         }
 
         It 'Invoke-Training -CheckpointPath reports FileWriteFailed before it trains' {
             $model = New-SmallModel
-            $before = $model.Parameters.Clone()
+            $before = $model.GetWeights()
             $err = { Invoke-Training -Model $model -Text $corpus -Steps 20 -CheckpointPath (Join-Path $missingFolder 'checkpoint.json') -CheckpointInterval 10 } |
                 Should -Throw -ErrorId 'FileWriteFailed,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*no-such-folder*'
-            $model.Summary.Steps | Should -Be 0
-            Test-SameWeights $before $model.Parameters | Should -BeTrue
+            $model.Steps | Should -Be 0
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
         }
 
         It 'Export-LossChart reports FileWriteFailed and creates nothing' {
@@ -374,7 +396,9 @@ Describe 'Bad input' {
             New-SmallModel | Save-Model -Path $path
             $before = Get-FileHash -Path $path
             $broken = New-SmallModel -Seed 2
-            $broken.Parameters[5] = [float]::NaN
+            $weights = $broken.GetWeights()
+            $weights[5] = [float]::NaN
+            $broken.SetWeights($weights)
             $err = { $broken | Save-Model -Path $path } |
                 Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.SaveModelCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*NaN*'
@@ -396,7 +420,7 @@ Describe 'Bad input' {
             $err = { Invoke-Training -Model $model -Text $corpus -Steps 10 | ForEach-Object { Invoke-Training -Model $model -Text $corpus -Steps 5 } } |
                 Should -Throw -ErrorId 'ModelBusy,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'ResourceBusy'
-            $model.Summary.Steps | Should -Be 1 -Because 'only the first run took a step'
+            $model.Steps | Should -Be 1 -Because 'only the first run took a step'
             Invoke-Training -Model $model -Text $corpus -Steps 5 | Should -HaveCount 5
         }
 

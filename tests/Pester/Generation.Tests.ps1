@@ -8,7 +8,7 @@ BeforeAll {
     # Trained enough to write sentence-like samples; the numbers below do not depend on how well.
     $model = New-Model -Seed 1
     $null = Invoke-Training -Model $model -Steps 500
-    $vocabulary = $model.Tokenizer.Vocabulary
+    $vocabulary = $model.GetTokenizer().Vocabulary
 }
 
 Describe 'Invoke-Generation' {

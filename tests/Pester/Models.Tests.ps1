@@ -9,6 +9,11 @@ BeforeAll {
         [System.Linq.Enumerable]::SequenceEqual($Expected, $Actual)
     }
 
+    function Test-SameShape($Expected, $Actual) {
+        $shape = 'Layers', 'EmbeddingSize', 'Heads', 'BlockSize', 'VocabSize', 'ParameterCount'
+        -not (Compare-Object ($Actual | Select-Object $shape) ($Expected | Select-Object $shape) -Property $shape)
+    }
+
     # DESIGN.md: (2V + T) C for the embeddings and the output head, 12 C^2 per layer.
     function Get-ExpectedParameterCount([int] $VocabSize, [int] $EmbeddingSize, [int] $Layers, [int] $BlockSize) {
         (2 * $VocabSize + $BlockSize) * $EmbeddingSize + 12 * $Layers * $EmbeddingSize * $EmbeddingSize
@@ -27,24 +32,24 @@ Describe 'New-Model' {
     }
 
     It 'has the tutorial''s shape by default, over the default corpus''s vocabulary' {
-        $model.Config.EmbeddingSize | Should -Be 32
-        $model.Config.Heads | Should -Be 4
-        $model.Config.Layers | Should -Be 2
-        $model.Config.BlockSize | Should -Be 16
-        $model.Config.VocabSize | Should -Be $defaultTokenizer.VocabSize
-        $model.Tokenizer.Vocabulary | Should -Be $defaultTokenizer.Vocabulary
+        $model.EmbeddingSize | Should -Be 32
+        $model.Heads | Should -Be 4
+        $model.Layers | Should -Be 2
+        $model.BlockSize | Should -Be 16
+        $model.VocabSize | Should -Be $defaultTokenizer.VocabSize
+        $model.GetTokenizer().Vocabulary | Should -Be $defaultTokenizer.Vocabulary
     }
 
     It 'has (2V + T) C + 12 L C^2 parameters by default' {
-        $model.Parameters.Length | Should -Be (Get-ExpectedParameterCount $defaultTokenizer.VocabSize 32 2 16)
-        $model.Config.ParameterCount | Should -Be $model.Parameters.Length
+        $model.ParameterCount | Should -Be (Get-ExpectedParameterCount $defaultTokenizer.VocabSize 32 2 16)
+        $model.GetWeights() | Should -HaveCount $model.ParameterCount
     }
 
     It 'has the tutorial''s 63,296 parameters on its 597-token vocabulary' {
         if ($defaultTokenizer.VocabSize -ne 597) {
             Set-ItResult -Skipped -Because "the default corpus has $($defaultTokenizer.VocabSize) tokens, not the tutorial's 597"
         }
-        $model.Parameters.Length | Should -Be 63296
+        $model.ParameterCount | Should -Be 63296
     }
 
     It 'has (2V + T) C + 12 L C^2 parameters with -Layers <Layers> -EmbeddingSize <EmbeddingSize> -Heads <Heads> -BlockSize <BlockSize>' -TestCases @(
@@ -53,26 +58,26 @@ Describe 'New-Model' {
         @{ Layers = 4; EmbeddingSize = 64; Heads = 1; BlockSize = 4 }
     ) {
         $shaped = New-Model -Layers $Layers -EmbeddingSize $EmbeddingSize -Heads $Heads -BlockSize $BlockSize
-        $shaped.Config.HeadSize | Should -Be ($EmbeddingSize / $Heads)
-        $shaped.Parameters.Length | Should -Be (Get-ExpectedParameterCount $defaultTokenizer.VocabSize $EmbeddingSize $Layers $BlockSize)
+        $shaped.Layers, $shaped.EmbeddingSize, $shaped.Heads, $shaped.BlockSize | Should -Be $Layers, $EmbeddingSize, $Heads, $BlockSize
+        $shaped.ParameterCount | Should -Be (Get-ExpectedParameterCount $defaultTokenizer.VocabSize $EmbeddingSize $Layers $BlockSize)
     }
 
     It 'draws its weights from N(0, 0.08)' {
-        $stats = $model.Parameters | Measure-Object -Average -StandardDeviation
+        $stats = $model.GetWeights() | Measure-Object -Average -StandardDeviation
         [math]::Abs($stats.Average) | Should -BeLessThan 0.002
         [math]::Abs($stats.StandardDeviation - 0.08) | Should -BeLessThan 0.002
     }
 
     It 'gives the same weights for the same -Seed, and others for another' {
-        Test-SameWeights (New-Model -Seed 3).Parameters (New-Model -Seed 3).Parameters | Should -BeTrue
-        Test-SameWeights (New-Model -Seed 3).Parameters (New-Model -Seed 4).Parameters | Should -BeFalse
+        Test-SameWeights (New-Model -Seed 3).GetWeights() (New-Model -Seed 3).GetWeights() | Should -BeTrue
+        Test-SameWeights (New-Model -Seed 3).GetWeights() (New-Model -Seed 4).GetWeights() | Should -BeFalse
     }
 
     It 'takes its tokenizer from the pipeline' {
         $tokenizer = New-Tokenizer -Text 'the cat sat', 'the dog ran'
         $small = $tokenizer | New-Model -EmbeddingSize 8 -Heads 2 -Layers 1
-        $small.Config.VocabSize | Should -Be $tokenizer.VocabSize
-        $small.Tokenizer.Vocabulary | Should -Be $tokenizer.Vocabulary
+        $small.VocabSize | Should -Be $tokenizer.VocabSize
+        $small.GetTokenizer().Vocabulary | Should -Be $tokenizer.Vocabulary
     }
 
     It 'refuses an embedding size not divisible by the heads' {
@@ -112,17 +117,17 @@ Describe 'Save-Model and Import-Model' {
 
         It 'round-trips every weight' {
             $loaded | Should -BeOfType MicroGpt.Model
-            $loaded.Parameters.Length | Should -Be $model.Parameters.Length
-            Test-SameWeights $model.Parameters $loaded.Parameters | Should -BeTrue
+            $loaded.ParameterCount | Should -Be $model.ParameterCount
+            Test-SameWeights $model.GetWeights() $loaded.GetWeights() | Should -BeTrue
         }
 
         It 'round-trips the configuration, the vocabulary and the training summary' {
-            $loaded.Config | Should -Be $model.Config
-            $loaded.Tokenizer.Kind | Should -Be $model.Tokenizer.Kind
-            $loaded.Tokenizer.Vocabulary | Should -Be $model.Tokenizer.Vocabulary
-            $loaded.Summary.Steps | Should -Be 100
-            $loaded.Summary.Tokens | Should -Be $model.Summary.Tokens
-            $loaded.Summary.LastLoss | Should -Be $model.Summary.LastLoss
+            Test-SameShape $model $loaded | Should -BeTrue
+            $loaded.GetTokenizer().Kind | Should -Be $model.GetTokenizer().Kind
+            $loaded.GetTokenizer().Vocabulary | Should -Be $model.GetTokenizer().Vocabulary
+            $loaded.Steps | Should -Be 100
+            $loaded.Tokens | Should -Be $model.Tokens
+            $loaded.Loss | Should -Be $model.Loss
         }
 
         It 'writes the keys the tutorial''s loader reads' {
@@ -132,8 +137,8 @@ Describe 'Save-Model and Import-Model' {
             $json.config.blockSize | Should -Be 16
             $json.config.nHead | Should -Be 4
             $json.config.headDim | Should -Be 8
-            $json.config.vocabSize | Should -Be $model.Config.VocabSize
-            $json.weights | Should -HaveCount $model.Parameters.Length
+            $json.config.vocabSize | Should -Be $model.VocabSize
+            $json.weights | Should -HaveCount $model.ParameterCount
         }
 
         It 'reads the tutorial''s files, which carry no vocabulary, given -Tokenizer' {
@@ -144,15 +149,15 @@ Describe 'Save-Model and Import-Model' {
             $tutorialFile = Join-Path $TestDrive 'tutorial.json'
             [pscustomobject]@{ config = $json.config; weights = $json.weights } | ConvertTo-Json -Depth 5 -Compress | Set-Content -Path $tutorialFile
             $tutorial = Import-Model -Path $tutorialFile -Tokenizer $tokenizer
-            Test-SameWeights $small.Parameters $tutorial.Parameters | Should -BeTrue
-            $tutorial.Tokenizer.Vocabulary | Should -Be $tokenizer.Vocabulary
+            Test-SameWeights $small.GetWeights() $tutorial.GetWeights() | Should -BeTrue
+            $tutorial.GetTokenizer().Vocabulary | Should -Be $tokenizer.Vocabulary
         }
 
         It 'overwrites an existing file' {
             $other = Join-Path $TestDrive 'overwritten.json'
             New-Model -Seed 1 | Save-Model -Path $other
             $model | Save-Model -Path $other
-            Test-SameWeights $model.Parameters (Import-Model -Path $other).Parameters | Should -BeTrue
+            Test-SameWeights $model.GetWeights() (Import-Model -Path $other).GetWeights() | Should -BeTrue
         }
 
         It 'leaves no temporary file beside the model' {
@@ -174,21 +179,21 @@ Describe 'Save-Model and Import-Model' {
         }
 
         It 'round-trips every weight' {
-            $loaded.Config | Should -Be $model.Config
-            $loaded.Tokenizer.Vocabulary | Should -Be $model.Tokenizer.Vocabulary
-            Test-SameWeights $model.Parameters $loaded.Parameters | Should -BeTrue
+            Test-SameShape $model $loaded | Should -BeTrue
+            $loaded.GetTokenizer().Vocabulary | Should -Be $model.GetTokenizer().Vocabulary
+            Test-SameWeights $model.GetWeights() $loaded.GetWeights() | Should -BeTrue
         }
 
         It 'round-trips the training summary' {
             # Safetensors.cs: the config file beside it "carries the configuration, tokenizer and training summary".
-            $loaded.Summary.Steps | Should -Be 100
-            $loaded.Summary.LastLoss | Should -Be $model.Summary.LastLoss
+            $loaded.Steps | Should -Be 100
+            $loaded.Loss | Should -Be $model.Loss
         }
 
         It 'writes safetensors with -Format Safetensors, adding the extension' {
             $saved = $model | Save-Model -Path (Join-Path $TestDrive 'by-format') -Format Safetensors -PassThru
             $saved.Name | Should -Be 'by-format.safetensors'
-            Test-SameWeights $model.Parameters (Import-Model -Path $saved.FullName).Parameters | Should -BeTrue
+            Test-SameWeights $model.GetWeights() (Import-Model -Path $saved.FullName).GetWeights() | Should -BeTrue
         }
 
         It 'reports a truncated file as ModelFileCorrupt' {
@@ -268,7 +273,7 @@ Describe 'Save-Model and Import-Model' {
             }
             $models | Should -HaveCount 3
             $models | Should -BeOfType MicroGpt.Model
-            $models.Summary.Seed | Sort-Object | Should -Be $seeds
+            $models.Seed | Sort-Object | Should -Be $seeds
         }
 
         It 'reads the paths given as strings on the pipeline' {
@@ -349,7 +354,7 @@ Describe 'Save-Model and Import-Model' {
         It 'Import-Model resolves a relative path against the PowerShell location' {
             $model | Save-Model -Path (Join-Path $TestDrive 'relative-in.json')
             $loaded = Import-Model -Path 'relative-in.json'
-            Test-SameWeights $model.Parameters $loaded.Parameters | Should -BeTrue
+            Test-SameWeights $model.GetWeights() $loaded.GetWeights() | Should -BeTrue
         }
 
         It 'Save-Model -PassThru gives the full path of a relative one' {

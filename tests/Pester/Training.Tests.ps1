@@ -64,16 +64,16 @@ Describe 'Invoke-Training' {
         }
 
         It 'trains the model in place' {
-            $model.Summary.Steps | Should -Be 200
-            $model.Summary.LastLoss | Should -Be $steps[-1].Loss
+            $model.Steps | Should -Be 200
+            $model.Loss | Should -Be $steps[-1].Loss
         }
 
         It 'trains a model from the pipeline' {
             $piped = New-Model -Seed 1
-            $before = $piped.Parameters.Clone()
+            $before = $piped.GetWeights()
             $piped | Invoke-Training -Steps 10 | Should -HaveCount 10
-            $piped.Summary.Steps | Should -Be 10
-            Test-SameWeights $before $piped.Parameters | Should -BeFalse
+            $piped.Steps | Should -Be 10
+            Test-SameWeights $before $piped.GetWeights() | Should -BeFalse
         }
 
         It 'trains a default model on the default corpus when given nothing' {
@@ -215,13 +215,13 @@ Describe 'Invoke-Training' {
             $output | Should -HaveCount 1
             $output | Should -BeOfType MicroGpt.Model
             [object]::ReferenceEquals($output, $model) | Should -BeTrue -Because 'training happens in place'
-            $output.Summary.Steps | Should -Be 30
+            $output.Steps | Should -Be 30
         }
 
         It '-PassThru without -Model writes the new default model' {
             $output = Invoke-Training -Steps 10 -PassThru
             $output | Should -BeOfType MicroGpt.Model
-            $output.Summary.Steps | Should -Be 10
+            $output.Steps | Should -Be 10
         }
 
         It 'gives identical losses and weights with -ThreadCount 1 and 2' {
@@ -230,14 +230,14 @@ Describe 'Invoke-Training' {
             $lossesOne = (Invoke-Training -Model $one -Steps 200 -BatchSize 4 -ThreadCount 1).Loss
             $lossesTwo = (Invoke-Training -Model $two -Steps 200 -BatchSize 4 -ThreadCount 2).Loss
             $lossesTwo | Should -Be $lossesOne
-            Test-SameWeights $one.Parameters $two.Parameters | Should -BeTrue
+            Test-SameWeights $one.GetWeights() $two.GetWeights() | Should -BeTrue
         }
 
         It 'gives the same run for the same seeds' {
             $a = New-Model -Seed 7
             $b = New-Model -Seed 7
             (Invoke-Training -Model $b -Steps 50 -Seed 3).Loss | Should -Be (Invoke-Training -Model $a -Steps 50 -Seed 3).Loss
-            Test-SameWeights $a.Parameters $b.Parameters | Should -BeTrue
+            Test-SameWeights $a.GetWeights() $b.GetWeights() | Should -BeTrue
         }
     }
 
@@ -253,13 +253,13 @@ Describe 'Invoke-Training' {
             $interrupted = New-Model -Seed 8
             $firstHalf = Invoke-Training -Model $interrupted -Steps 200 -Seed 3 -CheckpointPath $checkpoint -CheckpointInterval 40 -LogPath $log |
                 Select-Object -First 100
-            $stepsInCheckpoint = (Import-Model -Path $checkpoint).Summary.Steps
+            $stepsInCheckpoint = (Import-Model -Path $checkpoint).Steps
             $secondHalf = Invoke-Training -Resume $checkpoint -CheckpointPath $checkpoint -LogPath $log
         }
 
         It 'stops at a step boundary and checkpoints every completed step' {
             $firstHalf | Should -HaveCount 100
-            $interrupted.Summary.Steps | Should -Be 100
+            $interrupted.Steps | Should -Be 100
             $stepsInCheckpoint | Should -Be 100 -Because 'a stopped run saves its last step, between the -CheckpointInterval ones'
         }
 
@@ -274,8 +274,8 @@ Describe 'Invoke-Training' {
 
         It 'ends with the same weights as the uninterrupted run' {
             $resumed = Import-Model -Path $checkpoint
-            $resumed.Summary.Steps | Should -Be 200
-            Test-SameWeights $uninterrupted.Parameters $resumed.Parameters | Should -BeTrue
+            $resumed.Steps | Should -Be 200
+            Test-SameWeights $uninterrupted.GetWeights() $resumed.GetWeights() | Should -BeTrue
         }
 
         It 'saves the same model file as the uninterrupted run' {
@@ -292,8 +292,8 @@ Describe 'Invoke-Training' {
             $null = Invoke-Training -Model $model -Steps 200 -Seed 3 | Select-Object -First 60
             $model | Save-Model -Path $saved -IncludeOptimizerState
             $resumed = Invoke-Training -Resume $saved -PassThru
-            $resumed.Summary.Steps | Should -Be 200
-            Test-SameWeights $uninterrupted.Parameters $resumed.Parameters | Should -BeTrue
+            $resumed.Steps | Should -Be 200
+            Test-SameWeights $uninterrupted.GetWeights() $resumed.GetWeights() | Should -BeTrue
         }
     }
 }

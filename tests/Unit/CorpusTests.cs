@@ -74,6 +74,21 @@ public class CorpusTests
         Assert.All(names, name => Assert.Matches(NameLine, name));
     }
 
+    /// <summary>
+    /// The committed corpora, pinned by SHA-256: the golden losses (TutorialParityTests), the figures
+    /// in README and bench/RESULTS.md, and every seed-based test were measured on exactly these bytes.
+    /// A change here must be deliberate: regenerate, re-measure, then update the hashes.
+    /// </summary>
+    [Theory]
+    [InlineData("sentences.txt", "7b87e650d722c5e7913cc1b620c0240f16fb375ca4061554c87581ba94a1f0ec")]
+    [InlineData("questions.txt", "510d9be5da892a7dfbcea338379658071c832cfd1ce1bd912343205c69a8195f")]
+    [InlineData("names.txt", "ef00ae252719f9a6ff02270e6205870c1a706757b32a4d8f09e749f0d09a4ba4")]
+    public void CommittedCorpusHasItsPinnedHash(string file, string sha256)
+    {
+        byte[] committed = File.ReadAllBytes(Path.Combine(DataFolder, file));
+        Assert.Equal(sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(committed)));
+    }
+
     // Built here rather than by the generator's own writer, so that a change to the file format is caught too:
     // UTF-8 without a byte order mark, every line ended by "\n".
     static void CheckCommitted(string file, IReadOnlyList<string> generated)

@@ -42,7 +42,7 @@ public sealed class Grammar(int seed)
 
     static readonly Noun Person = Lexicon.People[0];
 
-    readonly Rng rng = new(seed);
+    readonly GeneratorRandom rng = new(seed);
 
     /// <summary>A word that lists should prefer wherever it fits; null for ordinary text.</summary>
     public string? Focus { get; set; }

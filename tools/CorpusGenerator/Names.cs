@@ -29,7 +29,7 @@ public static class Names
 
     public static IReadOnlyList<string> Generate()
     {
-        Rng rng = new(Seed);
+        GeneratorRandom rng = new(Seed);
         HashSet<string> seen = [];
         List<string> names = [];
         while (names.Count < Count)
@@ -44,7 +44,7 @@ public static class Names
     }
 
     // One or two syllables and an ending: "mar" + "a", "ca" + "lin" + "a", "ben" + "ton".
-    static string Compose(Rng rng)
+    static string Compose(GeneratorRandom rng)
     {
         string name = (Chance(rng, 0.85) ? Pick(rng, Onsets) : "") + Pick(rng, Chance(rng, 0.15) ? Digraphs : Vowels);
         if (Chance(rng, 0.5)) name += Pick(rng, Codas);
@@ -78,9 +78,9 @@ public static class Names
         return true;
     }
 
-    static bool Chance(Rng rng, double probability) => rng.NextDouble() < probability;
+    static bool Chance(GeneratorRandom rng, double probability) => rng.NextDouble() < probability;
 
-    static string Pick(Rng rng, string[] items) => items[rng.NextInt(items.Length)];
+    static string Pick(GeneratorRandom rng, string[] items) => items[rng.NextInt(items.Length)];
 
     static string[] Split(string words) => words.Split(' ');
 }

@@ -43,6 +43,18 @@ public sealed class ExportLossChartCommand : MicroGptCmdlet
     [ValidateRange(150, 10000)]
     public int Height { get; set; } = 450;
 
+    /// <summary>The bottom of the loss axis; by default it fits the data.</summary>
+    [Parameter]
+    public double? YMinimum { get; set; }
+
+    /// <summary>The top of the loss axis; by default it fits the data, leaving out spikes on a linear axis.</summary>
+    [Parameter]
+    public double? YMaximum { get; set; }
+
+    /// <summary>Linear (the default) or Log: a logarithmic loss axis, which fits every positive loss, spikes included.</summary>
+    [Parameter]
+    public AxisScale YScale { get; set; }
+
     /// <summary>Write the chart's FileInfo to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -51,11 +63,8 @@ public sealed class ExportLossChartCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
-        // A TrainingStep, or a CSV row: every property a string, ValidationLoss empty when not measured.
-        double? Number(string name) => InputObject.Properties[name]?.Value is { } value
-            && Convert.ToString(value, CultureInfo.InvariantCulture) is { Length: > 0 } text
-            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) ? number : null;
-        double? step = Number("Step"), loss = Number("Loss"), validation = Number("ValidationLoss");
+        double? Property(string name) => Number(InputObject.Properties[name]?.Value);
+        double? step = Property("Step"), loss = Property("Loss"), validation = Property("ValidationLoss");
         if (step is not double s || loss is not double l || !double.IsFinite(s) || !double.IsFinite(l) || validation is double v && !double.IsFinite(v))
         {
             WriteError(new ErrorRecord(new ArgumentException($"The input '{InputObject}' has no finite numeric Step and Loss (and ValidationLoss, when given): it is left out of the chart."),
@@ -65,12 +74,31 @@ public sealed class ExportLossChartCommand : MicroGptCmdlet
         points.Add(new LossPoint(s, l, validation));
     }
 
+    /// <summary>
+    /// A property as a number: a TrainingStep's as it is; a CSV row's (Import-Csv gives text, empty
+    /// where ValidationLoss was not measured) as the current culture writes numbers, which is how
+    /// Export-Csv wrote them ("3,25" in de-DE), else as the invariant culture does, which is how
+    /// -LogPath writes them ("3.25"). Neither allows thousands separators, so no text reads as a
+    /// different number in the two: a decimal comma reads in one only, a decimal point in the other.
+    /// </summary>
+    static double? Number(object? value) => value switch
+    {
+        null => null,
+        PSObject wrapped => Number(wrapped.BaseObject),
+        string text => text.Length == 0 ? null
+            : double.TryParse(text, NumberStyles.Float, CultureInfo.CurrentCulture, out double local) ? local
+            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double invariant) ? invariant
+            : double.NaN,
+        not (bool or char) when value.GetType().IsPrimitive || value is decimal => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        _ => double.NaN,
+    };
+
     protected override void EndProcessing()
     {
         if (points.Count == 0)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("No training steps reached Export-LossChart: there is nothing to draw."), ErrorIds.InvalidChartData, ErrorCategory.InvalidData, null));
         string path = ResolveOutputPath(Path);
-        string svg = Guard(() => LossChart.Render(points, new LossChartOptions { Width = Width, Height = Height, Title = Title, Smoothing = Smoothing }), Smoothing);
+        string svg = Guard(() => LossChart.Render(points, new LossChartOptions { Width = Width, Height = Height, Title = Title, Smoothing = Smoothing, YMinimum = YMinimum, YMaximum = YMaximum, YScale = YScale }), Smoothing);
         if (!ShouldProcess(path, $"Write a loss chart of {points.Count:N0} steps")) return;
         Guard(() => AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(svg))), path);
         WriteVerbose($"Wrote '{path}': {points.Count:N0} steps.");

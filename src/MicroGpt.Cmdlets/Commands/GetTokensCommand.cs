@@ -18,9 +18,15 @@ public sealed class GetTokensCommand : MicroGptCmdlet
     #region Parameters
 
     /// <summary>The text to encode, one sentence per line; accepts pipeline input. Blank lines are skipped.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    [AllowEmptyString]
-    public string[] Text { get; set; } = [];
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public string[]? Text { get; set; }
+
+    /// <summary>Files whose lines to encode, taken literally (no wildcards); files from Get-Item or Get-ChildItem bind here by their FullName.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "LP")] // not PSPath: the lines of Get-Content carry their file's PSPath, and must stay text
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
 
     /// <summary>The tokenizer to encode with. Without -Tokenizer or -Model, the default corpus's.</summary>
     [Parameter(Mandatory = true, ParameterSetName = TokenizerSet)]
@@ -34,6 +40,7 @@ public sealed class GetTokensCommand : MicroGptCmdlet
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         tokenizer = ParameterSetName switch
         {
             TokenizerSet => Tokenizer,
@@ -44,9 +51,16 @@ public sealed class GetTokensCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
+        // A piped file is taken as a file, not as the text of its ToString() (see IsPiped).
+        bool pipedFile = IsPiped(nameof(LiteralPath), LiteralPath);
+        bool file = pipedFile || IsOnCommandLine(nameof(LiteralPath)), text = !pipedFile && Text is not null;
+        if (file == text)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(file ? "Give text or files to encode, not both." : "Give the text to encode: -Text, -LiteralPath, or text or files on the pipeline."),
+                ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, null));
         // The same rules as training: one sentence per line, trimmed, blank lines skipped,
         // lower-cased for word tokenizers.
-        foreach (var sentence in Corpus.Normalize(tokenizer!.Kind, Text))
+        var sentences = file ? ReadCorpus(null, null, tokenizer!.TokenKind, literalPaths: LiteralPath).Sentences : Corpus.Normalize(tokenizer!.TokenKind, Text!);
+        foreach (var sentence in sentences)
         {
             try
             {

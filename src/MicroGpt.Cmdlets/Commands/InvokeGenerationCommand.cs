@@ -38,9 +38,9 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int TopK { get; set; }
 
-    /// <summary>Sample only from the most likely tokens whose probabilities add up to p; 1 (default) keeps all.</summary>
+    /// <summary>Sample only from the most likely tokens whose probabilities add up to p (greater than 0, at most 1); 1 (default) keeps all.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1.0)]
+    [ValidateInterval(0.0, 1.0, ExcludeMinimum = true)]
     public double TopP { get; set; } = 1.0;
 
     /// <summary>Seeds the sampling: the same seed, the same sentences. Default: a different seed each time.</summary>
@@ -62,7 +62,7 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
         if (Model is null) WriteWarning("No -Model given: sampling from an untrained model, so the words are random. Train one with Invoke-Training -PassThru.");
         var options = new SamplingOptions { Temperature = Temperature, TopK = TopK, TopP = TopP, Seed = Seed ?? Random.Shared.Next() };
         var sampler = Guard(() => new Sampler(model, options), options);
-        var prompt = Corpus.Normalize(model.Tokenizer.Kind, [Prompt]).Select(s => Tokenizer.Split(model.Tokenizer.Kind, s.Text)).FirstOrDefault()?.ToList();
+        var prompt = Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => Tokenizer.Split(model.Tokenizer.TokenKind, s.Text)).FirstOrDefault()?.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int written = 0, tries = 0, maxTries = Unique ? 20 * Count : Count;
         while (written < Count && tries++ < maxTries && !stopping.IsCancellationRequested)

@@ -6,7 +6,7 @@ namespace MicroGpt.Commands;
 /// <summary>
 /// <para type="synopsis">Trains a model in place and writes one TrainingStep object per step.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Training", DefaultParameterSetName = NewRunSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "Training", DefaultParameterSetName = NewRunSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TrainingStep), typeof(Model))]
 public sealed class InvokeTrainingCommand : MicroGptCmdlet
 {
@@ -16,11 +16,15 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     static readonly TimeSpan QuietBeforeBar = TimeSpan.FromSeconds(1); // rows that print show progress themselves
 
     readonly CancellationTokenSource stopping = new();
+    readonly List<Model> pipedModels = [];
+    readonly List<string> pipedFiles = [];
+    readonly List<string> pipedText = [];
 
     #region Parameters
 
-    /// <summary>The model to train, in place; accepts pipeline input. Default: a new model on the corpus's vocabulary.</summary>
+    /// <summary>The model to train, in place; accepts pipeline input (each piped model gets its own run). Default: a new model on the corpus's vocabulary.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet, DontShow = true)] // so that a model given to -Resume is refused as such, not taken as text
     [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
@@ -29,14 +33,20 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [ValidateNotNullOrEmpty]
     public string Resume { get; set; } = "";
 
-    /// <summary>Corpus files, one sentence per line. Default: the default corpus.</summary>
+    /// <summary>Corpus files, one sentence per line; wildcards are allowed. Default: the default corpus.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }
 
-    /// <summary>Corpus sentences given as strings.</summary>
-    [Parameter]
+    /// <summary>Corpus files, taken literally (no wildcards); files from Get-Item or Get-ChildItem bind here by their FullName.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "LP")] // not PSPath: the lines of Get-Content carry their file's PSPath, and must stay text
     [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
+    /// <summary>Corpus sentences given as strings; accepts pipeline input (Get-Content's lines), gathered into one corpus.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    [ValidateNotNull] // blank lines are allowed (Get-Content gives them) and skipped, as in files
     public string[]? Text { get; set; }
 
     /// <summary>Optimizer steps; the learning rate decays linearly to 0 over them.</summary>
@@ -46,22 +56,22 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>Adam's initial learning rate (greater than 0, at most 1).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1.0)]
+    [ValidateInterval(0.0, 1.0, ExcludeMinimum = true)]
     public double LearningRate { get; set; } = 0.01;
 
-    /// <summary>Adam's first-moment decay.</summary>
+    /// <summary>Adam's first-moment decay (at least 0, less than 1).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1.0)]
+    [ValidateInterval(0.0, 1.0, ExcludeMaximum = true)]
     public double Beta1 { get; set; } = 0.85;
 
-    /// <summary>Adam's second-moment decay.</summary>
+    /// <summary>Adam's second-moment decay (at least 0, less than 1).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1.0)]
+    [ValidateInterval(0.0, 1.0, ExcludeMaximum = true)]
     public double Beta2 { get; set; } = 0.99;
 
-    /// <summary>Adam's epsilon.</summary>
+    /// <summary>Adam's epsilon (greater than 0, at most 1).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1.0)]
+    [ValidateInterval(0.0, 1.0, ExcludeMinimum = true)]
     public double Epsilon { get; set; } = 1e-8;
 
     /// <summary>Sentences per step; their gradients are averaged.</summary>
@@ -132,23 +142,65 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Path is not null && Text is not null) Refuse("Use -Path or -Text for the corpus, not both.", "Text");
+        // Piped objects are gathered, and trained at the end of the input: text lines and files
+        // make one corpus, trained once. A model is taken as a model, and a file as a file, before
+        // their ToString() is taken as text (see IsPiped).
+        if (IsPiped(nameof(Model), Model)) pipedModels.Add(Model!);
+        else if (IsPiped(nameof(LiteralPath), LiteralPath)) pipedFiles.AddRange(LiteralPath!);
+        else if (IsPiped(nameof(Text), Text)) pipedText.AddRange(Text!);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (MyInvocation.ExpectingInput && pipedModels.Count == 0 && pipedFiles.Count == 0 && pipedText.Count == 0)
+        {
+            WriteWarning("Nothing came down the pipeline, so nothing was trained.");
+            return;
+        }
+        var (paths, literalPaths, text) = CorpusArguments();
         if (new object?[] { ValidationPath, ValidationText, ValidationFraction > 0 ? ValidationFraction : null }.Count(v => v is not null) > 1)
             Refuse("Use one of -ValidationPath, -ValidationText and -ValidationFraction.", "ValidationFraction");
+        if (ParameterSetName == ResumeSet && (pipedModels.Count > 0 || Model is not null))
+            Refuse($"-Resume continues the model saved in '{Resume}'; it cannot train another model, from -Model or the pipeline. Pipe the corpus instead, or train the model without -Resume.", Resume);
+        if (pipedModels.Count > 1 && (LogPath ?? CheckpointPath) is { } file)
+            Refuse($"{pipedModels.Count} models came down the pipeline, but -{(LogPath is not null ? nameof(LogPath) : nameof(CheckpointPath))} names one file ('{file}') that each run would overwrite. Train them one at a time (ForEach-Object), each with its own file.", file);
 
+        // Without piped models, the one model: -Model, -Resume's, or a new one (null here).
+        IEnumerable<Model?> models = pipedModels.Count > 0 ? pipedModels : new[] { Model };
+        foreach (var model in models) TrainModel(model, paths, literalPaths, text);
+    }
+
+    /// <summary>The corpus, given in one way: -Path, -LiteralPath, -Text, or files or text from the pipeline; or none, for the default corpus.</summary>
+    (string[]? Paths, string[]? LiteralPaths, IReadOnlyList<string>? Text) CorpusArguments()
+    {
+        string[]? literalPaths = IsOnCommandLine(nameof(LiteralPath)) ? LiteralPath : pipedFiles.Count > 0 ? [.. pipedFiles] : null;
+        IReadOnlyList<string>? text = IsOnCommandLine(nameof(Text)) ? Text : pipedText.Count > 0 ? pipedText : null;
+        var given = new (string Name, bool Given)[]
+        {
+            ("-Path", Path is not null), ("-LiteralPath", IsOnCommandLine(nameof(LiteralPath))), ("-Text", IsOnCommandLine(nameof(Text))),
+            ("files from the pipeline", pipedFiles.Count > 0), ("text from the pipeline", pipedText.Count > 0),
+        }.Where(g => g.Given).Select(g => g.Name).ToList();
+        if (given.Count > 1) Refuse($"Give the corpus one way, not {string.Join(" and ", given)}.", given[1]);
+        return (Path, literalPaths, text);
+    }
+
+    /// <summary>One run: the corpus read and encoded for the model, everything checked, then (unless -WhatIf) the steps.</summary>
+    void TrainModel(Model? given, string[]? paths, string[]? literalPaths, IReadOnlyList<string>? text)
+    {
         var options = new TrainingOptions
         {
             Steps = Steps, LearningRate = LearningRate, Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon, BatchSize = BatchSize,
             Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
         };
         var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
-        var model = resumed ?? Model;
-        var corpus = ReadCorpus(Path, Text, model?.Tokenizer.Kind ?? TokenizerKind.Word);
+        var model = resumed ?? given;
+        var corpus = ReadCorpus(paths, text, model?.Tokenizer.TokenKind ?? TokenizerKind.Word, literalPaths: literalPaths);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
         model ??= NewDefaultModel(corpus);
-        var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
+        var sentences = Guard(() => Encode(corpus, model, checkpoint), corpus.Description);
+        WarnOfCutSentences(sentences, model, corpus.Description, "training");
         // A resumed run holds out the sentences it first held out.
-        var (training, validation) = SplitValidation(sentences, model.Tokenizer, resumed?.Optimizer!.Options.Seed ?? Seed);
+        var (training, validation) = SplitValidation(sentences, model, resumed?.Optimizer!.Options.Seed ?? Seed);
 
         string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
         // A resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.
@@ -158,7 +210,9 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
         // Everything that can be refused is checked before anything changes: the options and the
         // corpus (by the trainer), then the files; only then is the log opened (or truncated).
-        using var trainer = Guard(() => new Trainer(model, training, options, validation, resumed?.Optimizer), corpus.Description);
+        using var trainer = Guard(() => NewTrainer(model, training, options, validation, corpus, checkpoint), corpus.Description);
+        string run = DescribeRun(model, trainer, corpus, training.Count, validation?.Count, logPath, checkpointPath, checkpoint);
+        if (!ShouldProcess(run, run, "Invoke-Training")) return;
         if (checkpointPath is not null) Guard(() => AtomicFile.CheckWritable(checkpointPath), checkpointPath);
         using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, resumed is null ? null : trainer.NextStep - 1), logPath);
         if (trainer.Finished) WriteWarning($"The run in '{checkpoint}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
@@ -166,6 +220,75 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
         Train(trainer, model, log, checkpointPath);
         if (PassThru && !stopping.IsCancellationRequested) WriteObject(model);
+    }
+
+    /// <summary>
+    /// The corpus encoded for the model. A word the vocabulary lacks says how to fix it: when
+    /// resuming, pass the checkpoint's corpus; for a model of the default corpus's vocabulary, build
+    /// the model on this corpus's words.
+    /// </summary>
+    int[][] Encode(CorpusInput corpus, Model model, string? checkpoint)
+    {
+        try { return corpus.Encode(model.Tokenizer); }
+        catch (UnknownTokenException unknown) when (checkpoint is not null)
+        {
+            throw CheckpointCorpusMismatch(checkpoint, model.Optimizer!, $"The checkpoint '{checkpoint}' was trained on another corpus than {corpus.Description}. {unknown.Message}", unknown);
+        }
+        catch (UnknownTokenException unknown) when (CorpusInput.IsDefaultVocabulary(model.Tokenizer))
+        {
+            string tokenizer = corpus.Origin.Source == CorpusSource.Files ? $"New-Tokenizer {FileArguments(corpus.Origin.Files)}" : "New-Tokenizer -Text <the same sentences>";
+            throw new PipelineError(new ErrorRecord(new ArgumentException($"{unknown.Message} The model has the default corpus's vocabulary; to train on the words of {corpus.Description}, build the model on them, New-Model -Tokenizer ({tokenizer}), or leave out -Model.", unknown),
+                ErrorIds.UnknownToken, ErrorCategory.InvalidData, corpus.Description));
+        }
+    }
+
+    /// <summary>The trainer; a resumed run given other sentences than its checkpoint's says which corpus to pass.</summary>
+    Trainer NewTrainer(Model model, IReadOnlyList<int[]> training, TrainingOptions options, IReadOnlyList<int[]>? validation, CorpusInput corpus, string? checkpoint)
+    {
+        var resume = checkpoint is not null ? model.Optimizer : null;
+        try { return new Trainer(model, training, options, validation, resume, corpus.Origin); }
+        catch (CheckpointMismatchException mismatch)
+        {
+            throw CheckpointCorpusMismatch(checkpoint!, resume!, $"{mismatch.Message} These came from {corpus.Description}.", mismatch);
+        }
+    }
+
+    /// <summary>A CheckpointMismatch error that says which corpus the checkpoint's run trained on, and how to pass it.</summary>
+    static PipelineError CheckpointCorpusMismatch(string checkpoint, OptimizerState state, string problem, Exception inner)
+    {
+        string how = state.CorpusOrigin switch
+        {
+            { Source: CorpusSource.Files, Files: var files } => $"It was trained on {string.Join(", ", files.Select(Quote))}: resume with Invoke-Training -Resume {Quote(checkpoint)} {FileArguments(files)}.",
+            { Source: CorpusSource.Default } => "It was trained on the default corpus: resume without -Path, -LiteralPath or -Text.",
+            { Source: CorpusSource.Text } => "It was trained on sentences given as text: give the same ones again, with -Text or on the pipeline.",
+            _ => "Give the corpus it was trained on, with -Path, -LiteralPath or -Text (this checkpoint was written before checkpoints named their corpus).",
+        };
+        return new PipelineError(new ErrorRecord(new ArgumentException($"{problem} {how}", inner), ErrorIds.CheckpointMismatch, ErrorCategory.InvalidArgument, checkpoint));
+    }
+
+    /// <summary>Files as arguments to type: -Path, or -LiteralPath when a name holds wildcard characters.</summary>
+    static string FileArguments(IReadOnlyList<string> files) =>
+        $"-{(files.Any(WildcardPattern.ContainsWildcardCharacters) ? nameof(LiteralPath) : nameof(Path))} {string.Join(", ", files.Select(Quote))}";
+
+    static string Quote(string text) => $"'{text.Replace("'", "''")}'";
+
+    static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
+
+    /// <summary>What -WhatIf says: the model, the corpus, the steps, and each file written or truncated.</summary>
+    string DescribeRun(Model model, Trainer trainer, CorpusInput corpus, int trainingSentences, int? validationSentences, string? logPath, string? checkpointPath, string? checkpoint)
+    {
+        var c = model.Config;
+        string run = checkpoint is null ? "Training" : $"Resuming the run of '{checkpoint}', training";
+        string held = validationSentences is int v ? $", validating on {v:N0} more" : "";
+        string steps = trainer.Finished ? $"no steps (the run took all its {trainer.Options.Steps:N0})" : $"steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}";
+        var files = new List<string>();
+        if (logPath is not null)
+            files.Add(!File.Exists(logPath) ? $"creating the log '{logPath}'"
+                : checkpoint is null ? $"truncating and rewriting the log '{logPath}'"
+                : $"appending to the log '{logPath}' (after dropping any rows past step {trainer.NextStep - 1:N0})");
+        if (checkpointPath is not null)
+            files.Add($"{(File.Exists(checkpointPath) ? "replacing" : "writing")} the checkpoint '{checkpointPath}' every {CheckpointInterval:N0} steps and at the end");
+        return $"{run} a model of {Count(c.Layers, "layer")}, embedding {c.EmbeddingSize}, {Count(c.Heads, "head")}, block {c.BlockSize} and {c.VocabSize:N0} tokens ({model.Parameters.Length:N0} parameters) on {corpus.Description} ({trainingSentences:N0} sentences{held}), {steps}, batch {trainer.Options.BatchSize}; {(files.Count == 0 ? "writing no file" : string.Join(", and ", files))}.";
     }
 
     /// <summary>
@@ -259,12 +382,14 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         return model;
     }
 
-    (IReadOnlyList<int[]> Training, IReadOnlyList<int[]>? Validation) SplitValidation(int[][] sentences, Tokenizer tokenizer, int seed)
+    (IReadOnlyList<int[]> Training, IReadOnlyList<int[]>? Validation) SplitValidation(int[][] sentences, Model model, int seed)
     {
         if (ValidationPath is not null || ValidationText is not null)
         {
-            var held = ReadCorpus(ValidationPath, ValidationText, tokenizer.Kind, "the validation text");
-            return (sentences, Guard(() => held.Encode(tokenizer), held.Description));
+            var held = ReadCorpus(ValidationPath, ValidationText, model.Tokenizer.TokenKind, "the validation text");
+            var heldOut = Guard(() => held.Encode(model.Tokenizer), held.Description);
+            WarnOfCutSentences(heldOut, model, held.Description, "validation");
+            return (sentences, heldOut);
         }
         if (ValidationFraction <= 0) return (sentences, null);
         var (training, validation) = Guard(() => Corpus.HoldOut(sentences, ValidationFraction, seed), ValidationFraction);

@@ -11,17 +11,24 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
 {
     const string DefaultSet = "Default";
     const string PathSet = "Path";
+    const string LiteralPathSet = "LiteralPath";
     const string TextSet = "Text";
 
     readonly List<string> text = [];
+    readonly List<string> files = [];
 
     #region Parameters
 
     /// <summary>Corpus files, one sentence per line. Wildcards are allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
-    [Alias("PSPath")]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    /// <summary>Corpus files, taken literally (no wildcards); files from Get-Item or Get-ChildItem bind here by their FullName, and make one vocabulary.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("FullName", "LP")] // not PSPath: the lines of Get-Content carry their file's PSPath, and must stay text
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     /// <summary>Sentences, one per string (or several per string, one per line); accepts pipeline input.</summary>
     [Parameter(Mandatory = true, ParameterSetName = TextSet, ValueFromPipeline = true)]
@@ -36,12 +43,17 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == TextSet) text.AddRange(Text);
+        // Files and text, from the command line or the pipeline, are gathered into one corpus.
+        if (ParameterSetName == LiteralPathSet) files.AddRange(LiteralPath);
+        else if (ParameterSetName == TextSet) text.AddRange(Text);
     }
 
     protected override void EndProcessing()
     {
-        var corpus = ReadCorpus(Path, ParameterSetName == TextSet ? text : null, Kind);
+        if (files.Count > 0 && text.Count > 0)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Pipe files or text lines to build a vocabulary from, not both."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, null));
+        // An empty pipeline (Get-Content of an empty file) is an empty corpus, not the default one.
+        var corpus = ReadCorpus(Path, ParameterSetName == TextSet || MyInvocation.ExpectingInput ? text : null, Kind, literalPaths: files.Count > 0 ? [.. files] : null);
         Guard(() => corpus.EnsureSentences(), corpus.Description);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
 

@@ -16,7 +16,7 @@ static class Checksum
         var hash = new Fnv();
         var c = model.Config;
         hash.Add(c.VocabSize); hash.Add(c.EmbeddingSize); hash.Add(c.Heads); hash.Add(c.Layers); hash.Add(c.BlockSize);
-        hash.Add((int)model.Tokenizer.Kind);
+        hash.Add((int)model.Tokenizer.TokenKind);
         foreach (string piece in model.Tokenizer.Vocabulary) hash.Add(piece);
         hash.Add(model.Summary.Seed ?? int.MinValue);
         hash.Add(model.Summary.Steps);
@@ -27,6 +27,11 @@ static class Checksum
         {
             var o = optimizer.Options;
             hash.Add(optimizer.NextStep); hash.Add(optimizer.Tokens); hash.Add(optimizer.CorpusSentences); hash.Add((long)optimizer.CorpusFingerprint);
+            if (optimizer.CorpusOrigin is { } origin) // absent from older checkpoints, whose checksums stay as they were
+            {
+                hash.Add((int)origin.Source);
+                foreach (string file in origin.Files) hash.Add(file);
+            }
             hash.Add(o.Steps); hash.Add(BitConverter.DoubleToInt64Bits(o.LearningRate)); hash.Add(BitConverter.DoubleToInt64Bits(o.Beta1));
             hash.Add(BitConverter.DoubleToInt64Bits(o.Beta2)); hash.Add(BitConverter.DoubleToInt64Bits(o.Epsilon)); hash.Add(o.BatchSize);
             hash.Add(o.Seed); hash.Add(o.Shuffle ? 1 : 0); hash.Add(o.ValidationInterval);

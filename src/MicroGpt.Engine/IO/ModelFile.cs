@@ -134,15 +134,15 @@ public static class ModelFile
         Tokenizer tokenizer;
         try { tokenizer = Tokenizer.FromVocabulary(kind, vocabulary); }
         catch (ArgumentException ex) { throw new FormatProblem($"its vocabulary is invalid: {ex.Message}"); }
-        if (given is not null && (given.Kind != tokenizer.Kind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
-            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.Kind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.Kind.ToString().ToLowerInvariant()} tokens).");
+        if (given is not null && (given.TokenKind != tokenizer.TokenKind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
+            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.TokenKind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.TokenKind.ToString().ToLowerInvariant()} tokens).");
         return tokenizer;
     }
 
     internal static void WriteTokenizer(Utf8JsonWriter json, Tokenizer tokenizer)
     {
         json.WriteStartObject("tokenizer");
-        json.WriteString("kind", tokenizer.Kind == TokenizerKind.Word ? "word" : "character");
+        json.WriteString("kind", tokenizer.TokenKind == TokenizerKind.Word ? "word" : "character");
         json.WriteStartArray("vocabulary");
         foreach (string piece in tokenizer.Vocabulary) json.WriteStringValue(piece);
         json.WriteEndArray();
@@ -179,6 +179,7 @@ public static class ModelFile
         json.WriteNumber("tokens", state.Tokens);
         json.WriteNumber("corpusSentences", state.CorpusSentences);
         json.WriteString("corpusFingerprint", state.CorpusFingerprint.ToString("x16", CultureInfo.InvariantCulture));
+        if (state.CorpusOrigin is { } origin) WriteCorpusOrigin(json, origin);
         var o = state.Options;
         json.WriteStartObject("options");
         json.WriteNumber("steps", o.Steps);
@@ -227,12 +228,36 @@ public static class ModelFile
             Tokens = RequiredLong(element, "tokens", allowZero: true),
             CorpusSentences = RequiredInt(element, "corpusSentences"),
             CorpusFingerprint = hash,
+            CorpusOrigin = element.TryGetProperty("corpusOrigin", out var origin) ? ReadCorpusOrigin(origin) : null, // older checkpoints have none
         };
         if (state.NextStep > options.Steps)
             throw new FormatProblem($"optimizer.nextStep {state.NextStep} is beyond the run's {options.Steps} steps.");
         int negative = Array.FindIndex(state.V, x => x < 0);
         if (negative >= 0) throw new FormatProblem($"optimizer.v[{negative}] is negative ({state.V[negative]}); second moments cannot be.");
         return state;
+    }
+
+    static readonly (CorpusSource Source, string Name)[] CorpusSourceNames = [(CorpusSource.Default, "default"), (CorpusSource.Text, "text"), (CorpusSource.Files, "files")];
+
+    static void WriteCorpusOrigin(Utf8JsonWriter json, CorpusOrigin origin)
+    {
+        json.WriteStartObject("corpusOrigin");
+        json.WriteString("source", CorpusSourceNames.Single(s => s.Source == origin.Source).Name);
+        json.WriteStartArray("files");
+        foreach (string file in origin.Files) json.WriteStringValue(file);
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    static CorpusOrigin ReadCorpusOrigin(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("optimizer.corpusOrigin is not a JSON object.");
+        string name = Required(element, "source", JsonValueKind.String).GetString()!;
+        var known = CorpusSourceNames.Where(s => s.Name == name).ToList();
+        if (known.Count == 0) throw new FormatProblem($"optimizer.corpusOrigin.source '{name}' is none of {string.Join(", ", CorpusSourceNames.Select(s => $"'{s.Name}'"))}.");
+        var files = Required(element, "files", JsonValueKind.Array).EnumerateArray().Select((file, i) =>
+            file.ValueKind == JsonValueKind.String ? file.GetString()! : throw new FormatProblem($"optimizer.corpusOrigin.files[{i}] is not a string.")).ToList();
+        return new CorpusOrigin(known[0].Source, files);
     }
 
     internal static void WriteConfig(Utf8JsonWriter json, ModelConfig config)

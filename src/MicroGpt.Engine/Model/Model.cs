@@ -5,6 +5,11 @@ namespace MicroGpt;
 /// tutorial's order (see <see cref="ParameterLayout"/>). Training changes the parameters in
 /// place; <see cref="Summary"/> records what training it has had. A model may be read by many
 /// threads at once (sampling, evaluation) but trained by one run at a time.
+/// PowerShell shows the public properties of this object (Select-Object *, Format-List *,
+/// Export-Csv, ConvertTo-Json, Where-Object), so they are only what a user looks at: the shape,
+/// the size and the training so far, as flat scalars. The engine's state (config, layout, weights,
+/// summary, optimizer) is internal, for the engine, the cmdlets, the tests and the benchmark;
+/// users reach the weights and the tokenizer through methods, which those views leave out.
 /// </summary>
 public sealed class Model
 {
@@ -36,21 +41,56 @@ public sealed class Model
         return new Model(config, tokenizer, parameters) { Summary = new TrainingSummary { Seed = seed } };
     }
 
-    public ModelConfig Config { get; }
-    public ParameterLayout Layout { get; }
-    public Tokenizer Tokenizer { get; }
+    /// <summary>Transformer layers (L).</summary>
+    public int Layers => Config.Layers;
+    /// <summary>Embedding size (C).</summary>
+    public int EmbeddingSize => Config.EmbeddingSize;
+    /// <summary>Attention heads (H).</summary>
+    public int Heads => Config.Heads;
+    /// <summary>The most positions the model sees at once (T).</summary>
+    public int BlockSize => Config.BlockSize;
+    /// <summary>Tokens in the vocabulary, BOS included (V).</summary>
+    public int VocabSize => Config.VocabSize;
+    /// <summary>The number of weights.</summary>
+    public long ParameterCount => Config.ParameterCount;
+    /// <summary>The seed the weights were initialized with, when known.</summary>
+    public int? Seed => Summary.Seed;
+    /// <summary>Optimizer steps trained, over all runs.</summary>
+    public long Steps => Summary.Steps;
+    /// <summary>Predicted tokens trained on, over all runs.</summary>
+    public long Tokens => Summary.Tokens;
+    /// <summary>The loss of the last training step; null before any training.</summary>
+    public double? Loss => Summary.LastLoss;
+
+    /// <summary>A copy of the weights, in the tutorial's order (<see cref="ParameterLayout.Tensors"/> names them).</summary>
+    public float[] GetWeights() => (float[])Parameters.Clone();
+
+    /// <summary>Replaces the weights with <paramref name="weights"/>, in the tutorial's order; refused while the model trains.</summary>
+    public void SetWeights(float[] weights)
+    {
+        if (weights.Length != Parameters.Length)
+            throw new ArgumentException($"The model has {Parameters.Length:N0} weights; {weights.Length:N0} were given.", nameof(weights));
+        using (BeginTraining()) weights.CopyTo(Parameters, 0);
+    }
+
+    /// <summary>The tokenizer the model reads and writes text with.</summary>
+    public Tokenizer GetTokenizer() => Tokenizer;
+
+    internal ModelConfig Config { get; }
+    internal ParameterLayout Layout { get; }
+    internal Tokenizer Tokenizer { get; }
 
     /// <summary>The weights, in the tutorial's order. Trained in place.</summary>
-    public float[] Parameters { get; }
+    internal float[] Parameters { get; }
 
     /// <summary>What training this model has had (steps, tokens, last loss).</summary>
-    public TrainingSummary Summary { get; set; } = new();
+    internal TrainingSummary Summary { get; set; } = new();
 
     /// <summary>
     /// The optimizer state of the last training run, kept so that a checkpoint or a saved model
     /// can resume exactly; null for a model that has never been trained in this session or file.
     /// </summary>
-    public OptimizerState? Optimizer { get; set; }
+    internal OptimizerState? Optimizer { get; set; }
 
     /// <summary>Marks the model as being trained until the lease is disposed; a second concurrent trainer is refused.</summary>
     internal IDisposable BeginTraining()

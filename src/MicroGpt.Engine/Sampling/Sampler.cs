@@ -29,9 +29,9 @@ public sealed record Sample
     /// <summary>The sentence, prompt included, BOS left out.</summary>
     public required string Text { get; init; }
     /// <summary>Its pieces (words or characters), prompt included.</summary>
-    public required string[] Tokens { get; init; }
+    public required TokenList<string> Tokens { get; init; }
     /// <summary>The token ids of <see cref="Tokens"/>.</summary>
-    public required int[] Ids { get; init; }
+    public required TokenList<int> Ids { get; init; }
     /// <summary>The mean natural-log probability the model (at temperature 1) gave each generated token, the closing BOS included.</summary>
     public double MeanLogProbability { get; init; }
     /// <summary>True when the model closed the sentence with BOS; false when it ran into the block size.</summary>
@@ -74,7 +74,7 @@ public sealed class Sampler
         var ids = new List<int>();
         foreach (string piece in prompt ?? [])
         {
-            if (!tokenizer.TryGetId(piece, out int id)) throw new UnknownTokenException(piece, string.Join(tokenizer.Kind == TokenizerKind.Word ? " " : "", prompt!), tokenizer.Kind);
+            if (!tokenizer.TryGetId(piece, out int id)) throw new UnknownTokenException(piece, string.Join(tokenizer.TokenKind == TokenizerKind.Word ? " " : "", prompt!), tokenizer.TokenKind);
             ids.Add(id);
         }
         if (ids.Count >= blockSize)
@@ -103,8 +103,8 @@ public sealed class Sampler
         return new Sample
         {
             Text = tokenizer.Decode(idArray),
-            Tokens = idArray.Select(tokenizer.PieceOf).ToArray(),
-            Ids = idArray,
+            Tokens = new TokenList<string>(idArray.Select(tokenizer.PieceOf).ToArray()),
+            Ids = new TokenList<int>(idArray),
             MeanLogProbability = generated > 0 ? logProbability / generated : 0,
             Complete = complete,
         };

@@ -66,7 +66,7 @@ public static class Corpus
             }
             catch (UnknownTokenException ex)
             {
-                throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.Kind) { Line = sentences[i].Line, Origin = origin };
+                throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.TokenKind) { Line = sentences[i].Line, Origin = origin };
             }
         }
         return encoded;

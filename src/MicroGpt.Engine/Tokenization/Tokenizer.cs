@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Text;
 
 namespace MicroGpt;
@@ -15,7 +16,7 @@ public enum TokenizerKind
 /// Maps text to token ids and back. The vocabulary is the distinct pieces of a corpus in
 /// ordinal order; the id one past the last piece is BOS, which opens and closes every
 /// sentence: a sentence encodes as [BOS, t1..tn, BOS]. Immutable, so one tokenizer can serve
-/// many models and threads.
+/// many models and threads. Its public properties are what PowerShell shows of it.
 /// </summary>
 public sealed class Tokenizer
 {
@@ -24,8 +25,9 @@ public sealed class Tokenizer
 
     Tokenizer(TokenizerKind kind, string[] vocabulary)
     {
-        Kind = kind;
+        TokenKind = kind;
         this.vocabulary = vocabulary;
+        Vocabulary = new TokenList<string>(vocabulary);
         ids = new Dictionary<string, int>(vocabulary.Length, StringComparer.Ordinal);
         for (int i = 0; i < vocabulary.Length; i++)
         {
@@ -38,16 +40,20 @@ public sealed class Tokenizer
         }
     }
 
-    public TokenizerKind Kind { get; }
+    /// <summary>"Word" or "Character": the name of <see cref="TokenKind"/>, which ConvertTo-Json writes as text (an enum property would be a number there).</summary>
+    public string Kind => TokenKind.ToString();
 
     /// <summary>The token pieces, in id order, without BOS.</summary>
-    public IReadOnlyList<string> Vocabulary => vocabulary;
+    public TokenList<string> Vocabulary { get; }
 
     /// <summary>The id of the sentence delimiter: the number of pieces.</summary>
     public int Bos => vocabulary.Length;
 
     /// <summary>Pieces plus BOS: the size of the model's embedding and output tables.</summary>
     public int VocabSize => vocabulary.Length + 1;
+
+    /// <summary>Whether the tokens are words or characters.</summary>
+    internal TokenizerKind TokenKind { get; }
 
     /// <summary>Builds the vocabulary of a corpus (lines as <see cref="Corpus.Normalize"/> leaves them).</summary>
     public static Tokenizer Build(TokenizerKind kind, IEnumerable<string> sentences)
@@ -80,10 +86,10 @@ public sealed class Tokenizer
     public int[] Encode(string sentence)
     {
         var tokens = new List<int> { Bos };
-        foreach (string piece in Split(Kind, sentence))
+        foreach (string piece in Split(TokenKind, sentence))
         {
             if (!ids.TryGetValue(piece, out int id))
-                throw new UnknownTokenException(piece, sentence, Kind);
+                throw new UnknownTokenException(piece, sentence, TokenKind);
             tokens.Add(id);
         }
         tokens.Add(Bos);
@@ -94,7 +100,7 @@ public sealed class Tokenizer
     public TokenizedText Tokenize(string sentence)
     {
         var ids = Encode(sentence);
-        return new TokenizedText(sentence, ids.Select(PieceOf).ToArray(), ids);
+        return new TokenizedText(sentence, new TokenList<string>(ids.Select(PieceOf).ToArray()), new TokenList<int>(ids));
     }
 
     /// <summary>The id of one piece; false when the vocabulary lacks it.</summary>
@@ -109,7 +115,7 @@ public sealed class Tokenizer
             if (token == Bos) continue;
             if ((uint)token > (uint)vocabulary.Length)
                 throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id {token} is outside the vocabulary of {VocabSize}.");
-            if (Kind == TokenizerKind.Word && text.Length > 0) text.Append(' ');
+            if (TokenKind == TokenizerKind.Word && text.Length > 0) text.Append(' ');
             text.Append(vocabulary[token]);
         }
         return text.ToString();
@@ -122,7 +128,17 @@ public sealed class Tokenizer
 }
 
 /// <summary>A sentence as the model sees it: its pieces and ids, BOS included at both ends.</summary>
-public sealed record TokenizedText(string Text, string[] Tokens, int[] Ids)
+public sealed record TokenizedText(string Text, TokenList<string> Tokens, TokenList<int> Ids)
 {
-    public int Count => Ids.Length;
+    public int Count => Ids.Count;
+}
+
+/// <summary>
+/// Tokens, as pieces or as ids: a read-only list that prints as its items separated by spaces
+/// ("the cat sat", "596 518 81 596"), so that Export-Csv writes them rather than "System.String[]".
+/// ConvertTo-Json, the pipeline and indexing (negative indexes too) see an ordinary list.
+/// </summary>
+public sealed class TokenList<T>(T[] items) : ReadOnlyCollection<T>(items)
+{
+    public override string ToString() => string.Join(" ", this);
 }

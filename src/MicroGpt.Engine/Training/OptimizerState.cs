@@ -21,6 +21,8 @@ public sealed class OptimizerState
     public int CorpusSentences { get; set; }
     /// <summary>A hash of the encoded training corpus.</summary>
     public ulong CorpusFingerprint { get; set; }
+    /// <summary>Where the training corpus came from, when the run said so (checkpoints written before this was kept do not).</summary>
+    public CorpusOrigin? CorpusOrigin { get; set; }
     /// <summary>Predicted tokens trained on over the run so far.</summary>
     public long Tokens { get; set; }
 
@@ -47,4 +49,26 @@ public sealed class OptimizerState
         };
         return pairs.Where(p => !p.Item2.Equals(p.Item3));
     }
+}
+
+/// <summary>Where a corpus came from.</summary>
+public enum CorpusSource
+{
+    /// <summary>The default corpus that ships with the engine.</summary>
+    Default,
+    /// <summary>Sentences given as strings.</summary>
+    Text,
+    /// <summary>Files, one sentence per line.</summary>
+    Files,
+}
+
+/// <summary>
+/// Where a run's corpus came from (the files' full paths, for files), kept in its checkpoints so
+/// that resuming with other sentences can say which ones to pass. A hint for messages only: the
+/// corpus's size and fingerprint decide whether a resumed run has the same sentences.
+/// </summary>
+public sealed record CorpusOrigin(CorpusSource Source, IReadOnlyList<string> Files)
+{
+    public static CorpusOrigin Default { get; } = new(CorpusSource.Default, []);
+    public static CorpusOrigin Text { get; } = new(CorpusSource.Text, []);
 }

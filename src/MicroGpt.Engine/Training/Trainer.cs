@@ -33,8 +33,12 @@ public sealed class Trainer : IDisposable
     readonly Stopwatch clock = new();
     long runTokens;
 
-    /// <summary>Starts a run over encoded sentences ([BOS, ..., BOS] each), or resumes one from its optimizer state.</summary>
-    public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null)
+    /// <summary>
+    /// Starts a run over encoded sentences ([BOS, ..., BOS] each), or resumes one from its optimizer
+    /// state. <paramref name="origin"/> says where the sentences came from, for the checkpoints' hint
+    /// (a resumed run keeps its checkpoint's when given none).
+    /// </summary>
+    public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
     {
         this.model = model;
         // A resumed run keeps the options that decide its numbers; threads and validation may change.
@@ -46,7 +50,7 @@ public sealed class Trainer : IDisposable
         if (resume is not null)
         {
             if (resume.CorpusSentences != this.sentences.Length || resume.CorpusFingerprint != fingerprint)
-                throw new CorpusException($"The checkpoint's run trained on other sentences ({resume.CorpusSentences} of them, fingerprint {resume.CorpusFingerprint:x16}) than these ({this.sentences.Length}, fingerprint {fingerprint:x16}); resume with the same corpus and the same validation split.");
+                throw new CheckpointMismatchException($"The checkpoint's run trained on other sentences ({resume.CorpusSentences:N0} of them, fingerprint {resume.CorpusFingerprint:x16}) than these ({this.sentences.Length:N0}, fingerprint {fingerprint:x16}); resume with the same corpus and the same validation split.");
             if (resume.M.Length != model.Parameters.Length || resume.V.Length != model.Parameters.Length)
                 throw new InvalidConfigurationException(nameof(resume), resume.M.Length, $"The optimizer state has {resume.M.Length} moments but the model has {model.Parameters.Length} parameters.");
         }
@@ -56,6 +60,7 @@ public sealed class Trainer : IDisposable
             CorpusSentences = this.sentences.Length,
             CorpusFingerprint = fingerprint,
         };
+        state.CorpusOrigin = origin ?? state.CorpusOrigin;
 
         if (validationSentences is { Count: > 0 }) model.CheckTokens(validationSentences, "validation");
 

@@ -19,7 +19,7 @@ public class ErrorTests
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("corpus.txt"), ["the cat is big", "", "the zebra is big"]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path corpus.txt -Steps 10 -LogPath run.csv");
         Assert.NotNull(result.Terminating); // terminating: a scheduled script stops with a non-zero exit
         CheckError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 3", "corpus.txt");
         CheckUnchanged(ps);
@@ -27,11 +27,127 @@ public class ErrorTests
     }
 
     [Fact]
+    public void AnUnknownWordForAModelOfTheDefaultVocabularySaysHowToBuildOneOnTheCorpus()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllLines(ps.PathOf("zoo.txt"), ["the zebra is big", "the yak runs"]);
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path zoo.txt -Steps 10 -LogPath run.csv");
+        string suggestion = $"New-Model -Tokenizer (New-Tokenizer -Path '{ps.PathOf("zoo.txt")}')";
+        CheckError(result, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'", "Line 1", "default corpus's vocabulary", suggestion, "or leave out -Model");
+        CheckUnchanged(ps);
+        Assert.False(File.Exists(ps.PathOf("run.csv")));
+
+        // The suggestion works as written.
+        var steps = ps.Run<TrainingStep>($"Invoke-Training -Model ({suggestion}) -Path zoo.txt -Steps 3");
+        Assert.Equal(3, steps.Count);
+
+        // A model of another vocabulary gets no such advice: its vocabulary was chosen.
+        var other = ps.Run("$m = New-Model -Tokenizer (New-Tokenizer -Text 'the cat is big'); $before = $m.GetWeights(); Invoke-Training -Model $m -Path zoo.txt -Steps 10");
+        CheckError(other, "UnknownToken", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "'zebra'");
+        Assert.DoesNotContain("New-Tokenizer", other.Error!.Exception.Message);
+        CheckUnchanged(ps);
+    }
+
+    [Fact]
+    public void ResumingWithoutTheCheckpointsCorpusNamesItAndTheCommandThatPassesIt()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllLines(ps.PathOf("pets.txt"), ["the cat is big", "the dog runs", "we play in the park"]);
+        ps.Run("$m = New-Model -Tokenizer (New-Tokenizer -Path pets.txt) -Layers 1 -EmbeddingSize 8 -Heads 2; Invoke-Training -Model $m -Path pets.txt -Steps 20 -CheckpointPath ck.json | Select-Object -First 10 | Out-Null").ThrowIfFailed();
+        byte[] checkpoint = File.ReadAllBytes(ps.PathOf("ck.json"));
+        string resume = $"resume with Invoke-Training -Resume '{ps.PathOf("ck.json")}' -Path '{ps.PathOf("pets.txt")}'.";
+
+        // No corpus: the default one, whose first word the checkpoint's vocabulary lacks. Not UnknownToken.
+        var none = ps.Run("Invoke-Training -Resume ck.json");
+        CheckError(none, "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument,
+            "was trained on another corpus than the default corpus", $"It was trained on '{ps.PathOf("pets.txt")}'", resume);
+        // Another corpus in the checkpoint's words: another fingerprint, the same advice.
+        var other = ps.Run("Invoke-Training -Resume ck.json -Text 'the cat is big'");
+        CheckError(other, "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "other sentences", "the text given", resume);
+        Assert.Equal(checkpoint, File.ReadAllBytes(ps.PathOf("ck.json")));
+        Assert.Empty(none.Output.Concat(other.Output));
+
+        // The advice runs as written, and the run continues where it stopped.
+        string command = System.Text.RegularExpressions.Regex.Match(none.Error!.Exception.Message, "resume with (Invoke-Training .*)\\.$").Groups[1].Value;
+        var steps = ps.Run<TrainingStep>(command);
+        Assert.Equal(Enumerable.Range(11, 10).Select(i => (long)i), steps.Select(s => s.Step));
+    }
+
+    [Theory]
+    [InlineData("Invoke-Training -Steps 20 -CheckpointPath ck.json | Out-Null", "Invoke-Training -Resume ck.json -Text 'the cat is big'", "It was trained on the default corpus: resume without -Path, -LiteralPath or -Text.")]
+    [InlineData("Invoke-Training -Text 'the cat is big', 'the dog runs' -Steps 20 -CheckpointPath ck.json | Out-Null", "Invoke-Training -Resume ck.json -Text 'the cat is big'", "It was trained on sentences given as text: give the same ones again, with -Text or on the pipeline.")]
+    public void ResumingWithAnotherCorpusSaysWhereTheCheckpointsCameFrom(string first, string resume, string advice)
+    {
+        using var ps = new PowerShellSession();
+        ps.Run(first).ThrowIfFailed();
+        byte[] checkpoint = File.ReadAllBytes(ps.PathOf("ck.json"));
+        CheckError(ps.Run(resume), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, advice);
+        Assert.Equal(checkpoint, File.ReadAllBytes(ps.PathOf("ck.json")));
+    }
+
+    /// <summary>
+    /// tests/Unit/Data/checkpoint-without-corpus-origin.json was written by the module before
+    /// checkpoints named their corpus: step 3 of 6 of a run on three sentences given as text
+    /// (New-Tokenizer -Text $text | New-Model -EmbeddingSize 4 -Heads 2 -Layers 1 -BlockSize 4 -Seed 7).
+    /// </summary>
+    [Fact]
+    public void ACheckpointWrittenBeforeCheckpointsNamedTheirCorpusStillResumesExactly()
+    {
+        using var ps = new PowerShellSession();
+        File.Copy(Path.Combine(PowerShellSession.RepoRoot, "tests", "Unit", "Data", "checkpoint-without-corpus-origin.json"), ps.PathOf("old.json"));
+        byte[] before = File.ReadAllBytes(ps.PathOf("old.json"));
+        CheckError(ps.Run("Invoke-Training -Resume old.json"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument,
+            "Give the corpus it was trained on, with -Path, -LiteralPath or -Text (this checkpoint was written before checkpoints named their corpus).");
+        Assert.Equal(before, File.ReadAllBytes(ps.PathOf("old.json")));
+
+        var resumed = ps.Run("""
+            $text = 'the cat sat', 'the dog ran', 'a cat ran'
+            $resumed = Invoke-Training -Resume old.json -Text $text -PassThru
+            $whole = New-Tokenizer -Text $text | New-Model -EmbeddingSize 4 -Heads 2 -Layers 1 -BlockSize 4 -Seed 7
+            Invoke-Training -Model $whole -Text $text -Steps 6 | Out-Null
+            $resumed.Steps
+            [Linq.Enumerable]::SequenceEqual([float[]]$resumed.GetWeights(), [float[]]$whole.GetWeights())
+            (Get-Content old.json -Raw | ConvertFrom-Json).optimizer.corpusOrigin.source
+            """);
+        resumed.ThrowIfFailed();
+        Assert.Equal([6L, true, "text"], resumed.Output.Select(o => o.BaseObject));
+    }
+
+    [Fact]
+    public void SentencesLongerThanTheBlockSizeAreReportedWithTheirCountAndTheLongest()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllLines(ps.PathOf("lines.txt"), ["abcdefghijklmnopqrstuvwxyzabcdefghijklmn", "short", "abcdefghijklmnopqrst"]);
+        var result = ps.Run("""
+            $m = New-Tokenizer -Path lines.txt -Kind Character | New-Model -BlockSize 16 -Layers 1 -EmbeddingSize 8 -Heads 2
+            Invoke-Training -Model $m -Path lines.txt -Steps 2 | Out-Null
+            $m | Measure-Model -Path lines.txt | Out-Null
+            """);
+        result.ThrowIfFailed();
+        Assert.Equal(2, result.Warnings.Count);
+        Assert.All(result.Warnings, w =>
+        {
+            Assert.Contains($"2 of the 3 sentences of '{ps.PathOf("lines.txt")}' are longer than the model's block size of 16", w);
+            Assert.Contains("covers only their first 16 characters, not their end.", w);
+            Assert.Contains("The longest has 40 characters; a model made with New-Model -BlockSize 41 would see whole sentences.", w);
+        });
+        Assert.StartsWith("2 of the 3", result.Warnings[0]);
+
+        // A block that fits every sentence (40 characters: 41 predictions) warns of nothing.
+        var fits = ps.Run("$m = New-Tokenizer -Path lines.txt -Kind Character | New-Model -BlockSize 41 -Layers 1 -EmbeddingSize 8 -Heads 2; Invoke-Training -Model $m -Path lines.txt -Steps 2 | Out-Null");
+        fits.ThrowIfFailed();
+        Assert.Empty(fits.Warnings);
+        // One word too many for a block of 4: "the cat is big" has 4 words and 5 predictions.
+        var words = ps.Run("Invoke-Training -Model (New-Model -BlockSize 4 -Layers 1 -EmbeddingSize 8 -Heads 2) -Text 'the cat is big', 'the dog runs' -Steps 1 | Out-Null");
+        Assert.Equal("1 of the 2 sentences of the text given are longer than the model's block size of 4 and are cut: training covers only their first 4 words, not their end. The longest has 4 words; a model made with New-Model -BlockSize 5 would see whole sentences.", Assert.Single(words.Warnings));
+    }
+
+    [Fact]
     public void AnEmptyCorpusIsRefused()
     {
         using var ps = new PowerShellSession();
         File.WriteAllLines(ps.PathOf("empty.txt"), ["", "   ", ""]);
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Path empty.txt");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Path empty.txt");
         CheckError(result, "InvalidCorpus", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidData, "empty.txt", "no sentences");
         CheckUnchanged(ps);
         CheckError(ps.Run("New-Tokenizer -Path empty.txt"), "InvalidCorpus", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.InvalidData, "no sentences");
@@ -43,6 +159,8 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         CheckError(ps.Run("New-Tokenizer -Path nowhere.txt"), "CorpusNotFound", "NewTokenizerCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "nowhere.txt");
         CheckError(ps.Run("Invoke-Training -Path *.nothing"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "*.nothing");
+        CheckError(ps.Run("Invoke-Training -LiteralPath 'no[1].txt'"), "CorpusNotFound", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, ps.PathOf("no[1].txt"));
+        CheckError(ps.Run("Measure-Model -Model (New-Model) -LiteralPath gone.txt"), "CorpusNotFound", "MeasureModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "gone.txt");
     }
 
     [Fact]
@@ -51,7 +169,7 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         CheckError(ps.Run("New-Model -Layers 1 | Save-Model m.safetensors -IncludeOptimizerState"), "InvalidConfiguration", "SaveModelCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, ".json");
-        CheckError(ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
+        CheckError(ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -CheckpointPath ck.safetensors"), "InvalidConfiguration", "InvokeTrainingCommand",
             System.Management.Automation.ErrorCategory.InvalidArgument, "ck.safetensors");
         CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
@@ -96,16 +214,41 @@ public class ErrorTests
         Assert.Contains(value, result.Error.Exception.Message);
     }
 
+    /// <summary>
+    /// The open ends of the engine's intervals (TrainingOptions.Validate, SamplingOptions.Validate):
+    /// ValidateRange includes both ends, and let these through to the engine.
+    /// </summary>
     [Theory]
-    [InlineData("-LearningRate 0", "LearningRate", "0")]
-    [InlineData("-Beta1 1", "Beta1", "1")]
-    [InlineData("-Epsilon 0", "Epsilon", "0")]
-    public void RatesAtTheEdgeAreRefusedByTheEngineAndChangeNothing(string arguments, string option, string value)
+    [InlineData("Invoke-Training -Model $m -Steps 5 -LearningRate 0", "LearningRate", "0", "greater than 0")]
+    [InlineData("Invoke-Training -Model $m -Steps 5 -Beta1 1", "Beta1", "1", "less than 1")]
+    [InlineData("Invoke-Training -Model $m -Steps 5 -Beta2 1", "Beta2", "1", "less than 1")]
+    [InlineData("Invoke-Training -Model $m -Steps 5 -Epsilon 0", "Epsilon", "0", "greater than 0")]
+    [InlineData("Invoke-Training -Model $m -Steps 5 -LearningRate NaN", "LearningRate", "NaN", "greater than 0")]
+    [InlineData("Invoke-Generation -Model $m -TopP 0", "TopP", "0", "greater than 0")]
+    public void RatesAtTheOpenEndsAreRefusedByParameterValidationAndChangeNothing(string command, string parameter, string value, string rule)
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run($"$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 {arguments}");
-        CheckError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value);
+        var result = ps.Run($"$m = New-Model; $before = $m.GetWeights(); {command}");
+        Assert.Equal($"ParameterArgumentValidationError,MicroGpt.Commands.{(command.StartsWith("Invoke-Training") ? "InvokeTrainingCommand" : "InvokeGenerationCommand")}", result.Error!.FullyQualifiedErrorId);
+        Assert.Contains($"'{parameter}'", result.Error.Exception.Message);
+        Assert.Contains($"The argument {value} ", result.Error.Exception.Message);
+        Assert.Contains(rule, result.Error.Exception.Message);
+        Assert.Empty(result.Output);
         CheckUnchanged(ps);
+    }
+
+    /// <summary>The closed ends stay open to use: the intervals are not narrower than the engine's.</summary>
+    [Theory]
+    [InlineData("-LearningRate 1")]
+    [InlineData("-Beta1 0")]
+    [InlineData("-Beta2 0")]
+    [InlineData("-Epsilon 1")]
+    [InlineData("-ValidationFraction 0")]
+    public void RatesAtTheClosedEndsTrain(string arguments)
+    {
+        using var ps = new PowerShellSession();
+        var steps = ps.Run<TrainingStep>($"Invoke-Training -Model (New-Model -Layers 1 -EmbeddingSize 8 -Heads 2) -Steps 2 {arguments}");
+        Assert.Equal([1L, 2], steps.Select(s => s.Step));
     }
 
     [Fact]
@@ -115,8 +258,10 @@ public class ErrorTests
         var result = ps.Run("""
             $m = New-Model
             Invoke-Training -Model $m -Steps 3 | Out-Null
-            $m.Parameters[$m.Layout.LmHead] = [float]::PositiveInfinity
-            $before = $m.Parameters.Clone()
+            $weights = $m.GetWeights()
+            $weights[($m.VocabSize + $m.BlockSize) * $m.EmbeddingSize] = [float]::PositiveInfinity # the output head follows the two embeddings
+            $m.SetWeights($weights)
+            $before = $m.GetWeights()
             Invoke-Training -Model $m -Steps 10 -LogPath run.csv
             """);
         Assert.NotNull(result.Terminating);
@@ -171,7 +316,7 @@ public class ErrorTests
         using var ps = new PowerShellSession();
         var save = ps.Run("New-Model -Layers 1 | Save-Model -Path ./no/such/folder/m.json");
         CheckError(save, "FileWriteFailed", "SaveModelCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
-        var log = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
+        var log = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 -LogPath ./no/such/folder/run.csv");
         CheckError(log, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "run.csv");
         CheckUnchanged(ps);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
@@ -181,13 +326,13 @@ public class ErrorTests
     public void AnUnwritableCheckpointIsRefusedBeforeTrainingAndALogIsNotTruncatedByARefusal()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
+        var result = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 20 -CheckpointPath ./no/such/folder/ck.json -CheckpointInterval 10");
         CheckError(result, "FileWriteFailed", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.WriteError, "folder");
         CheckUnchanged(ps);
 
         File.WriteAllText(ps.PathOf("run.csv"), "keep me");
-        var refused = ps.Run("$m = New-Model; $before = $m.Parameters.Clone(); Invoke-Training -Model $m -Steps 5 -Epsilon 0 -LogPath run.csv");
-        CheckError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "Epsilon");
+        var refused = ps.Run("$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Text 'the cat is big' -ValidationFraction 0.5 -Steps 5 -LogPath run.csv");
+        CheckError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "ValidationFraction");
         Assert.Equal("keep me", File.ReadAllText(ps.PathOf("run.csv")));
         Assert.Null(((Model)ps.Variable("m")!).Optimizer); // not even the optimizer state was touched
     }
@@ -214,7 +359,7 @@ public class ErrorTests
         var result = ps.Run("""
             $m = New-Model
             $other = [MicroGpt.Trainer]::new($m, [int[][]]@(, [int[]](596, 1, 596)), [MicroGpt.TrainingOptions]::new(), $null, $null)
-            $before = $m.Parameters.Clone()
+            $before = $m.GetWeights()
             try { Invoke-Training -Model $m -Steps 5 } finally { $other.Dispose() }
             """);
         CheckError(result, "ModelBusy", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.ResourceBusy, "already being trained");
@@ -249,7 +394,7 @@ public class ErrorTests
     public void AModelWithNonFiniteWeightsIsNotSaved()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Layers 1; $m.Parameters[5] = [float]::NaN; $m | Save-Model m.json");
+        var result = ps.Run("$m = New-Model -Layers 1; $w = $m.GetWeights(); $w[5] = [float]::NaN; $m.SetWeights($w); $m | Save-Model m.json");
         CheckError(result, "InvalidConfiguration", "SaveModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "weights[5] is NaN");
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
     }

@@ -29,12 +29,16 @@ public class HelpExampleTests
         [("New-Tokenizer", 2)] = ("Tokenizer", 1, []),
         [("New-Tokenizer", 3)] = ("Tokenizer", 1, []),
         [("New-Tokenizer", 4)] = ("Int32", 1, []),
+        [("New-Tokenizer", 5)] = ("Tokenizer", 1, []),
         [("Get-Tokens", 1)] = ("TokenizedText", 1, []),
         [("Get-Tokens", 2)] = ("TokenizedText", 1, []),
         [("Get-Tokens", 3)] = ("String", 1, []),
+        [("Get-Tokens", 4)] = ("TokenizedText", 2, []),
         [("New-Model", 1)] = ("Model", 1, []),
         [("New-Model", 2)] = ("Model", 1, []),
         [("New-Model", 3)] = ("Model", 1, []),
+        [("New-Model", 5)] = ("PSCustomObject", 2, []),
+        [("New-Model", 6)] = ("GenericMeasureInfo", 1, []),
         [("Invoke-Training", 1)] = ("", 0, ["loss.csv"]),
         [("Invoke-Training", 2)] = ("TrainingStep", 4, []),
         [("Invoke-Training", 3)] = ("Model", 1, ["run.csv", "model.json"]),
@@ -43,6 +47,8 @@ public class HelpExampleTests
         [("Invoke-Training", 6)] = ("Model", 1, ["checkpoint.json", "run.csv"]),
         [("Invoke-Training", 7)] = ("Sample", 3, []),
         [("Invoke-Training", 8)] = ("String", 5, []),
+        [("Invoke-Training", 9)] = ("TrainingStep", 3, []),
+        [("Invoke-Training", 10)] = ("", 0, []),
         [("Save-Model", 1)] = ("FileInfo", 1, ["model.json"]),
         [("Save-Model", 2)] = ("FileInfo", 1, ["model.safetensors", "model.config.json"]),
         [("Save-Model", 4)] = ("Model", 1, ["checkpoint.json"]),
@@ -58,9 +64,11 @@ public class HelpExampleTests
         [("Measure-Model", 1)] = ("Measurement", 1, []),
         [("Measure-Model", 2)] = ("Measurement", 1, []),
         [("Measure-Model", 3)] = ("Measurement", 1, []),
+        [("Measure-Model", 4)] = ("Measurement", 1, []),
         [("Export-LossChart", 1)] = ("FileInfo", 1, ["loss.svg"]),
         [("Export-LossChart", 2)] = ("", 0, ["run.csv", "run.svg"]),
         [("Export-LossChart", 3)] = ("", 0, []),
+        [("Export-LossChart", 4)] = ("FileInfo", 1, ["spikes.svg", "spikes-log.svg", "end.svg"]),
     };
 
     public static TheoryData<string, int> Examples()
@@ -103,7 +111,10 @@ public class HelpExampleTests
         }
         Assert.All(files, f => Assert.True(File.Exists(ps.PathOf(f)), $"{cmdlet} example {example} did not write {f}"));
         if (type.Length == 0 && files.Length == 0) // -WhatIf: it says "What if:" on the host, and writes nothing
-            Assert.Empty(Directory.EnumerateFiles(ps.Folder));
+        {
+            Assert.Empty(result.Output);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(ps.Folder));
+        }
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public class ModelFileCmdletTests
         // Stop the second run after 120 steps, as a downstream Select-Object -First 120 would:
         // the checkpoint written on the way out holds exactly the 120 steps done.
         ps.Run("$half = New-Model -Layers 1 -EmbeddingSize 16 -Heads 2; Invoke-Training -Model $half -Steps 200 -CheckpointPath ckpt.json -CheckpointInterval 50 -LogPath run.csv | ForEach-Object { if ($_.Step -eq 120) { break } }");
-        Assert.Equal(120L, (long)ps.Run("$half.Summary.Steps").Output[0].BaseObject);
+        Assert.Equal(120L, (long)ps.Run("$half.Steps").Output[0].BaseObject);
         var resumed = ps.Run("Invoke-Training -Resume ckpt.json -LogPath run.csv");
         resumed.ThrowIfFailed();
         var steps = resumed.Output.Select(o => (TrainingStep)o.BaseObject).ToList();

@@ -44,7 +44,7 @@ sealed class PowerShellSession : IDisposable
     public static string PwshVersion { get; } = Metadata("PwshVersion");
 
     /// <summary>The pwsh.dll of the pinned PowerShell tool, to start real pwsh as `dotnet pwsh.dll`.</summary>
-    public static string PwshDll { get; } = Path.Combine(NuGetPackageRoot, "powershell", PwshVersion, "tools", "net10.0", "any", "pwsh.dll");
+    public static string PwshDll { get; } = Path.Combine(NuGetPackageRoot, "powershell", PwshVersion, "tools", "net10.0", "any", OperatingSystem.IsWindows() ? "win" : "unix", "pwsh.dll");
 
     static string Metadata(string key) =>
         typeof(PowerShellSession).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)

@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace MicroGpt.Tests.Cmdlets;
 
 /// <summary>
-/// The PowerShell examples of README.md, run as written in the hosted engine, and their results checked.
+/// The PowerShell examples of README.md, run as written in the hosted engine, and their results
+/// checked: what they print, that every file they write is in .gitignore, and that the loss figures
+/// the help quotes are the ones the default run gives.
 /// </summary>
 public class ReadmeExampleTests
 {
@@ -11,15 +14,31 @@ public class ReadmeExampleTests
         Regex.Matches(File.ReadAllText(Path.Combine(PowerShellSession.RepoRoot, "README.md")), "```powershell\\n(.*?)```", RegexOptions.Singleline)
             .Select(m => m.Groups[1].Value).ToList();
 
+    /// <summary>
+    /// Runs a block as in the root of a fresh clone (after dotnet build), from a temporary folder:
+    /// paths into the repository's own folders (./out/MicroGpt, ./module/data/...) are made absolute,
+    /// so a block that names a file the repository does not have fails here as it would there.
+    /// </summary>
     static PowerShellSession.Result RunBlock(PowerShellSession ps, string block)
     {
-        // The tour trains on the user's own sentences: here, a few in the default corpus's words.
-        File.WriteAllLines(ps.PathOf("my-sentences.txt"), ["the cat is big", "we play in the park", "the dog runs to the barn", "a bird can fly"]);
-        // Import-Module ./out/MicroGpt is relative to the repository: run it from there.
-        string script = block.Replace("Import-Module ./out/MicroGpt", $"Import-Module '{PowerShellSession.ModulePath}'");
+        string script = Regex.Replace(block, @"(?<=[\s(""'])\./(?<folder>[\w.-]+)/", m =>
+            Directory.Exists(Path.Combine(PowerShellSession.RepoRoot, m.Groups["folder"].Value)) ? $"{PowerShellSession.RepoRoot}/{m.Groups["folder"].Value}/" : m.Value);
         var result = ps.Run(script);
         result.ThrowIfFailed();
         return result;
+    }
+
+    /// <summary>The files and folders .gitignore lists at the repository's root ("/loss.csv", "/run/").</summary>
+    static HashSet<string> IgnoredAtRoot() =>
+        File.ReadAllLines(Path.Combine(PowerShellSession.RepoRoot, ".gitignore"))
+            .Where(line => line.StartsWith('/')).Select(line => line.Trim('/')).ToHashSet();
+
+    static void AssertEverythingWrittenIsIgnored(PowerShellSession ps)
+    {
+        var ignored = IgnoredAtRoot();
+        var written = Directory.EnumerateFileSystemEntries(ps.Folder).Select(Path.GetFileName).ToList();
+        Assert.NotEmpty(written);
+        Assert.All(written, name => Assert.True(ignored.Contains(name!), $"The README writes '{name}', which .gitignore does not list."));
     }
 
     [Fact]
@@ -27,6 +46,7 @@ public class ReadmeExampleTests
     {
         var blocks = PowerShellBlocks();
         Assert.Equal(2, blocks.Count);
+        Assert.DoesNotMatch(@"my-sentences", blocks[0]); // a file a fresh clone does not have
         using var ps = new PowerShellSession();
         var result = RunBlock(ps, blocks[0]);
 
@@ -41,6 +61,8 @@ public class ReadmeExampleTests
         var sweep = result.Output.Where(o => o.BaseObject is System.Management.Automation.PSCustomObject).ToList();
         Assert.Equal([0.003, 0.01, 0.03], sweep.Select(o => (double)o.Properties["LearningRate"].Value));
         Assert.All(sweep, o => Assert.InRange((double)o.Properties["ValidationLoss"].Value, 1, 7));
+        AssertEverythingWrittenIsIgnored(ps);
+        AssertTheHelpQuotesTheDefaultRunsLosses(csv);
     }
 
     [Fact]
@@ -58,5 +80,28 @@ public class ReadmeExampleTests
         Assert.All(samples, s => Assert.StartsWith("the dog", s.Text));
         Assert.Equal(2, Assert.Single(output.OfType<Measurement>()).Sentences);
         Assert.StartsWith("<svg", File.ReadAllText(ps.PathOf("loss.svg")));
+        AssertEverythingWrittenIsIgnored(ps);
+    }
+
+    /// <summary>
+    /// about_MicroGpt and Invoke-Training's help quote the default run's losses (the tour's loss.csv:
+    /// the default corpus, model and options): the last step's, and the mean and range of the last
+    /// 100 steps, rounded to two decimals as quoted. They are the figures of processors with AVX2
+    /// (256-bit and 512-bit kernels give the same bits); the scalar kernels round otherwise, and
+    /// 5,000 steps later end elsewhere (a mean of 3.21), as about_MicroGpt says.
+    /// </summary>
+    static void AssertTheHelpQuotesTheDefaultRunsLosses(string[] csv)
+    {
+        if (!(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)) return;
+        var losses = csv.Skip(1).Select(line => double.Parse(line.Split(',')[2].Trim('"'), CultureInfo.InvariantCulture)).ToList();
+        var last100 = losses.TakeLast(100).ToList();
+        string F2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+        string last = F2(losses[^1]), meanOfLast100 = F2(last100.Average()), range = $"range from {F2(last100.Min())} to {F2(last100.Max())}";
+        string about = Regex.Replace(File.ReadAllText(Path.Combine(PowerShellSession.RepoRoot, "module", "en-US", "about_MicroGpt.help.txt")), @"\s+", " ");
+        string help = File.ReadAllText(Path.Combine(PowerShellSession.RepoRoot, "module", "en-US", "MicroGpt.Cmdlets.dll-Help.xml"));
+        Assert.Contains($"the last step's loss is {last}, the mean loss of the last 100 steps is {meanOfLast100}", about);
+        Assert.Contains($"and those 100 {range}", about);
+        Assert.Contains($"the last 100 steps {range}, around a mean of {meanOfLast100} over the last 100 steps", help);
+        Assert.DoesNotContain("near 2", about + help);
     }
 }

@@ -27,11 +27,55 @@ public class TrainingCmdletTests
     public void AModelFromThePipelineIsTrainedInPlace()
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Seed 3; $before = $m.Parameters.Clone(); $m | Invoke-Training -Steps 50 -LogInterval 10; $m.Summary.Steps; [Linq.Enumerable]::SequenceEqual([float[]]$before, [float[]]$m.Parameters)");
+        var result = ps.Run("$m = New-Model -Seed 3; $before = $m.GetWeights(); $m | Invoke-Training -Steps 50 -LogInterval 10; $m.Steps; [Linq.Enumerable]::SequenceEqual($before, $m.GetWeights())");
         result.ThrowIfFailed();
         Assert.Equal([10L, 20, 30, 40, 50], result.Output.Take(5).Select(o => ((TrainingStep)o.BaseObject).Step));
         Assert.Equal(50L, result.Output[5].BaseObject);
         Assert.Equal(false, result.Output[6].BaseObject);
+    }
+
+    [Fact]
+    public void WhatIfTrainsNothingAndCreatesOrTouchesNoFile()
+    {
+        using var ps = new PowerShellSession();
+        File.WriteAllText(ps.PathOf("run.csv"), "the log of an earlier run");
+        var result = ps.Run("""
+            $m = New-Model -Layers 1 -EmbeddingSize 8 -Heads 2
+            $before = $m.GetWeights()
+            Invoke-Training -Model $m -Steps 50 -LogPath run.csv -CheckpointPath ck.json -PassThru -WhatIf
+            $m.Steps
+            [Linq.Enumerable]::SequenceEqual([float[]]$before, [float[]]$m.GetWeights())
+            """);
+        result.ThrowIfFailed();
+        Assert.Equal([0L, true], result.Output.Select(o => o.BaseObject)); // no model, no step on the pipeline
+        Assert.Null(((Model)ps.Variable("m")!).Optimizer);
+        Assert.Equal("the log of an earlier run", File.ReadAllText(ps.PathOf("run.csv")));
+        Assert.Equal(["run.csv"], Directory.EnumerateFileSystemEntries(ps.Folder).Select(Path.GetFileName));
+        Assert.Empty(result.Progress);
+
+        // Resuming: the checkpoint and the log it would append to stay as they are.
+        ps.Run("Invoke-Training -Steps 40 -CheckpointPath ck.json -LogPath run.csv | Select-Object -First 20 | Out-Null").ThrowIfFailed();
+        byte[] checkpoint = File.ReadAllBytes(ps.PathOf("ck.json")), log = File.ReadAllBytes(ps.PathOf("run.csv"));
+        var resumed = ps.Run("Invoke-Training -Resume ck.json -LogPath run.csv -WhatIf");
+        resumed.ThrowIfFailed();
+        Assert.Empty(resumed.Output);
+        Assert.Equal(checkpoint, File.ReadAllBytes(ps.PathOf("ck.json")));
+        Assert.Equal(log, File.ReadAllBytes(ps.PathOf("run.csv")));
+    }
+
+    [Fact]
+    public void NothingPromptsUnlessConfirmPreferenceIsMediumOrLower()
+    {
+        using var ps = new PowerShellSession();
+        var attribute = Assert.IsType<CmdletAttribute>(Assert.Single(ps.Run("(Get-Command Invoke-Training).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)").Output).BaseObject);
+        Assert.True(attribute.SupportsShouldProcess);
+        Assert.Equal(ConfirmImpact.Medium, attribute.ConfirmImpact);
+        // The default preference (High) trains without asking. At Medium it asks, and this host, which
+        // cannot prompt, refuses: so the first run proves that no prompt was even attempted.
+        Assert.Equal(3, ps.Run<TrainingStep>("$ConfirmPreference = 'High'; Invoke-Training -Steps 3").Count);
+        var asked = ps.Run("$ConfirmPreference = 'Medium'; Invoke-Training -Steps 3");
+        Assert.NotNull(asked.Error);
+        Assert.Empty(asked.Output);
     }
 
     [Fact]
@@ -91,12 +135,70 @@ public class TrainingCmdletTests
             $a = New-Model -Seed 1; $b = New-Model -Seed 1
             $module = (Get-Module MicroGpt).Path
             $a, $b | ForEach-Object -Parallel { Import-Module $using:module; Invoke-Training -Model $_ -Steps 5000 -ThreadCount 1 | Select-Object -Last 1 } -ThrottleLimit 2
-            [Linq.Enumerable]::SequenceEqual([float[]]$a.Parameters, [float[]]$b.Parameters)
+            [Linq.Enumerable]::SequenceEqual($a.GetWeights(), $b.GetWeights())
             """);
         result.ThrowIfFailed();
         Assert.Equal(2, result.Output.Count(o => o.BaseObject is TrainingStep));
         Assert.Equal(true, result.Output[^1].BaseObject); // the same seeds trained side by side give the same model
         Assert.Equal(2, result.Progress.Where(p => p.RecordType == ProgressRecordType.Completed).Select(p => p.ActivityId).Distinct().Count());
+    }
+
+    [Fact]
+    public void ForEachObjectParallelAndThreadJobsTrainIndependentModelsSideBySideAsSequentialTrainingDoes()
+    {
+        using var ps = new PowerShellSession();
+        // Each run waits at a barrier until all three are running, so they train at the same time.
+        var result = ps.Run("""
+            $module = (Get-Module MicroGpt).Path
+            $runs = @{ Seed = 1; EmbeddingSize = 16; BatchSize = 1 }, @{ Seed = 2; EmbeddingSize = 32; BatchSize = 4 }, @{ Seed = 3; EmbeddingSize = 24; BatchSize = 2 }
+            $train = '
+                param($Run, $Barrier)
+                $together = if ($Barrier) { $Barrier.SignalAndWait([TimeSpan]::FromSeconds(60)) } else { $true }
+                $model = New-Model -Layers 1 -EmbeddingSize $Run.EmbeddingSize -Seed $Run.Seed
+                $null = Invoke-Training -Model $model -Steps 300 -BatchSize $Run.BatchSize -Seed $Run.Seed
+                [pscustomobject]@{ Seed = $Run.Seed; Model = $model; Together = $together }'
+            $sequential = foreach ($run in $runs) { & ([scriptblock]::Create($train)) $run $null }
+
+            $barrier = [Threading.Barrier]::new(3)
+            $parallel = $runs | ForEach-Object -ThrottleLimit 3 -Parallel {
+                Import-Module $using:module
+                & ([scriptblock]::Create($using:train)) $_ $using:barrier
+            }
+
+            $barrier = [Threading.Barrier]::new(3)
+            $jobs = foreach ($run in $runs) {
+                Start-ThreadJob -ThrottleLimit 3 -ArgumentList $module, $train, $run, $barrier -ScriptBlock {
+                    param($Module, $Train, $Run, $Barrier)
+                    Import-Module $Module
+                    & ([scriptblock]::Create($Train)) $Run $Barrier
+                }
+            }
+            $threaded = $jobs | Receive-Job -Wait -AutoRemoveJob
+            """);
+        result.ThrowIfFailed();
+        var sequential = Runs(ps, "sequential");
+        foreach (string side in new[] { "parallel", "threaded" })
+        {
+            var runs = Runs(ps, side);
+            Assert.All(runs, r => Assert.True(r.Together, $"{side}: run {r.Seed} did not meet the others"));
+            Assert.Equal([1, 2, 3], runs.Select(r => r.Seed));
+            for (int i = 0; i < runs.Count; i++)
+            {
+                Assert.NotSame(sequential[i].Model, runs[i].Model);
+                Assert.Equal(300, runs[i].Model.Steps);
+                Assert.Equal(sequential[i].Model.Loss, runs[i].Model.Loss);
+                Assert.Equal(sequential[i].Model.Parameters.Select(BitConverter.SingleToInt32Bits), runs[i].Model.Parameters.Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+    }
+
+    /// <summary>The runs a script left in a variable, by seed.</summary>
+    static List<(int Seed, Model Model, bool Together)> Runs(PowerShellSession ps, string variable)
+    {
+        static object Value(PSObject run, string name) => run.Properties[name].Value is PSObject wrapped ? wrapped.BaseObject : run.Properties[name].Value;
+        return ((object[])ps.Variable(variable)!).Cast<PSObject>()
+            .Select(r => ((int)Value(r, "Seed"), (Model)Value(r, "Model"), (bool)Value(r, "Together")))
+            .OrderBy(r => r.Item1).ToList();
     }
 
     [Fact]
@@ -107,7 +209,7 @@ public class TrainingCmdletTests
         var stopped = ps.Run("Invoke-Training -Model $m -Steps 1000000 -LogPath run.csv", stopAfter: 300);
         Assert.True(stopped.Stopped);
         Assert.Empty(stopped.Progress); // rows at the end of the pipeline print in a console: no bar over them
-        long steps = (long)ps.Run("$m.Summary.Steps").Output[0].BaseObject;
+        long steps = (long)ps.Run("$m.Steps").Output[0].BaseObject;
         Assert.InRange(steps, 300, 1000);
         var lines = File.ReadAllLines(ps.PathOf("run.csv"));
         Assert.Equal(steps, lines.Length - 1); // every completed step is logged, the last line whole
@@ -117,6 +219,6 @@ public class TrainingCmdletTests
         var after = ps.Run("Invoke-Training -Model $m -Steps 10 | ForEach-Object Loss; $m | Save-Model -Path m.json -PassThru | ForEach-Object Length");
         after.ThrowIfFailed();
         Assert.Equal(11, after.Output.Count);
-        Assert.Equal(steps + 10, (long)ps.Run("$m.Summary.Steps").Output[0].BaseObject);
+        Assert.Equal(steps + 10, (long)ps.Run("$m.Steps").Output[0].BaseObject);
     }
 }

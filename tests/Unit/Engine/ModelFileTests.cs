@@ -41,7 +41,7 @@ public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) 
             ModelFile.Save(model, PathOf(name), includeOptimizer: true);
             var loaded = ModelFile.Load(PathOf(name));
             Assert.Equal(model.Config, loaded.Config);
-            Assert.Equal(kind, loaded.Tokenizer.Kind);
+            Assert.Equal(kind, loaded.Tokenizer.TokenKind);
             Assert.Equal(model.Tokenizer.Vocabulary, loaded.Tokenizer.Vocabulary);
             Assert.Equal(model.Parameters.Select(BitConverter.SingleToInt32Bits), loaded.Parameters.Select(BitConverter.SingleToInt32Bits));
             Assert.Equal(model.Summary.Steps, loaded.Summary.Steps);
@@ -54,6 +54,33 @@ public sealed class ModelFileTests(Xunit.Abstractions.ITestOutputHelper output) 
                 Assert.Equal(model.Summary.LastLoss, loaded.Summary.LastLoss);
             }
         }
+    }
+
+    [Fact]
+    public void ACheckpointNamesItsCorpusAndItsChecksumCoversTheName()
+    {
+        var model = TestData.RandomModel(new ModelConfig(6, 4, 2, 1, 3));
+        var origin = new CorpusOrigin(CorpusSource.Files, ["/data/a.txt", "/data/it's [b].txt"]);
+        using (var trainer = new Trainer(model, TestData.RandomSentences(6, 3, 3, seed: 1), new TrainingOptions { Steps = 4 }, origin: origin)) trainer.Step();
+        ModelFile.Save(model, PathOf("ck.json"), includeOptimizer: true);
+        var loaded = ModelFile.Load(PathOf("ck.json")).Optimizer!.CorpusOrigin!;
+        Assert.Equal(CorpusSource.Files, loaded.Source);
+        Assert.Equal(origin.Files, loaded.Files);
+
+        // Another name is another file: the checksum says so.
+        string json = File.ReadAllText(PathOf("ck.json"));
+        File.WriteAllText(PathOf("renamed.json"), json.Replace("/data/a.txt", "/data/c.txt"));
+        Assert.Contains("checksum", Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("renamed.json"))).Problem);
+        // A source that is none of the three is refused by name.
+        File.WriteAllText(PathOf("unknown.json"), json.Replace("\"source\":\"files\"", "\"source\":\"web\""));
+        Assert.Contains("'web'", Assert.Throws<ModelFileException>(() => ModelFile.Load(PathOf("unknown.json"))).Problem);
+
+        // A resumed run on the same sentences keeps the name it was given, or the checkpoint's.
+        var resumed = ModelFile.Load(PathOf("ck.json"));
+        using (var trainer = new Trainer(resumed, TestData.RandomSentences(6, 3, 3, seed: 1), new TrainingOptions(), resume: resumed.Optimizer)) trainer.Step();
+        Assert.Equal(origin.Files, resumed.Optimizer!.CorpusOrigin!.Files);
+        using (var trainer = new Trainer(resumed, TestData.RandomSentences(6, 3, 3, seed: 1), new TrainingOptions(), resume: resumed.Optimizer, origin: CorpusOrigin.Text)) trainer.Step();
+        Assert.Equal(CorpusSource.Text, resumed.Optimizer!.CorpusOrigin!.Source);
     }
 
     [Fact]

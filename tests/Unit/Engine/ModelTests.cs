@@ -69,6 +69,28 @@ public class ModelTests
     }
 
     [Fact]
+    public void GetWeightsIsACopyAndSetWeightsReplacesTheWeightsUnlessTheModelTrains()
+    {
+        var model = TestData.RandomModel(new ModelConfig(7, 8, 2, 1, 4));
+        var weights = model.GetWeights();
+        Assert.Equal(model.Parameters, weights);
+        weights[3] = 42;
+        Assert.NotEqual(42, model.Parameters[3]); // a copy: changing it leaves the model alone
+        model.SetWeights(weights);
+        Assert.Equal(42, model.Parameters[3]);
+        weights[3] = 7;
+        Assert.Equal(42, model.Parameters[3]); // SetWeights copied, it does not keep the array
+
+        var wrong = Assert.Throws<ArgumentException>(() => model.SetWeights(new float[weights.Length - 1]));
+        Assert.Contains($"{weights.Length - 1:N0} were given", wrong.Message);
+        using (new Trainer(model, TestData.RandomSentences(7, 4, 3, seed: 1), new TrainingOptions { Steps = 1 }))
+            Assert.Throws<ModelBusyException>(() => model.SetWeights(weights));
+        Assert.Equal(42, model.Parameters[3]);
+        model.SetWeights(weights); // free again once the trainer is gone
+        Assert.Equal(7, model.Parameters[3]);
+    }
+
+    [Fact]
     public void UntrainedLossIsNearLogVocabulary()
     {
         var lines = Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines());

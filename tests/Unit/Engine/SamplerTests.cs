@@ -52,7 +52,7 @@ public class SamplerTests
             Assert.All(sample.Ids, id => Assert.InRange(id, 0, Config.VocabSize - 2)); // never BOS inside
             Assert.Equal(sample.Tokens, sample.Ids.Select(id => model.Tokenizer.Vocabulary[id]));
             Assert.Equal(string.Join(' ', sample.Tokens), sample.Text);
-            Assert.True(sample.Complete ? sample.Ids.Length < Config.BlockSize : sample.Ids.Length == Config.BlockSize);
+            Assert.True(sample.Complete ? sample.Ids.Count < Config.BlockSize : sample.Ids.Count == Config.BlockSize);
             Assert.True(sample.MeanLogProbability < 0);
         }
         Assert.Contains(samples, s => s.Complete);
@@ -72,7 +72,7 @@ public class SamplerTests
         var keys = new[] { new List<double[]>(), new List<double[]>() };
         var values = new[] { new List<double[]>(), new List<double[]>() };
         int token = model.Tokenizer.Bos;
-        for (int n = 0; n < greedy.Ids.Length; n++)
+        for (int n = 0; n < greedy.Ids.Count; n++)
         {
             var logits = reference.Logits(p, token, n, keys, values);
             token = Array.IndexOf(logits, logits.Max());

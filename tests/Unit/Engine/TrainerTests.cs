@@ -65,7 +65,7 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
         using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 10 })) trainer.Step();
         var other = TestData.RandomSentences(13, 10, 8, seed: 5);
-        var ex = Assert.Throws<CorpusException>(() => new Trainer(model, other, new TrainingOptions(), resume: model.Optimizer));
+        var ex = Assert.Throws<CheckpointMismatchException>(() => new Trainer(model, other, new TrainingOptions(), resume: model.Optimizer));
         Assert.Contains("same corpus", ex.Message);
     }
 
