@@ -13,10 +13,13 @@ namespace MicroGpt.Commands;
 /// id, so that parallel commands show apart. Records are written on the pipeline thread only.
 /// </summary>
 /// <remarks>
-/// For the rare Ctrl+C that still lands while the host draws the bar: if the pipeline thread is
-/// still inside that WriteProgress <see cref="StuckAfter"/> after the stop, its question was lost,
-/// and the bar asks the terminal for the cursor position once more, so that the host gets the
-/// answer it waits for and the pipeline can stop.
+/// For the Ctrl+C that still lands while the host draws the bar (a record, or a row that a later
+/// command prints under the bar, see <see cref="WriteRow"/>): if the pipeline thread is still in
+/// that write <see cref="StuckAfter"/> after the stop, its question was lost, and the bar asks the
+/// terminal for the cursor position once more, so that the host gets the answer it waits for and
+/// the pipeline can stop. A later command that is still busy with a row that long after a stop
+/// gets an answer it did not ask for, which the next prompt reads as keys: a stray key is a small
+/// price next to a session that never comes back.
 /// </remarks>
 sealed class ProgressBar
 {
@@ -36,8 +39,8 @@ sealed class ProgressBar
     readonly int activityId = Interlocked.Increment(ref lastActivityId);
     readonly Stopwatch sinceRecord = Stopwatch.StartNew();
     readonly bool inTerminal; // the console host on Unix, reading and writing a terminal
-    int writing;              // 1 while a record is with the host; read by the thread that stops the pipeline
-    int records;              // records handed to the host, to tell one WriteProgress from the next
+    int writing;              // 1 while a record, or a row under the bar, is with the host; read by the thread that stops the pipeline
+    int writes;               // such writes so far, to tell one from the next
 
     public ProgressBar(PSCmdlet cmdlet, string activity, CancellationToken stopping)
     {
@@ -70,30 +73,43 @@ sealed class ProgressBar
         Showing = false;
     }
 
+    /// <summary>
+    /// Writes a row of the command's output. A later command may print it, and with the bar up the
+    /// host then asks the terminal about the cursor around it: while the bar is up, the write is
+    /// watched after a stop as a record is.
+    /// </summary>
+    public void WriteRow(object row)
+    {
+        if (Showing) Watched(() => cmdlet.WriteObject(row));
+        else cmdlet.WriteObject(row);
+    }
+
     /// <summary>The seconds left at the pace so far, when <paramref name="done"/> of <paramref name="total"/> took <paramref name="elapsed"/>.</summary>
     public static int SecondsRemaining(TimeSpan elapsed, double done, double total) =>
         done <= 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(elapsed.TotalSeconds / done * (total - done)));
 
-    void Write(ProgressRecord record)
+    void Write(ProgressRecord record) => Watched(() => cmdlet.WriteProgress(record));
+
+    void Watched(Action write)
     {
-        Interlocked.Increment(ref records);
+        Interlocked.Increment(ref writes);
         Volatile.Write(ref writing, 1);
-        try { cmdlet.WriteProgress(record); }
+        try { write(); }
         finally { Volatile.Write(ref writing, 0); }
     }
 
-    /// <summary>On the thread that stops the pipeline: if a record is with the host, check on it a little later.</summary>
+    /// <summary>On the thread that stops the pipeline: if a watched write is with the host, check on it a little later.</summary>
     void WhenStopped()
     {
         if (Volatile.Read(ref writing) == 0) return;
-        int record = Volatile.Read(ref records);
+        int write = Volatile.Read(ref writes);
         _ = Task.Delay(StuckAfter).ContinueWith(_ =>
         {
-            if (Volatile.Read(ref writing) == 1 && Volatile.Read(ref records) == record) AskForCursorPosition();
+            if (Volatile.Read(ref writing) == 1 && Volatile.Read(ref writes) == write) AskForCursorPosition();
         }, TaskScheduler.Default);
     }
 
-    /// <summary>Writes the terminal's cursor position request straight to standard output: the host's own writers are busy with the stuck record.</summary>
+    /// <summary>Writes the terminal's cursor position request straight to standard output: the host's own writers are busy with the stuck write.</summary>
     static void AskForCursorPosition()
     {
         try

@@ -32,6 +32,9 @@ BeforeAll {
     Set-Content -LiteralPath $largeCorpus -Value ((Get-Content -LiteralPath (Join-Path (Split-Path $module) 'data/sentences.txt')) * 10)
     $measureLarge = "Measure-Model -Model (New-Model -EmbeddingSize 128) -Path '$largeCorpus'"
     $measuring = 'Sentence [\d,]+ of 300,000'
+    # Rows that a later command prints, under Invoke-Training's bar (the host redraws it around each).
+    $selectRows = 'Invoke-Training -Steps 2000000 | Select-Object Step, Loss'
+    $selectedRow = '^\s*\d+\s+\d+\.\d+\s*$'
 
     # tmux, on the session's own server: the session first, then tmux's arguments (no declared
     # parameters, so that tmux's -s or -t never binds to one of them).
@@ -71,16 +74,22 @@ BeforeAll {
         $setup = "function global:prompt { '$prompt ' }; Set-PSReadLineOption -PredictionSource None -HistorySaveStyle SaveNothing"
         $pwsh = "'$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -NoProfile -NoLogo -NoExit -Command `"$setup`""
         Invoke-Tmux $session new-session -d -s main -x 200 -y 50 -c $folder ($UnderShell ? "$pwsh; exit" : "exec $pwsh")
-        $paneId = [int](Invoke-Tmux $session display-message -p -t main '#{pane_pid}')
-        $session.PwshId = $UnderShell ? (Get-Process | Where-Object { $_.Parent.Id -eq $paneId }).Id : $paneId
-        if ($null -eq (Wait-Pane $session { (Get-LastLine $session) -eq $prompt } $startWithin)) {
-            throw "pwsh did not start: $((Get-Pane $session) -join "`n")"
+        $session.PwshId = $paneId = [int](Invoke-Tmux $session display-message -p -t main '#{pane_pid}')
+        try {
+            if ($null -eq (Wait-Pane $session { (Get-LastLine $session) -eq $prompt } $startWithin)) {
+                throw "pwsh did not start: $((Get-Pane $session) -join "`n")"
+            }
+            if ($UnderShell) { $session.PwshId = (Get-Process | Where-Object { $_.Parent.Id -eq $paneId }).Id }
+            Send-Line $session "Import-Module '$module'; $Command"
+            if ($null -eq (Wait-Pane $session { param($lines) $lines -match $Running } $startWithin)) {
+                throw "The command never got going: $((Get-Pane $session) -join "`n")"
+            }
+            $session
         }
-        Send-Line $session "Import-Module '$module'; $Command"
-        if ($null -eq (Wait-Pane $session { param($lines) $lines -match $Running } $startWithin)) {
-            throw "The command never got going: $((Get-Pane $session) -join "`n")"
+        catch {
+            Stop-Session $session
+            throw
         }
-        $session
     }
 
     # After a Ctrl+C: how soon the prompt came back, whether typing is echoed and runs, and the screen.
@@ -161,6 +170,11 @@ Describe 'Ctrl+C in an interactive pwsh' -Tag 'Interactive' -Skip:$noTmux {
         }
     }
 
+    It 'brings the prompt back from Invoke-Training | Select-Object, its rows printing under its bar' {
+        $results = foreach ($i in 1..($triesGiven ?? 3)) { Invoke-CtrlCTry $selectRows -Running $selectedRow }
+        Assert-EveryTryCameBack $results 'Invoke-Training | Select-Object'
+    }
+
     It 'brings the prompt back from Invoke-Generation writing samples' {
         $results = foreach ($i in 1..($triesGiven ?? 3)) {
             Invoke-CtrlCTry 'Invoke-Generation -Count 1000000' -Running '\s\d+\s+-\d+\.\d+ (True|False)$'
@@ -199,6 +213,21 @@ Describe 'Ctrl+C that lands while the host waits for the terminal' -Tag 'Interac
             if ([MicroGptTests.Terminal]::kill($ProcessId, $Signal) -ne 0) { throw "kill($ProcessId, $Signal) failed" }
         }
 
+        # Until pwsh's pipeline thread waits in a read from the terminal: with tmux held, the
+        # answer to a cursor question it asked. The thread's system call, and where it sleeps.
+        function Wait-AskingTerminal([int] $ProcessId) {
+            $read = @{ X64 = '0'; Arm64 = '63' }[[Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString()]
+            $pipeline = Get-ChildItem "/proc/$ProcessId/task" | Where-Object { (Get-Content -LiteralPath "$($_.FullName)/comm") -like 'Pipeline*' }
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            do {
+                $call = (Get-Content -LiteralPath "$($pipeline.FullName)/syscall" -Raw).Split(' ')[0]
+                $sleep = Get-Content -LiteralPath "$($pipeline.FullName)/wchan" -Raw
+                if ($call -eq $read -and $sleep -eq 'wait_woken') { return }
+                Start-Sleep -Milliseconds 5
+            } while ($clock.Elapsed.TotalSeconds -lt 5)
+            throw "pwsh's pipeline thread never waited for the terminal (last: system call $call in $sleep)"
+        }
+
         # A stop signal reaches the threads of a process one by one: wait until none runs.
         function Wait-Stopped([int] $ProcessId) {
             $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -235,18 +264,13 @@ Describe 'Ctrl+C that lands while the host waits for the terminal' -Tag 'Interac
             $tmux = [int](Invoke-Tmux $session display-message -p '#{pid}')
             $tty = Invoke-Tmux $session display-message -p -t main '#{pane_tty}'
             try {
-                $pending = 0
-                for ($attempt = 1; $attempt -le 5 -and $pending -lt $shortestAnswer; $attempt++) {
-                    Send-Signal $tmux ([MicroGptTests.Terminal]::Stop)
-                    Start-Sleep -Milliseconds 1000 # the bar is redrawn every 200 ms: pwsh waits for an answer
-                    Send-Signal $session.PwshId ([MicroGptTests.Terminal]::Stop)
-                    Wait-Stopped $session.PwshId
-                    Send-Signal $tmux ([MicroGptTests.Terminal]::Continue)
-                    Start-Sleep -Milliseconds 500 # tmux answers
-                    $pending = Read-PendingInput $tty
-                    if ($pending -lt $shortestAnswer) { Send-Signal $session.PwshId ([MicroGptTests.Terminal]::Continue) }
-                }
-                $null = Read-PendingInput $tty -Drop
+                Send-Signal $tmux ([MicroGptTests.Terminal]::Stop)
+                Wait-AskingTerminal $session.PwshId
+                Send-Signal $session.PwshId ([MicroGptTests.Terminal]::Stop)
+                Wait-Stopped $session.PwshId
+                Send-Signal $tmux ([MicroGptTests.Terminal]::Continue)
+                Start-Sleep -Milliseconds 500 # tmux answers
+                $pending = Read-PendingInput $tty -Drop
                 Send-Signal $session.PwshId ([MicroGptTests.Terminal]::Interrupt)
                 Send-Signal $session.PwshId ([MicroGptTests.Terminal]::Continue)
                 $result = Measure-Return $session
@@ -272,5 +296,9 @@ Describe 'Ctrl+C that lands while the host waits for the terminal' -Tag 'Interac
 
     It 'brings the prompt back from Measure-Model with its progress bar up' {
         Assert-LostAnswerCameBack $measureLarge $measuring 'Measure-Model'
+    }
+
+    It 'brings the prompt back from Invoke-Training | Select-Object, its rows printing under its bar' {
+        Assert-LostAnswerCameBack $selectRows $selectedRow 'Invoke-Training | Select-Object'
     }
 }

@@ -326,7 +326,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 if (row && !PassThru)
                 {
                     if (rowsPrint) bar.Hide();
-                    WriteObject(step);
+                    bar.WriteRow(step);
                     sinceRow.Restart();
                 }
                 if (bar.Due && (!rowsPrint || sinceRow.Elapsed >= QuietBeforeBar))
