@@ -5,9 +5,10 @@ namespace MicroGpt.Commands;
 
 /// <summary>
 /// A command's progress bar, kept sparse because on Unix the console host asks the terminal where
-/// the cursor is each time it draws a bar, and waits for the answer: a Ctrl+C that lands while the
-/// question or the answer is on its way makes the terminal discard it, and the pipeline thread then
-/// waits forever (PowerShell issue 12814). So a record goes out at most once per
+/// the cursor is each time it draws a bar, and waits for the answer: a Ctrl+C typed after the
+/// terminal answered, but before pwsh read the answer, makes the terminal driver discard it with
+/// the rest of the pending input, and the pipeline thread then waits forever (PowerShell issue
+/// 12814). So a record goes out at most once per
 /// <see cref="Interval"/>, none in a command's first <see cref="Interval"/>, and the Completed
 /// record only if a bar is up and the pipeline is not stopping. Each command gets its own activity
 /// id, so that parallel commands show apart. Records are written on the pipeline thread only.
