@@ -19,8 +19,10 @@ namespace MicroGpt.Commands;
 /// that write <see cref="StuckAfter"/> after the stop, its question was lost, and the bar asks the
 /// terminal for the cursor position once more, so that the host gets the answer it waits for and
 /// the pipeline can stop. A later command that is still busy with a row that long after a stop
-/// gets an answer it did not ask for, which the next prompt reads as keys: a stray key is a small
-/// price next to a session that never comes back.
+/// gets an answer it did not ask for, which the next prompt reads as keys; and when the Ctrl+C
+/// landed in the middle of an answer, the part pwsh had read (an ESC) stays in its input and takes
+/// the first key typed at the prompt with it. A stray key is a small price next to a session that
+/// never comes back.
 /// </remarks>
 sealed class ProgressBar
 {

@@ -98,8 +98,11 @@ BeforeAll {
         $screen = Get-Pane $Session
         $echoed = $ran = $false; $typed = $null
         if ($null -ne $back) {
-            Invoke-Tmux $Session send-keys -t main -l "'typed' + '-ok'"
-            $echoed = $null -ne (Wait-Pane $Session { (Get-LastLine $Session) -eq "$prompt 'typed' + '-ok'" } $backWithin)
+            # The line starts with a space, which a stray ESC may take: a Ctrl+C that lands in the
+            # middle of the terminal's answer leaves the part pwsh had read, an ESC, in its input
+            # once the answer is asked for again, and ESC and the next key make one Alt+key.
+            Invoke-Tmux $Session send-keys -t main -l " 'typed' + '-ok'"
+            $echoed = $null -ne (Wait-Pane $Session { (Get-LastLine $Session) -match "^$prompt\s+'typed' \+ '-ok'$" } $backWithin)
             Invoke-Tmux $Session send-keys -t main Enter
             $ran = $null -ne (Wait-Pane $Session { param($lines) ($lines -ceq 'typed-ok') -and (Get-LastLine $Session) -eq $prompt } $backWithin)
             $typed = Get-Pane $Session
