@@ -13,7 +13,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     const string NewRunSet = "NewRun";
     const string ResumeSet = "Resume";
     const string Activity = "Training MicroGpt model";
-    static int lastActivityId; // progress ids: each training gets its own, so parallel trainings show apart
+    static readonly TimeSpan QuietBeforeBar = TimeSpan.FromSeconds(1); // rows that print show progress themselves
 
     readonly CancellationTokenSource stopping = new();
     readonly List<Model> pipedModels = [];
@@ -223,7 +223,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
 
         Train(trainer, model, log, checkpointPath);
-        if (PassThru) WriteObject(model);
+        if (PassThru && !stopping.IsCancellationRequested) WriteObject(model);
     }
 
     /// <summary>
@@ -297,13 +297,25 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>
     /// The trainer's steps, each logged, checkpointed when due, written and reported on the pipeline
-    /// thread; Ctrl+C (StopProcessing) ends the run at the next step boundary.
+    /// thread; Ctrl+C (StopProcessing) ends the run at the next step boundary, after which nothing
+    /// more goes to the pipeline or the host.
     /// </summary>
+    /// <remarks>
+    /// A progress bar never stands over rows that print: with one up, the console host asks the
+    /// terminal for the cursor position around every line it writes, and a Ctrl+C during one of
+    /// those questions hangs it (see <see cref="ProgressBar"/>). When this command is the last of
+    /// its pipeline, its rows go to the screen (or to a variable: it cannot tell which); the rows
+    /// then show how far training got, and a bar appears only after a quiet second without a row,
+    /// and goes before the next row. With -PassThru, or when a later command takes the rows, the
+    /// bar shows throughout.
+    /// </remarks>
     void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
     {
-        int activityId = Interlocked.Increment(ref lastActivityId);
+        var bar = new ProgressBar(this, Activity, stopping.Token);
         int checkpointInterval = trainer.Options.CheckpointInterval > 0 ? trainer.Options.CheckpointInterval : DefaultCheckpointInterval;
-        var sinceProgress = Stopwatch.StartNew();
+        bool rowsPrint = !PassThru && MyInvocation.PipelinePosition == MyInvocation.PipelineLength;
+        var sinceRow = Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         long firstStep = trainer.NextStep;
         TrainingStep? last = null;
         try
@@ -315,33 +327,29 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 if (row) log?.Write(step);
                 if (checkpointPath is not null && (step.Step % checkpointInterval == 0 || step.Step == step.Steps))
                     Guard(() => ModelFile.Save(model, checkpointPath, includeOptimizer: true), checkpointPath);
-                if (row && !PassThru) WriteObject(step);
-                if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == firstStep)
+                if (stopping.IsCancellationRequested) return; // the step is kept and logged; the host hears no more
+                if (row && !PassThru)
                 {
-                    sinceProgress.Restart();
-                    Report(activityId, step, step.Step - firstStep + 1);
+                    if (rowsPrint) bar.Hide();
+                    bar.WriteRow(step);
+                    sinceRow.Restart();
                 }
+                if (bar.Due && (!rowsPrint || sinceRow.Elapsed >= QuietBeforeBar))
+                    bar.Show($"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}", (int)(100 * step.Step / step.Steps),
+                        ProgressBar.SecondsRemaining(clock.Elapsed, step.Step - firstStep + 1, step.Steps - firstStep + 1));
             }, stopping.Token), model);
         }
         finally
         {
             // Stopped (Ctrl+C, a downstream Select-Object -First, an error): the model holds every
-            // completed step; keep a checkpoint of exactly that state, and close the progress bar.
+            // completed step; keep a checkpoint of exactly that state, and take the bar down.
             if (!trainer.Finished && last is not null && checkpointPath is not null && last.Step % checkpointInterval != 0)
                 TrySave(model, checkpointPath);
-            try { WriteProgress(new ProgressRecord(activityId, Activity, "Done") { RecordType = ProgressRecordType.Completed }); }
-            catch (PipelineStoppedException) { } // the pipeline is already stopping: nothing to show
+            bar.Hide();
         }
-        if (last is not null)
+        if (last is not null && !stopping.IsCancellationRequested)
             WriteVerbose($"Trained to step {last.Step:N0} of {last.Steps:N0}: loss {last.Loss:F4}, {last.TokensPerSecond:N0} tokens/s, {last.ElapsedSeconds:F2} s.");
     }
-
-    /// <summary>A new record each time: the host may keep the ones it has been given.</summary>
-    void Report(int activityId, TrainingStep step, long stepsThisRun) => WriteProgress(new ProgressRecord(activityId, Activity, $"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}")
-    {
-        PercentComplete = (int)(100 * step.Step / step.Steps),
-        SecondsRemaining = (int)Math.Ceiling(step.ElapsedSeconds / stepsThisRun * (step.Steps - step.Step)),
-    });
 
     void TrySave(Model model, string path)
     {
