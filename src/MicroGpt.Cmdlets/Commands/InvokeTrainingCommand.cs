@@ -24,7 +24,9 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>The model to train, in place; accepts pipeline input (each piped model gets its own run). Default: a new model on the corpus's vocabulary.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
-    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet, DontShow = true)] // so that a model given to -Resume is refused as such, not taken as text
+    // In the Resume set too, so that a model piped to -Resume is refused as such, not taken as text.
+    // Not DontShow: one hidden parameter hides it, and every common parameter, from tab completion.
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet)]
     [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
