@@ -18,6 +18,28 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length >= 2 && args[0] == "--reference-child")
     return ReferenceChild.Run(int.Parse(args[1]));
 
+if (args.Contains("--gemm"))
+{
+    // --gemm [N C OC ...]: the products at the given shapes, or at those of full-length training.
+    var numbers = args.Where(a => a != "--gemm").Select(int.Parse).ToArray();
+    GemmBench.Run(numbers.Length == 0 ? null : numbers.Chunk(3).Select(s => (s[0], s[1], s[2])).ToList());
+    return 0;
+}
+
+if (args.Length >= 6 && args[0] == "--full")
+{
+    var shape = args[1..].Select(int.Parse).ToArray();
+    FullLength.Run(BenchCorpus.Load(), shape[0], shape[1], shape[2], shape[3], shape[4..]);
+    return 0;
+}
+
+if (args.Length == 5 && args[0] == "--profile")
+{
+    var shape = args[1..].Select(int.Parse).ToArray();
+    FullLengthProfile.Run(BenchCorpus.Load(), shape[0], shape[1], shape[2], shape[3]);
+    return 0;
+}
+
 if (args.Contains("--breakdown"))
 {
     Console.WriteLine(Breakdown.Run(BenchCorpus.Load()));

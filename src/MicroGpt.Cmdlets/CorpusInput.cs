@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace MicroGpt.Commands;
 
 /// <summary>
@@ -23,13 +21,9 @@ sealed class CorpusInput
     /// <summary>Where the sentences came from, as checkpoints keep it: the default corpus, text, or the files' full paths.</summary>
     public CorpusOrigin Origin { get; }
 
-    public static CorpusInput FromFiles(IReadOnlyList<string> files, TokenizerKind kind)
-    {
-        var lines = new List<string>();
-        foreach (string file in files) lines.AddRange(File.ReadLines(file, Encoding.UTF8));
-        return new CorpusInput(Corpus.Normalize(kind, lines), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files",
+    public static CorpusInput FromFiles(IReadOnlyList<string> files, TokenizerKind kind) =>
+        new(Corpus.Normalize(kind, CorpusFile.ReadLines(files)), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files",
             new CorpusOrigin(CorpusSource.Files, files.ToList()));
-    }
 
     public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description, CorpusOrigin.Text);
 
@@ -47,11 +41,14 @@ sealed class CorpusInput
 
     // Read once per process: the corpus and its tokenizer never change, and are never mutated.
     static readonly Lazy<CorpusInput> DefaultWords = new(() => new(Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default));
-    static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => Tokenizer.Build(TokenizerKind.Word, DefaultWords.Value.Sentences.Select(s => s.Text)));
+    static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => DefaultWords.Value.BuildTokenizer(TokenizerKind.Word));
 
     /// <summary>Refuses a corpus with no sentence, naming where it came from.</summary>
     public CorpusInput EnsureSentences() =>
         Sentences.Count > 0 ? this : throw new CorpusException($"{Capitalized(Description)} has no sentences: every line is blank.");
+
+    /// <summary>The vocabulary of the sentences; one piece too many names its line and source.</summary>
+    public Tokenizer BuildTokenizer(TokenizerKind kind) => Tokenizer.Build(kind, Sentences, Description);
 
     /// <summary>The sentences encoded with a tokenizer; an unknown piece names its line and source.</summary>
     public int[][] Encode(Tokenizer tokenizer)

@@ -12,6 +12,7 @@ static class ErrorIds
     public const string CorpusUnreadable = nameof(CorpusUnreadable);
     public const string InvalidConfiguration = nameof(InvalidConfiguration);
     public const string TrainingDiverged = nameof(TrainingDiverged);
+    public const string ModelNotFinite = nameof(ModelNotFinite);
     public const string ModelBusy = nameof(ModelBusy);
     public const string ModelFileNotFound = nameof(ModelFileNotFound);
     public const string ModelFileCorrupt = nameof(ModelFileCorrupt);

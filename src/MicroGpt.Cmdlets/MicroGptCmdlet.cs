@@ -95,6 +95,7 @@ public abstract class MicroGptCmdlet : PSCmdlet
         CorpusException => new ErrorRecord(ex, ErrorIds.InvalidCorpus, ErrorCategory.InvalidData, target),
         InvalidConfigurationException config => new ErrorRecord(ex, ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, config.Value ?? target),
         TrainingDivergedException => new ErrorRecord(ex, ErrorIds.TrainingDiverged, ErrorCategory.InvalidResult, target),
+        ModelNotFiniteException => new ErrorRecord(ex, ErrorIds.ModelNotFinite, ErrorCategory.InvalidData, target),
         VocabularyMismatchException mismatch => new ErrorRecord(ex, ErrorIds.VocabularyMismatch, ErrorCategory.InvalidArgument, mismatch.Path),
         ModelFileException file when !File.Exists(file.Path) => new ErrorRecord(ex, ErrorIds.ModelFileNotFound, ErrorCategory.ObjectNotFound, file.Path),
         ModelFileException file => new ErrorRecord(ex, ErrorIds.ModelFileCorrupt, ErrorCategory.InvalidData, file.Path),

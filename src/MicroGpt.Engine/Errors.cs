@@ -6,7 +6,7 @@ namespace MicroGpt;
 /// </summary>
 public class MicroGptException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>A corpus that cannot be trained on: empty, or unreadable.</summary>
+/// <summary>A corpus that cannot be trained on: empty, not text, too large, or with a vocabulary too large.</summary>
 public sealed class CorpusException(string message) : MicroGptException(message);
 
 /// <summary>
@@ -44,11 +44,30 @@ public sealed class InvalidConfigurationException(string parameter, object? valu
     public object? Value { get; } = value;
 }
 
-/// <summary>Training produced a loss or gradient that is not finite; the model keeps the last good weights.</summary>
-public sealed class TrainingDivergedException(long step, double loss, double gradNorm)
-    : MicroGptException($"Training diverged at step {step}: the loss is {loss} and the gradient norm {gradNorm}. The model keeps the weights of step {step - 1}; try a lower learning rate.")
+/// <summary>
+/// A training step whose loss or gradient was not finite, or whose update would have made a weight
+/// non-finite (or whose gradient norm was too large for float32); the model keeps the weights (and
+/// optimizer state) of the step before.
+/// </summary>
+public sealed class TrainingDivergedException(long step, string cause)
+    : MicroGptException($"Training diverged at step {step}: {cause}. The model keeps the weights of step {step - 1}; try a lower learning rate.")
 {
+    /// <summary>The step that diverged (1-based, counted as TrainingStep.Step counts).</summary>
     public long Step { get; } = step;
+
+    /// <summary>The last good step, whose weights the model keeps.</summary>
+    public long KeptStep => Step - 1;
+}
+
+/// <summary>
+/// A model that holds a number that is not finite (a weight, or an Adam moment of its optimizer
+/// state), set from outside: it cannot be trained, measured, sampled or saved.
+/// </summary>
+public sealed class ModelNotFiniteException(string where, float value)
+    : MicroGptException($"The model's {where} is {value}, not a finite number: a model with such weights cannot be trained, measured, sampled or saved. Load or train it again.")
+{
+    /// <summary>The tensor and element ("lm_head[3, 5]"), or the moment ("optimizer.m of lm_head[3, 5]").</summary>
+    public string Where { get; } = where;
 }
 
 /// <summary>A model file that is missing, truncated, malformed or of an unknown version.</summary>

@@ -204,8 +204,8 @@ Describe 'Bad input' {
 
     Context 'a loss that is not finite' {
         BeforeAll {
-            # An infinite embedding row for a word that only the third sentence has: with -NoShuffle,
-            # steps 1 and 2 are finite and step 3's forward pass makes NaN.
+            # An infinite embedding row for a word that only the third sentence has (with -NoShuffle,
+            # steps 1 and 2 would be finite and step 3 NaN): a model that holds it is refused before any step.
             $divergingCorpus = 'the cat sat', 'the dog ran', 'a zebra ran'
             $divergingTokenizer = New-Tokenizer -Text $divergingCorpus
             function New-DivergingModel {
@@ -220,19 +220,34 @@ Describe 'Bad input' {
             }
         }
 
-        It 'Invoke-Training stops, says at which step, and keeps the last good weights' {
-            $reference = New-DivergingModel
-            $null = Invoke-Training -Model $reference -Text $divergingCorpus -Steps 5 -NoShuffle | Select-Object -First 2
-
+        It 'Invoke-Training refuses a model with an infinite weight before any step, and changes nothing' {
             $model = New-DivergingModel
+            $before = $model.GetWeights()
+            $log = Join-Path $TestDrive 'not-started.csv'
+            $err = { Invoke-Training -Model $model -Text $divergingCorpus -Steps 5 -NoShuffle -LogPath $log } |
+                Should -Throw -ErrorId 'ModelNotFinite,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike '*wte`[*`] is Infinity*'
+            $model.Steps | Should -Be 0
+            Test-SameWeights $before $model.GetWeights() | Should -BeTrue
+            $log | Should -Not -Exist
+        }
+
+        It 'Invoke-Training stops, says at which step, and keeps the last good weights' {
+            # Finite weights whose logits overflow: the output head's first row at the largest float.
+            $model = New-Model -Tokenizer $divergingTokenizer -EmbeddingSize 8 -Heads 2 -Layers 1 -BlockSize 8
+            $weights = $model.GetWeights()
+            $head = ($model.VocabSize + $model.BlockSize) * $model.EmbeddingSize # the output head follows the two embeddings
+            for ($i = 0; $i -lt 8; $i++) { $weights[$head + $i] = [float]::MaxValue }
+            $model.SetWeights($weights)
             $log = Join-Path $TestDrive 'diverged.csv'
             $err = { Invoke-Training -Model $model -Text $divergingCorpus -Steps 5 -NoShuffle -LogPath $log } |
                 Should -Throw -ErrorId 'TrainingDiverged,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidResult'
-            $err.Exception.Message | Should -BeLike '*step 3*'
-            $model.Steps | Should -Be 2
-            Test-SameWeights $reference.GetWeights() $model.GetWeights() | Should -BeTrue
-            (Import-Csv -Path $log).Step | Should -Be 1, 2
+            $err.Exception.Message | Should -BeLike '*step 1*keeps the weights of step 0*'
+            $model.Steps | Should -Be 0
+            Test-SameWeights $weights $model.GetWeights() | Should -BeTrue
+            Import-Csv -Path $log | Should -BeNullOrEmpty -Because 'no step completed'
         }
     }
 
@@ -400,10 +415,10 @@ Describe 'Bad input' {
             $weights[5] = [float]::NaN
             $broken.SetWeights($weights)
             $err = { $broken | Save-Model -Path $path } |
-                Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.SaveModelCommand' -PassThru
+                Should -Throw -ErrorId 'ModelNotFinite,MicroGpt.Commands.SaveModelCommand' -PassThru
             $err.Exception.Message | Should -BeLike '*NaN*'
             (Get-FileHash -Path $path).Hash | Should -Be $before.Hash
-            Get-ChildItem -Path $TestDrive -Force -Filter '*.tmp' | Should -BeNullOrEmpty
+            Get-ChildItem -Path $TestDrive -Force -Filter '*.microgpt-tmp' | Should -BeNullOrEmpty
         }
     }
 

@@ -9,6 +9,8 @@ namespace MicroGpt.Commands;
 [OutputType(typeof(Sample))]
 public sealed class InvokeGenerationCommand : MicroGptCmdlet
 {
+    readonly CancellationTokenSource stopping = new();
+
     #region Parameters
 
     /// <summary>The model to sample from; accepts pipeline input. Default: an untrained model on the default corpus.</summary>
@@ -51,6 +53,9 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
 
     #endregion
 
+    protected override void StopProcessing() => stopping.Cancel();
+
+    /// <summary>Samples one sentence at a time; Ctrl+C (StopProcessing) ends the loop at the next sentence, even one that -Unique would not write.</summary>
     protected override void ProcessRecord()
     {
         var model = Model ?? Guard(() => MicroGpt.Model.Create(new ModelConfig(CorpusInput.DefaultTokenizer.VocabSize), CorpusInput.DefaultTokenizer, 42), null);
@@ -60,14 +65,14 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
         var prompt = Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => Tokenizer.Split(model.Tokenizer.TokenKind, s.Text)).FirstOrDefault()?.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int written = 0, tries = 0, maxTries = Unique ? 20 * Count : Count;
-        while (written < Count && tries++ < maxTries)
+        while (written < Count && tries++ < maxTries && !stopping.IsCancellationRequested)
         {
             var sample = Guard(() => sampler.Generate(prompt), Prompt);
             if (Unique && !seen.Add(sample.Text)) continue;
             WriteObject(sample);
             written++;
         }
-        if (written < Count)
+        if (written < Count && !stopping.IsCancellationRequested)
             WriteWarning($"Only {written} distinct sentences came out of {maxTries} samples; the model may know few sentences, or the temperature may be low.");
     }
 }

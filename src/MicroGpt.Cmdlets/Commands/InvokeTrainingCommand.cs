@@ -13,7 +13,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     const string NewRunSet = "NewRun";
     const string ResumeSet = "Resume";
     const string Activity = "Training MicroGpt model";
-    static int lastActivityId; // progress ids: each training gets its own, so parallel trainings show apart
+    static readonly TimeSpan QuietBeforeBar = TimeSpan.FromSeconds(1); // rows that print show progress themselves
 
     readonly CancellationTokenSource stopping = new();
     readonly List<Model> pipedModels = [];
@@ -24,7 +24,9 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>The model to train, in place; accepts pipeline input (each piped model gets its own run). Default: a new model on the corpus's vocabulary.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
-    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet, DontShow = true)] // so that a model given to -Resume is refused as such, not taken as text
+    // In the Resume set too, so that a model piped to -Resume is refused as such, not taken as text.
+    // Not DontShow: one hidden parameter hides it, and every common parameter, from tab completion.
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet)]
     [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
@@ -127,10 +129,12 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [ValidateNotNullOrEmpty]
     public string? CheckpointPath { get; set; }
 
-    /// <summary>Steps between checkpoints. Default: 1000.</summary>
+    /// <summary>Steps between checkpoints. Default: 1000, or for -Resume the interval its run had.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int CheckpointInterval { get; set; } = 1000;
+    public int CheckpointInterval { get; set; } = DefaultCheckpointInterval;
+
+    const int DefaultCheckpointInterval = 1000;
 
     /// <summary>Write the trained model to the pipeline instead of the steps (the steps still go to -LogPath).</summary>
     [Parameter]
@@ -191,6 +195,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         {
             Steps = Steps, LearningRate = LearningRate, Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon, BatchSize = BatchSize,
             Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
+            // Kept in the run's checkpoints; a resumed run keeps its own unless one is given.
+            CheckpointInterval = MyInvocation.BoundParameters.ContainsKey(nameof(CheckpointInterval)) || (ParameterSetName == NewRunSet && CheckpointPath is not null) ? CheckpointInterval : 0,
         };
         var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
         var model = resumed ?? given;
@@ -219,7 +225,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
 
         Train(trainer, model, log, checkpointPath);
-        if (PassThru) WriteObject(model);
+        if (PassThru && !stopping.IsCancellationRequested) WriteObject(model);
     }
 
     /// <summary>
@@ -287,18 +293,31 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 : checkpoint is null ? $"truncating and rewriting the log '{logPath}'"
                 : $"appending to the log '{logPath}' (after dropping any rows past step {trainer.NextStep - 1:N0})");
         if (checkpointPath is not null)
-            files.Add($"{(File.Exists(checkpointPath) ? "replacing" : "writing")} the checkpoint '{checkpointPath}' every {CheckpointInterval:N0} steps and at the end");
+            files.Add($"{(File.Exists(checkpointPath) ? "replacing" : "writing")} the checkpoint '{checkpointPath}' every {CheckpointIntervalOf(trainer):N0} steps and at the end");
         return $"{run} a model of {Count(c.Layers, "layer")}, embedding {c.EmbeddingSize}, {Count(c.Heads, "head")}, block {c.BlockSize} and {c.VocabSize:N0} tokens ({model.Parameters.Length:N0} parameters) on {corpus.Description} ({trainingSentences:N0} sentences{held}), {steps}, batch {trainer.Options.BatchSize}; {(files.Count == 0 ? "writing no file" : string.Join(", and ", files))}.";
     }
 
     /// <summary>
     /// The trainer's steps, each logged, checkpointed when due, written and reported on the pipeline
-    /// thread; Ctrl+C (StopProcessing) ends the run at the next step boundary.
+    /// thread; Ctrl+C (StopProcessing) ends the run at the next step boundary, after which nothing
+    /// more goes to the pipeline or the host.
     /// </summary>
+    /// <remarks>
+    /// A progress bar never stands over rows that print: with one up, the console host asks the
+    /// terminal for the cursor position around every line it writes, and a Ctrl+C during one of
+    /// those questions hangs it (see <see cref="ProgressBar"/>). When this command is the last of
+    /// its pipeline, its rows go to the screen (or to a variable: it cannot tell which); the rows
+    /// then show how far training got, and a bar appears only after a quiet second without a row,
+    /// and goes before the next row. With -PassThru, or when a later command takes the rows, the
+    /// bar shows throughout.
+    /// </remarks>
     void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
     {
-        int activityId = Interlocked.Increment(ref lastActivityId);
-        var sinceProgress = Stopwatch.StartNew();
+        var bar = new ProgressBar(this, Activity, stopping.Token);
+        int checkpointInterval = CheckpointIntervalOf(trainer);
+        bool rowsPrint = !PassThru && MyInvocation.PipelinePosition == MyInvocation.PipelineLength;
+        var sinceRow = Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         long firstStep = trainer.NextStep;
         TrainingStep? last = null;
         try
@@ -308,35 +327,35 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 last = step;
                 bool row = step.Step % LogInterval == 0 || step.ValidationLoss is not null || step.Step == step.Steps;
                 if (row) log?.Write(step);
-                if (checkpointPath is not null && (step.Step % CheckpointInterval == 0 || step.Step == step.Steps))
+                if (checkpointPath is not null && (step.Step % checkpointInterval == 0 || step.Step == step.Steps))
                     Guard(() => ModelFile.Save(model, checkpointPath, includeOptimizer: true), checkpointPath);
-                if (row && !PassThru) WriteObject(step);
-                if (sinceProgress.ElapsedMilliseconds >= 200 || step.Step == firstStep)
+                if (stopping.IsCancellationRequested) return; // the step is kept and logged; the host hears no more
+                if (row && !PassThru)
                 {
-                    sinceProgress.Restart();
-                    Report(activityId, step, step.Step - firstStep + 1);
+                    if (rowsPrint) bar.Hide();
+                    bar.WriteRow(step);
+                    sinceRow.Restart();
                 }
+                if (bar.Due && (!rowsPrint || sinceRow.Elapsed >= QuietBeforeBar))
+                    bar.Show($"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}", (int)(100 * step.Step / step.Steps),
+                        ProgressBar.SecondsRemaining(clock.Elapsed, step.Step - firstStep + 1, step.Steps - firstStep + 1));
             }, stopping.Token), model);
         }
         finally
         {
             // Stopped (Ctrl+C, a downstream Select-Object -First, an error): the model holds every
-            // completed step; keep a checkpoint of exactly that state, and close the progress bar.
-            if (!trainer.Finished && last is not null && checkpointPath is not null && last.Step % CheckpointInterval != 0)
+            // completed step; keep a checkpoint of exactly that state, and take the bar down.
+            if (!trainer.Finished && last is not null && checkpointPath is not null && last.Step % checkpointInterval != 0)
                 TrySave(model, checkpointPath);
-            try { WriteProgress(new ProgressRecord(activityId, Activity, "Done") { RecordType = ProgressRecordType.Completed }); }
-            catch (PipelineStoppedException) { } // the pipeline is already stopping: nothing to show
+            bar.Hide();
         }
-        if (last is not null)
+        if (last is not null && !stopping.IsCancellationRequested)
             WriteVerbose($"Trained to step {last.Step:N0} of {last.Steps:N0}: loss {last.Loss:F4}, {last.TokensPerSecond:N0} tokens/s, {last.ElapsedSeconds:F2} s.");
     }
 
-    /// <summary>A new record each time: the host may keep the ones it has been given.</summary>
-    void Report(int activityId, TrainingStep step, long stepsThisRun) => WriteProgress(new ProgressRecord(activityId, Activity, $"Step {step.Step:N0} of {step.Steps:N0}, loss {step.Loss:F4}")
-    {
-        PercentComplete = (int)(100 * step.Step / step.Steps),
-        SecondsRemaining = (int)Math.Ceiling(step.ElapsedSeconds / stepsThisRun * (step.Steps - step.Step)),
-    });
+    /// <summary>The steps between checkpoints of this run: -CheckpointInterval, or a resumed run's own (kept in its checkpoint), or the default.</summary>
+    static int CheckpointIntervalOf(Trainer trainer) =>
+        trainer.Options.CheckpointInterval > 0 ? trainer.Options.CheckpointInterval : DefaultCheckpointInterval;
 
     void TrySave(Model model, string path)
     {
@@ -368,7 +387,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     Model NewDefaultModel(CorpusInput corpus)
     {
-        var tokenizer = Guard(() => Tokenizer.Build(TokenizerKind.Word, corpus.Sentences.Select(s => s.Text)), corpus.Description);
+        var tokenizer = Guard(() => corpus.BuildTokenizer(TokenizerKind.Word), corpus.Description);
         var model = Guard(() => MicroGpt.Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, Seed), corpus.Description);
         WriteVerbose($"No -Model given: a new model with the tutorial's shape, vocabulary {tokenizer.VocabSize:N0}, {model.Parameters.Length:N0} parameters.");
         return model;

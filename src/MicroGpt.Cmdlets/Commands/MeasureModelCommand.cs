@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 
 namespace MicroGpt.Commands;
@@ -13,6 +14,9 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
     const string PathSet = "Path";
     const string LiteralPathSet = "LiteralPath";
     const string TextSet = "Text";
+    const string Activity = "Measuring MicroGpt model";
+
+    readonly CancellationTokenSource stopping = new();
 
     readonly List<string> pipedFiles = [];
     readonly List<string> pipedText = [];
@@ -47,6 +51,8 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
 
     #endregion
 
+    protected override void StopProcessing() => stopping.Cancel();
+
     protected override void ProcessRecord()
     {
         // A piped model is measured as it comes, on the corpus of the command line; piped files
@@ -69,12 +75,35 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
     CorpusInput CommandLineCorpus() => ReadCorpus(IsOnCommandLine(nameof(Path)) ? Path : null, IsOnCommandLine(nameof(Text)) ? Text : null, Model.Tokenizer.TokenKind,
         literalPaths: IsOnCommandLine(nameof(LiteralPath)) ? LiteralPath : null);
 
+    /// <summary>
+    /// Measures in slices (see <see cref="Evaluator.MeanLoss"/>): between them, on the pipeline
+    /// thread, a progress bar for long measurements, and Ctrl+C ends the command there, writing nothing.
+    /// </summary>
     void Measure(Model model, CorpusInput corpus)
     {
         var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
         WarnOfCutSentences(sentences, model, corpus.Description, "the measurement");
         WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
         var evaluator = Guard(() => new Evaluator(model, sentences, ThreadCount), corpus.Description);
-        WriteObject(evaluator.Measure());
+        var bar = new ProgressBar(this, Activity, stopping.Token);
+        var clock = Stopwatch.StartNew();
+        Measurement measurement;
+        try
+        {
+            measurement = evaluator.Measure(done =>
+            {
+                if (bar.Due)
+                    bar.Show($"Sentence {done:N0} of {sentences.Length:N0}", (int)(100L * done / sentences.Length), ProgressBar.SecondsRemaining(clock.Elapsed, done, sentences.Length));
+            }, stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        finally
+        {
+            bar.Hide();
+        }
+        WriteObject(measurement);
     }
 }

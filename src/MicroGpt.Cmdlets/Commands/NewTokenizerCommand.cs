@@ -57,7 +57,7 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
         Guard(() => corpus.EnsureSentences(), corpus.Description);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
 
-        var tokenizer = Guard(() => Tokenizer.Build(Kind, corpus.Sentences.Select(s => s.Text)), corpus.Description);
+        var tokenizer = Guard(() => corpus.BuildTokenizer(Kind), corpus.Description);
         WriteVerbose($"Vocabulary: {tokenizer.VocabSize:N0} tokens ({tokenizer.Vocabulary.Count:N0} {(Kind == TokenizerKind.Word ? "words" : "characters")} and BOS).");
         WriteObject(tokenizer);
     }

@@ -11,7 +11,8 @@ static class Checksum
 {
     public const string Prefix = "fnv1a64:";
 
-    public static string Of(Model model, OptimizerState? optimizer)
+    /// <summary>The digest of a file of <paramref name="version"/> (version 2 added the checkpoint interval).</summary>
+    public static string Of(Model model, OptimizerState? optimizer, int version = ModelFile.FormatVersion)
     {
         var hash = new Fnv();
         var c = model.Config;
@@ -35,6 +36,7 @@ static class Checksum
             hash.Add(o.Steps); hash.Add(BitConverter.DoubleToInt64Bits(o.LearningRate)); hash.Add(BitConverter.DoubleToInt64Bits(o.Beta1));
             hash.Add(BitConverter.DoubleToInt64Bits(o.Beta2)); hash.Add(BitConverter.DoubleToInt64Bits(o.Epsilon)); hash.Add(o.BatchSize);
             hash.Add(o.Seed); hash.Add(o.Shuffle ? 1 : 0); hash.Add(o.ValidationInterval);
+            if (version >= 2) hash.Add(o.CheckpointInterval);
             hash.Add(optimizer.M);
             hash.Add(optimizer.V);
         }

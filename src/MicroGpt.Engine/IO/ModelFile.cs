@@ -6,36 +6,55 @@ namespace MicroGpt;
 /// <summary>
 /// The model file: JSON that the tutorial's own loader reads (<c>config</c> and <c>weights</c> in
 /// the tutorial's parameter order), plus MicroGpt's keys: <c>format</c>, <c>formatVersion</c>,
-/// <c>tokenizer</c> (kind and vocabulary), <c>training</c> (seed, steps, tokens, last loss) and,
-/// for checkpoints, <c>optimizer</c> (Adam's moments, the next step, the run's options and the
-/// corpus it walks). Writing is atomic (<see cref="AtomicFile"/>). Reading is strict: anything
-/// missing, malformed, of the wrong length, not finite, or of an unknown version is a
-/// <see cref="ModelFileException"/> naming the file and the problem, never a model with wrong numbers.
-/// Files ending in .safetensors are read and written by <see cref="Safetensors"/>.
+/// <c>tokenizer</c> (kind and vocabulary), <c>training</c> (seed, steps, tokens, last loss),
+/// <c>checksum</c> (of every value read back) and, for checkpoints, <c>optimizer</c> (Adam's
+/// moments, the next step, the run's options and the corpus it walks). Writing is atomic
+/// (<see cref="AtomicFile"/>) and takes a <see cref="Model.Snapshot"/>, so that a model another
+/// thread is training is saved as one completed step left it. Reading is strict and bounded:
+/// only regular files, no more bytes than the file's length, sizes checked against the memory this
+/// process can get before anything is allocated, no key twice, and anything missing, malformed, of
+/// the wrong length, not finite, of an unknown version or not matching the checksum is a
+/// <see cref="ModelFileException"/> naming the file and the problem, never a model with wrong
+/// numbers. Files ending in .safetensors (or that start like one) are read and written by
+/// <see cref="Safetensors"/>.
 /// </summary>
 public static class ModelFile
 {
     public const string FormatName = "microgpt";
-    public const int FormatVersion = 1;
 
-    /// <summary>Writes the model (and, when asked, its optimizer state for resuming).</summary>
+    /// <summary>
+    /// The version written. Version 2 added the run's checkpoint interval to the optimizer options
+    /// and the self-describing safetensors metadata; version 1 files are read too.
+    /// </summary>
+    public const int FormatVersion = 2;
+
+    const int OldestVersion = 1;
+
+    /// <summary>Bytes of memory that reading a JSON model file takes per byte of the file: the text, the parsed document's index of it, and the numbers.</summary>
+    const int JsonBytesOfMemoryPerByte = 3;
+
+    /// <summary>The keys that make a JSON file MicroGpt's rather than the tutorial's (which has config and weights only).</summary>
+    static readonly string[] OwnKeys = ["format", "formatVersion", "tokenizer", "training", "optimizer", "checksum"];
+
+    /// <summary>
+    /// Writes the model (and, when asked, its optimizer state for resuming) as one completed step
+    /// left it, even while another thread trains it. A model with a number that is not finite is
+    /// refused (<see cref="ModelNotFiniteException"/>) and nothing is written.
+    /// </summary>
     public static void Save(Model model, string path, bool includeOptimizer = false, Func<Stream, Stream>? decorate = null)
     {
-        if (Safetensors.IsSafetensorsPath(path)) { Safetensors.Save(model, path, decorate); return; }
-        CheckFinite(model.Parameters, "weights");
-        var optimizer = includeOptimizer ? model.Optimizer : null;
+        var snapshot = model.Snapshot(includeOptimizer);
+        snapshot.CheckFinite(snapshot.Optimizer);
+        if (Safetensors.IsSafetensorsPath(path)) { Safetensors.Save(snapshot, path, decorate); return; }
+        var optimizer = snapshot.Optimizer;
         AtomicFile.Write(path, stream =>
         {
             using var json = new Utf8JsonWriter(stream);
             json.WriteStartObject();
-            json.WriteString("format", FormatName);
-            json.WriteNumber("formatVersion", FormatVersion);
-            WriteConfig(json, model.Config);
-            WriteTokenizer(json, model.Tokenizer);
-            WriteSummary(json, model.Summary);
-            WriteFloats(json, "weights", model.Parameters);
+            WriteDescription(json, snapshot);
+            WriteFloats(json, "weights", snapshot.Parameters);
             if (optimizer is not null) WriteOptimizer(json, optimizer);
-            json.WriteString("checksum", Checksum.Of(model, optimizer));
+            json.WriteString("checksum", Checksum.Of(snapshot, optimizer));
             json.WriteEndObject();
         }, decorate);
     }
@@ -46,47 +65,116 @@ public static class ModelFile
     /// </summary>
     public static Model Load(string path, Tokenizer? tokenizer = null)
     {
-        if (!File.Exists(path)) throw new ModelFileException(path, "the file does not exist.");
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new ModelFileException(path, ex.Message, ex); }
-        if (Safetensors.LooksLikeSafetensors(bytes)) return Safetensors.Load(path, bytes, tokenizer);
+        using var file = OpenForReading(path, out long length);
+        Span<byte> start = stackalloc byte[9];
+        int read;
+        try
+        {
+            read = file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+            file.Position = 0;
+        }
+        catch (IOException ex) { throw new ModelFileException(path, ex.Message, ex); }
+        if (Safetensors.IsSafetensorsPath(path) || Safetensors.LooksLikeSafetensors(start[..read], length))
+            return Safetensors.Load(path, file, length, tokenizer);
+        // A model file is a JSON object: anything else is refused before it is read whole.
+        int first = start[..read].IndexOfAnyExcept(" \t\r\n"u8);
+        if (first >= 0 && start[first] != (byte)'{')
+            throw new ModelFileException(path, "it starts neither as a JSON object nor as safetensors: it is not a model file.");
 
-        JsonDocument document;
-        try { document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 }); }
-        catch (JsonException ex)
+        var bytes = ReadAll(path, file, length, JsonBytesOfMemoryPerByte, "a JSON model file");
+        try
         {
-            string where = ex.BytePositionInLine is long b ? $" (line {ex.LineNumber + 1}, byte {b + 1})" : "";
-            throw new ModelFileException(path, bytes.Length == 0 ? "the file is empty." : $"it is not valid JSON{where}; the file may be truncated or not a model file.", ex);
+            using var document = StrictJson.Parse(bytes, "it");
+            return Read(document.RootElement, tokenizer);
         }
-        using (document)
+        catch (VocabularyProblem problem) { throw new VocabularyMismatchException(path, problem.Message); }
+        catch (FormatProblem problem) { throw new ModelFileException(path, problem.Message); }
+    }
+
+    /// <summary>
+    /// Opens a model file for reading: a regular file, not empty. A pipe or a device reports its
+    /// length as 0 and is refused unopened (opening a pipe waits for a writer; a device may never end).
+    /// </summary>
+    internal static FileStream OpenForReading(string path, out long length)
+    {
+        if (Directory.Exists(path)) throw new ModelFileException(path, "it is a folder, not a file.");
+        if (!File.Exists(path)) throw new ModelFileException(path, "the file does not exist.");
+        try
         {
-            try { return Read(document.RootElement, tokenizer); }
-            catch (VocabularyProblem problem) { throw new VocabularyMismatchException(path, problem.Message); }
-            catch (FormatProblem problem) { throw new ModelFileException(path, problem.Message); }
-            catch (InvalidOperationException ex) { throw new ModelFileException(path, "it holds text that is not valid UTF-8.", ex); } // JsonDocument checks strings only when read
+            length = CorpusFile.LengthOf(path);
+            if (length == 0) throw new ModelFileException(path, "it is empty, or it is not a regular file (a pipe or a device), which MicroGpt does not read.");
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new ModelFileException(path, ex.Message, ex); }
+    }
+
+    /// <summary>
+    /// The <paramref name="length"/> bytes of an open file, once the memory they take
+    /// (<paramref name="bytesOfMemoryPerByte"/> times as many) is known to be available.
+    /// </summary>
+    internal static byte[] ReadAll(string path, Stream file, long length, int bytesOfMemoryPerByte, string what)
+    {
+        if (length > Array.MaxLength)
+            throw new ModelFileException(path, $"it is {length:N0} bytes long, more than {what} may be ({Array.MaxLength:N0} bytes); save large models as safetensors.");
+        long needed = length * bytesOfMemoryPerByte, available = MemoryBudget.Available();
+        if (needed > available)
+            throw new ModelFileException(path, $"it is {length:N0} bytes long; reading it as {what} needs about {MemoryBudget.Describe(needed)}, more than the {MemoryBudget.Describe(available)} this process can still get.");
+        var bytes = new byte[length];
+        try { file.ReadExactly(bytes); }
+        catch (EndOfStreamException ex) { throw new ModelFileException(path, "it became shorter while it was read.", ex); }
+        catch (IOException ex) { throw new ModelFileException(path, ex.Message, ex); }
+        return bytes;
     }
 
     static Model Read(JsonElement root, Tokenizer? given)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw new FormatProblem("the top level is not a JSON object.");
-        if (root.TryGetProperty("formatVersion", out var version))
-        {
-            if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out int v) || v != FormatVersion)
-                throw new FormatProblem($"formatVersion {version.GetRawText()} is not supported; this MicroGpt reads version {FormatVersion}.");
-        }
+        if (root.ValueKind != JsonValueKind.Object) throw new FormatProblem("its top level is not a JSON object: it is not a model file.");
         if (!root.TryGetProperty("weights", out _) && root.TryGetProperty("tensors", out _))
             throw new FormatProblem("it is the configuration file of a safetensors model; import the .safetensors file beside it.");
+        if (!root.TryGetProperty("config", out _) || !root.TryGetProperty("weights", out _))
+            throw new FormatProblem("it has no 'config' and 'weights': it is neither a MicroGpt model file nor a tutorial one.");
+        StrictJson.CheckUniqueKeys(root, "it");
+        bool ours = OwnKeys.Any(key => root.TryGetProperty(key, out _));
+        int version = ours ? ReadVersion(root) : 0;
         var (config, tokenizer) = ReadConfigAndTokenizer(root, given);
         var weights = ReadFloats(Required(root, "weights", JsonValueKind.Array), "weights", checked((int)config.ParameterCount));
-        var model = new Model(config, tokenizer, weights) { Summary = ReadSummary(root) };
+        var model = new Model(config, tokenizer, weights) { Summary = ReadSummary(root, strict: ours) };
         if (root.TryGetProperty("optimizer", out var optimizer))
-            model.Optimizer = ReadOptimizer(optimizer, weights.Length);
+            model.Optimizer = ReadOptimizer(optimizer, weights.Length, version);
         // The tutorial's files have no checksum; ours must match what was read, value for value.
-        if (root.TryGetProperty("checksum", out var checksum) && (checksum.ValueKind != JsonValueKind.String || checksum.GetString() != Checksum.Of(model, model.Optimizer)))
-            throw new FormatProblem($"its checksum {checksum.GetRawText()} does not match its content: the file was changed or damaged after it was written.");
+        if (ours) CheckChecksum("checksum", Required(root, "checksum", JsonValueKind.String).GetString()!, Checksum.Of(model, model.Optimizer, version));
         return model;
+    }
+
+    /// <summary>The version of a file with MicroGpt's keys: its format must be ours, its version one this MicroGpt reads.</summary>
+    internal static int ReadVersion(JsonElement root)
+    {
+        var format = Required(root, "format", JsonValueKind.String);
+        if (format.GetString() != FormatName) throw new FormatProblem($"its format is {StrictJson.Quote(format)}, not \"{FormatName}\".");
+        var version = Required(root, "formatVersion", JsonValueKind.Number);
+        if (!version.TryGetInt32(out int v) || v < OldestVersion || v > FormatVersion)
+            throw new FormatProblem($"formatVersion {StrictJson.Quote(version)} is not supported; this MicroGpt reads versions {OldestVersion} to {FormatVersion}.");
+        return v;
+    }
+
+    /// <summary>Refuses a file whose stored checksum differs from the one of the values read.</summary>
+    internal static void CheckChecksum(string what, string stored, string expected)
+    {
+        if (stored != expected)
+            throw new FormatProblem($"its {what} \"{StrictJson.Cut(stored)}\" does not match its content: the file was changed or damaged after it was written.");
+    }
+
+    /// <summary>
+    /// What a file says about a model besides its numbers: format, version, config, tokenizer and
+    /// training summary (a JSON model file's first keys, and a safetensors file's description).
+    /// </summary>
+    internal static void WriteDescription(Utf8JsonWriter json, Model model)
+    {
+        json.WriteString("format", FormatName);
+        json.WriteNumber("formatVersion", FormatVersion);
+        WriteConfig(json, model.Config);
+        WriteTokenizer(json, model.Tokenizer);
+        WriteSummary(json, model.Summary);
     }
 
     /// <summary>The config, and the file's vocabulary or the tokenizer given (checked against each other).</summary>
@@ -120,12 +208,12 @@ public static class ModelFile
             return given;
         }
         if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("tokenizer is not a JSON object.");
-        string kindText = Required(element, "kind", JsonValueKind.String).GetString()!;
-        var kind = kindText switch
+        var kindElement = Required(element, "kind", JsonValueKind.String);
+        var kind = kindElement.GetString() switch
         {
             "word" => TokenizerKind.Word,
             "character" => TokenizerKind.Character,
-            _ => throw new FormatProblem($"tokenizer.kind '{kindText}' is neither 'word' nor 'character'."),
+            _ => throw new FormatProblem($"tokenizer.kind {StrictJson.Quote(kindElement)} is neither \"word\" nor \"character\"."),
         };
         var vocabulary = Required(element, "vocabulary", JsonValueKind.Array).EnumerateArray().Select((piece, i) =>
             piece.ValueKind == JsonValueKind.String ? piece.GetString()! : throw new FormatProblem($"tokenizer.vocabulary[{i}] is not a string.")).ToList();
@@ -159,14 +247,24 @@ public static class ModelFile
         json.WriteEndObject();
     }
 
-    internal static TrainingSummary ReadSummary(JsonElement root)
+    /// <summary>
+    /// The training summary. <paramref name="strict"/> (a file with MicroGpt's keys): steps and tokens
+    /// must be there, and no other key than seed, steps, tokens and lastLoss.
+    /// </summary>
+    internal static TrainingSummary ReadSummary(JsonElement root, bool strict)
     {
         var summary = new TrainingSummary();
-        if (!root.TryGetProperty("training", out var training)) return summary;
+        if (!root.TryGetProperty("training", out var training))
+            return strict ? throw new FormatProblem("it has no 'training'.") : summary;
         if (training.ValueKind != JsonValueKind.Object) throw new FormatProblem("training is not a JSON object.");
+        if (strict)
+        {
+            var unknown = training.EnumerateObject().FirstOrDefault(p => p.Name is not ("seed" or "steps" or "tokens" or "lastLoss"));
+            if (unknown.Value.ValueKind != JsonValueKind.Undefined) throw new FormatProblem($"training has a key '{unknown.Name}' that MicroGpt does not write.");
+        }
         if (training.TryGetProperty("seed", out _)) summary.Seed = RequiredInt(training, "seed", allowNegative: true);
-        if (training.TryGetProperty("steps", out _)) summary.Steps = RequiredLong(training, "steps");
-        if (training.TryGetProperty("tokens", out _)) summary.Tokens = RequiredLong(training, "tokens");
+        if (strict || training.TryGetProperty("steps", out _)) summary.Steps = RequiredLong(training, "steps");
+        if (strict || training.TryGetProperty("tokens", out _)) summary.Tokens = RequiredLong(training, "tokens");
         if (training.TryGetProperty("lastLoss", out var loss))
             summary.LastLoss = loss.ValueKind == JsonValueKind.Number && loss.TryGetDouble(out double l) && double.IsFinite(l) ? l : throw new FormatProblem("training.lastLoss is not a finite number.");
         return summary;
@@ -191,15 +289,14 @@ public static class ModelFile
         json.WriteNumber("seed", o.Seed);
         json.WriteBoolean("shuffle", o.Shuffle);
         json.WriteNumber("validationInterval", o.ValidationInterval);
+        json.WriteNumber("checkpointInterval", o.CheckpointInterval);
         json.WriteEndObject();
-        CheckFinite(state.M, "optimizer.m");
-        CheckFinite(state.V, "optimizer.v");
         WriteFloats(json, "m", state.M);
         WriteFloats(json, "v", state.V);
         json.WriteEndObject();
     }
 
-    static OptimizerState ReadOptimizer(JsonElement element, int parameters)
+    static OptimizerState ReadOptimizer(JsonElement element, int parameters, int version)
     {
         if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("optimizer is not a JSON object.");
         var o = Required(element, "options", JsonValueKind.Object);
@@ -214,6 +311,7 @@ public static class ModelFile
             Seed = RequiredInt(o, "seed", allowNegative: true),
             Shuffle = Required(o, "shuffle", JsonValueKind.True, JsonValueKind.False).GetBoolean(),
             ValidationInterval = RequiredInt(o, "validationInterval", allowZero: true),
+            CheckpointInterval = version >= 2 ? RequiredInt(o, "checkpointInterval", allowZero: true) : 0,
         };
         try { options.Validate(); }
         catch (InvalidConfigurationException ex) { throw new FormatProblem($"optimizer.options is invalid: {ex.Message}"); }
@@ -288,22 +386,16 @@ public static class ModelFile
         foreach (var item in array.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Number || !item.TryGetSingle(out float value) || !float.IsFinite(value))
-                throw new FormatProblem($"{name}[{i}] is {item.GetRawText()}, not a finite 32-bit number.");
+                throw new FormatProblem($"{name}[{i}] is {StrictJson.Quote(item)}, not a finite 32-bit number.");
             values[i++] = value;
         }
         return values;
     }
 
-    static void CheckFinite(float[] values, string name)
-    {
-        int bad = Array.FindIndex(values, v => !float.IsFinite(v));
-        if (bad >= 0) throw new InvalidConfigurationException(name, values[bad], $"{name}[{bad}] is {values[bad]}; a model with non-finite numbers cannot be saved.");
-    }
-
     internal static JsonElement Required(JsonElement parent, string name, params JsonValueKind[] kinds)
     {
         if (!parent.TryGetProperty(name, out var element)) throw new FormatProblem($"it has no '{name}'.");
-        if (!kinds.Contains(element.ValueKind)) throw new FormatProblem($"'{name}' is {element.ValueKind.ToString().ToLowerInvariant()}, not {string.Join(" or ", kinds.Select(k => k.ToString().ToLowerInvariant()))}.");
+        if (!kinds.Contains(element.ValueKind)) throw new FormatProblem($"'{name}' is {Describe(element.ValueKind)}, not {string.Join(" or ", kinds.Select(Describe))}.");
         return element;
     }
 
@@ -311,15 +403,26 @@ public static class ModelFile
     {
         var element = Required(parent, name, JsonValueKind.Number);
         if (!element.TryGetInt32(out int value) || (value < 0 && !allowNegative) || (value == 0 && !allowZero && !allowNegative))
-            throw new FormatProblem($"'{name}' is {element.GetRawText()}, not a {(allowNegative ? "" : allowZero ? "non-negative " : "positive ")}32-bit integer.");
+            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a {(allowNegative ? "" : allowZero ? "non-negative " : "positive ")}32-bit integer.");
         return value;
     }
 
-    static long RequiredLong(JsonElement parent, string name, bool allowZero = true)
+    static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => "null",
+    };
+
+    internal static long RequiredLong(JsonElement parent, string name, bool allowZero = true)
     {
         var element = Required(parent, name, JsonValueKind.Number);
         if (!element.TryGetInt64(out long value) || value < 0 || (value == 0 && !allowZero))
-            throw new FormatProblem($"'{name}' is {element.GetRawText()}, not a non-negative integer.");
+            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a non-negative integer.");
         return value;
     }
 
@@ -327,13 +430,7 @@ public static class ModelFile
     {
         var element = Required(parent, name, JsonValueKind.Number);
         if (!element.TryGetDouble(out double value) || !double.IsFinite(value))
-            throw new FormatProblem($"'{name}' is {element.GetRawText()}, not a finite number.");
+            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a finite number.");
         return value;
     }
 }
-
-/// <summary>A problem with a file's content, turned into a <see cref="ModelFileException"/> naming the file.</summary>
-class FormatProblem(string message) : Exception(message);
-
-/// <summary>A vocabulary that does not fit the file, turned into a <see cref="VocabularyMismatchException"/>.</summary>
-sealed class VocabularyProblem(string message) : FormatProblem(message);

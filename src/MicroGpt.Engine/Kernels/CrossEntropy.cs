@@ -41,6 +41,14 @@ static class CrossEntropy
         }
     }
 
+    /// <summary>x = softmax(x) in place, the maximum subtracted first (attention's weights use it too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Softmax(Span<float> x)
+    {
+        float sum = ExpShifted(x, x, Max(x));
+        Simd.Scale(x, x, 1f / sum);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float Max(ReadOnlySpan<float> x)
     {
@@ -57,7 +65,7 @@ static class CrossEntropy
         return max;
     }
 
-    /// <summary>p = e^(x - max); returns the sum of p.</summary>
+    /// <summary>p = e^(x - max); returns the sum of p. p may be x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float ExpShifted(Span<float> p, ReadOnlySpan<float> x, float max)
     {

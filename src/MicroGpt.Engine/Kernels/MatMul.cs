@@ -11,16 +11,63 @@ namespace MicroGpt.Kernels;
 /// The backward pass is two kernels: <see cref="BackwardInput"/> runs per row with the rest of
 /// a sentence's backward pass, and <see cref="BackwardWeight"/> sums over all rows of a batch in
 /// row order afterwards, so the gradient is bit-identical whatever the number of threads.
+/// <para>
+/// Two kinds of kernels: packed, cache-blocked products (<see cref="Gemm"/>) for batches of many
+/// rows, and the small-shape kernels below, which win at a few rows (a sentence of the tutorial:
+/// packing costs as much as the product there). A caller that gives a <see cref="GemmWorkspace"/>
+/// asks for the packed products. The two kinds round differently, so the choice never depends on
+/// a thread's share of the rows: the forward is packed whenever a workspace is given (a trainer
+/// gives one from the size of its batches, and Gpt passes it on), dinp too from 128 channels,
+/// and dW, whose rows are always the whole batch's, from 256 rows.
+/// </para>
 /// </summary>
 static class MatMul
 {
     const int Block = 4; // rows of y per register block in AddProducts
 
-    /// <summary>out (N, OC) = inp (N, C) · weight (OC, C)^T.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(Span<float> output, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, int N, int C, int OC)
+    /// <summary>
+    /// Whether the packed products pay for batches of up to <paramref name="maxRows"/> rows: a
+    /// trainer then gives each thread a workspace, and its forward products are all packed (from
+    /// 48 rows on they beat the small-shape forward at every embedding size measured, 32 to 512).
+    /// </summary>
+    public static bool Packs(int maxRows) => Simd.Enabled && maxRows >= 64;
+
+    // Where the packed backward products beat the small-shape ones (bench --gemm): dinp when a
+    // row has 128 channels or more (below that the small kernel's 32-column blocks run at full
+    // speed), dW from 256 rows (the sum's length; the small kernel re-reads inp for every four
+    // output rows, which stays in L1 only for short sums).
+    const int PackedInputChannels = 128, PackedWeightRows = 256;
+
+    /// <summary>out (N, OC) = inp (N, C) · weight (OC, C)^T; packed when given a workspace.</summary>
+    public static void Forward(Span<float> output, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, int N, int C, int OC, GemmWorkspace? workspace)
     {
-        if (!Simd.Enabled || C < Simd.Width) { ForwardNaive(output, inp, weight, N, C, OC); return; }
+        if (!Simd.Enabled) ForwardNaive(output, inp, weight, N, C, OC);
+        else if (workspace is not null) Gemm.Multiply(output, OC, inp, C, 1, weight, 1, C, N, OC, C, accumulate: false, workspace, Gemm.Best);
+        else ForwardSmall(output, inp, weight, N, C, OC);
+    }
+
+    /// <summary>dinp (N, C) += dout (N, OC) · weight (OC, C).</summary>
+    public static void BackwardInput(Span<float> dinp, ReadOnlySpan<float> dout, ReadOnlySpan<float> weight, int N, int C, int OC, GemmWorkspace? workspace)
+    {
+        if (!Simd.Enabled) BackwardInputNaive(dinp, dout, weight, N, C, OC);
+        else if (workspace is not null && C >= PackedInputChannels) Gemm.Multiply(dinp, C, dout, OC, 1, weight, C, 1, N, C, OC, accumulate: true, workspace, Gemm.Best);
+        else BackwardInputSmall(dinp, dout, weight, N, C, OC);
+    }
+
+    /// <summary>dweight (OC, C) += dout (N, OC)^T · inp (N, C), summing rows in order; rows [o0, o1) only.</summary>
+    public static void BackwardWeight(Span<float> dweight, ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int N, int C, int OC, int o0, int o1, GemmWorkspace? workspace)
+    {
+        if (!Simd.Enabled) BackwardWeightNaive(dweight, dout, inp, N, C, OC, o0, o1);
+        else if (workspace is not null && N >= PackedWeightRows)
+            Gemm.Multiply(dweight[(o0 * C)..(o1 * C)], C, dout[o0..], 1, OC, inp, C, 1, o1 - o0, C, N, accumulate: true, workspace, Gemm.Best);
+        else BackwardWeightSmall(dweight, dout, inp, N, C, OC, o0, o1);
+    }
+
+    /// <summary>The small-shape forward: out (N, OC) = inp (N, C) · weight (OC, C)^T, each output a sum of eight lanes' chains.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardSmall(Span<float> output, ReadOnlySpan<float> inp, ReadOnlySpan<float> weight, int N, int C, int OC)
+    {
+        if (C < Simd.Width) { ForwardNaive(output, inp, weight, N, C, OC); return; }
         ref float w = ref MemoryMarshal.GetReference(weight);
         ref float x = ref MemoryMarshal.GetReference(inp);
         ref float y = ref MemoryMarshal.GetReference(output);
@@ -78,23 +125,21 @@ static class MatMul
             for (int i = 0; o + i < OC; i++) output[n * OC + o + i] = sums[i];
     }
 
-    /// <summary>dinp (N, C) += dout (N, OC) · weight (OC, C).</summary>
-    public static void BackwardInput(Span<float> dinp, ReadOnlySpan<float> dout, ReadOnlySpan<float> weight, int N, int C, int OC)
-    {
-        if (!Simd.Enabled) { BackwardInputNaive(dinp, dout, weight, N, C, OC); return; }
+    /// <summary>The small-shape dinp (N, C) += dout (N, OC) · weight (OC, C).</summary>
+    public static void BackwardInputSmall(Span<float> dinp, ReadOnlySpan<float> dout, ReadOnlySpan<float> weight, int N, int C, int OC) =>
         AddProducts(dinp, dout, OC, 1, weight, N, OC, C);
-    }
 
-    /// <summary>dweight (OC, C) += dout (N, OC)^T · inp (N, C), summing rows in order; rows [o0, o1) only.</summary>
-    public static void BackwardWeight(Span<float> dweight, ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int N, int C, int OC, int o0, int o1)
-    {
-        if (!Simd.Enabled) { BackwardWeightNaive(dweight, dout, inp, N, C, OC, o0, o1); return; }
+    /// <summary>The small-shape dweight (OC, C) += dout (N, OC)^T · inp (N, C), rows [o0, o1) only.</summary>
+    public static void BackwardWeightSmall(Span<float> dweight, ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int N, int C, int OC, int o0, int o1) =>
         AddProducts(dweight[(o0 * C)..(o1 * C)], dout[o0..], 1, OC, inp, o1 - o0, N, C);
-    }
 
     /// <summary>
     /// y (R, C) += A (R, K) · b (K, C), where A[r][k] = a[r * rowStride + k * kStride]: both
-    /// backward kernels are this product, summed over k in order. Four rows by 32 columns of y
+    /// backward kernels are this product. The columns in whole vectors are each one chain of fused
+    /// multiply-adds over k in order that starts from y's value, as in <see cref="Gemm"/> (the
+    /// same bits as adding a chain from zero to y, as this kernel did before, whenever y is zero,
+    /// as a trainer's dinp and dW always are); the last C mod 8 columns add a plain sum to y.
+    /// Four rows by 32 columns of y
     /// stay in 16 registers for the whole sum, so each chunk of b is loaded once per four rows and
     /// each element of y is read and written once. A last partial block skips its missing rows
     /// with branches that are the same for the whole block, so they cost next to nothing.
@@ -115,10 +160,11 @@ static class MatMul
             int c = 0;
             for (; c + 4 * Simd.Width <= C; c += 4 * Simd.Width)
             {
-                var s00 = Vector256<float>.Zero; var s01 = s00; var s02 = s00; var s03 = s00;
-                var s10 = s00; var s11 = s00; var s12 = s00; var s13 = s00;
-                var s20 = s00; var s21 = s00; var s22 = s00; var s23 = s00;
-                var s30 = s00; var s31 = s00; var s32 = s00; var s33 = s00;
+                ref float y0 = ref Unsafe.Add(ref yRow, c);
+                var (s00, s01, s02, s03) = Load4(ref y0);
+                var (s10, s11, s12, s13) = real > 1 ? Load4(ref Unsafe.Add(ref y0, C)) : default;
+                var (s20, s21, s22, s23) = real > 2 ? Load4(ref Unsafe.Add(ref y0, 2 * C)) : default;
+                var (s30, s31, s32, s33) = real > 3 ? Load4(ref Unsafe.Add(ref y0, 3 * C)) : default;
                 ref float ak = ref Unsafe.Add(ref a00, r * rowStride);
                 ref float bk = ref Unsafe.Add(ref b00, c);
                 for (int k = 0; k < K; k++, ak = ref Unsafe.AddByteOffset(ref ak, aStep), bk = ref Unsafe.AddByteOffset(ref bk, bStep))
@@ -145,15 +191,18 @@ static class MatMul
                         s30 = Simd.MulAdd(x, b0, s30); s31 = Simd.MulAdd(x, b1, s31); s32 = Simd.MulAdd(x, b2, s32); s33 = Simd.MulAdd(x, b3, s33);
                     }
                 }
-                ref float y0 = ref Unsafe.Add(ref yRow, c);
-                AddTo(ref y0, s00, s01, s02, s03);
-                if (real > 1) AddTo(ref Unsafe.Add(ref y0, C), s10, s11, s12, s13);
-                if (real > 2) AddTo(ref Unsafe.Add(ref y0, 2 * C), s20, s21, s22, s23);
-                if (real > 3) AddTo(ref Unsafe.Add(ref y0, 3 * C), s30, s31, s32, s33);
+                Store4(ref y0, s00, s01, s02, s03);
+                if (real > 1) Store4(ref Unsafe.Add(ref y0, C), s10, s11, s12, s13);
+                if (real > 2) Store4(ref Unsafe.Add(ref y0, 2 * C), s20, s21, s22, s23);
+                if (real > 3) Store4(ref Unsafe.Add(ref y0, 3 * C), s30, s31, s32, s33);
             }
             for (; c + Simd.Width <= C; c += Simd.Width)
             {
-                var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+                ref float y0 = ref Unsafe.Add(ref yRow, c);
+                var s0 = Vector256.LoadUnsafe(ref y0);
+                var s1 = real > 1 ? Vector256.LoadUnsafe(ref y0, (nuint)C) : default;
+                var s2 = real > 2 ? Vector256.LoadUnsafe(ref y0, (nuint)(2 * C)) : default;
+                var s3 = real > 3 ? Vector256.LoadUnsafe(ref y0, (nuint)(3 * C)) : default;
                 ref float ak = ref Unsafe.Add(ref a00, r * rowStride);
                 ref float bk = ref Unsafe.Add(ref b00, c);
                 for (int k = 0; k < K; k++, ak = ref Unsafe.AddByteOffset(ref ak, aStep), bk = ref Unsafe.AddByteOffset(ref bk, bStep))
@@ -164,11 +213,10 @@ static class MatMul
                     if (real > 2) s2 = Simd.MulAdd(Vector256.Create(Unsafe.AddByteOffset(ref ak, a2)), bc, s2);
                     if (real > 3) s3 = Simd.MulAdd(Vector256.Create(Unsafe.AddByteOffset(ref ak, a3)), bc, s3);
                 }
-                ref float y0 = ref Unsafe.Add(ref yRow, c);
-                AddTo(ref y0, s0);
-                if (real > 1) AddTo(ref Unsafe.Add(ref y0, C), s1);
-                if (real > 2) AddTo(ref Unsafe.Add(ref y0, 2 * C), s2);
-                if (real > 3) AddTo(ref Unsafe.Add(ref y0, 3 * C), s3);
+                s0.StoreUnsafe(ref y0);
+                if (real > 1) s1.StoreUnsafe(ref y0, (nuint)C);
+                if (real > 2) s2.StoreUnsafe(ref y0, (nuint)(2 * C));
+                if (real > 3) s3.StoreUnsafe(ref y0, (nuint)(3 * C));
             }
             for (int i = 0; i < real; i++)
                 for (int cc = c; cc < C; cc++)
@@ -180,19 +228,20 @@ static class MatMul
         }
     }
 
-    /// <summary>y[0 .. 32) += s0 | s1 | s2 | s3.</summary>
+    /// <summary>y[0 .. 32) as four vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void AddTo(ref float y, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3)
-    {
-        AddTo(ref y, s0);
-        AddTo(ref Unsafe.Add(ref y, Simd.Width), s1);
-        AddTo(ref Unsafe.Add(ref y, 2 * Simd.Width), s2);
-        AddTo(ref Unsafe.Add(ref y, 3 * Simd.Width), s3);
-    }
+    static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Load4(ref float y) =>
+        (Vector256.LoadUnsafe(ref y), Vector256.LoadUnsafe(ref y, Simd.Width), Vector256.LoadUnsafe(ref y, 2 * Simd.Width), Vector256.LoadUnsafe(ref y, 3 * Simd.Width));
 
-    /// <summary>y[0 .. 8) += s.</summary>
+    /// <summary>y[0 .. 32) = s0 | s1 | s2 | s3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void AddTo(ref float y, Vector256<float> s) => (Vector256.LoadUnsafe(ref y) + s).StoreUnsafe(ref y);
+    static void Store4(ref float y, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3)
+    {
+        s0.StoreUnsafe(ref y);
+        s1.StoreUnsafe(ref y, Simd.Width);
+        s2.StoreUnsafe(ref y, 2 * Simd.Width);
+        s3.StoreUnsafe(ref y, 3 * Simd.Width);
+    }
 
     static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

@@ -102,5 +102,5 @@ sealed class ActivationGradients
     public float[] Ln { get; }        // (N, C) scratch: gradient of ln1 or ln2
     public float[] AttOut { get; }    // (N, C) scratch
     public float[] FcRelu { get; }    // (N, 4C) scratch
-    public float[] AttentionScratch { get; } // (N, T) scratch: the weight gradients of one row and head
+    public float[] AttentionScratch { get; } // (N, T) scratch: the score gradients of each row, for one head at a time
 }

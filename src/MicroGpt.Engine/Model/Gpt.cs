@@ -20,9 +20,11 @@ static class Gpt
     /// <summary>
     /// Fills the activations of rows [n0, n1); with targets, also their probabilities and losses.
     /// <paramref name="weights"/>: the parameters to read, if not the model's own (a trainer's copy of them).
+    /// <paramref name="gemm"/>: this thread's packing space, for the packed matrix products (see
+    /// <see cref="MatMul"/>); whether to give one must not depend on the thread count.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(Model model, Activations a, PackedBatch batch, int n0, int n1, bool withLoss, float[]? weights = null)
+    public static void Forward(Model model, Activations a, PackedBatch batch, int n0, int n1, bool withLoss, float[]? weights = null, GemmWorkspace? gemm = null)
     {
         var (c, h, t, v) = (model.Config.EmbeddingSize, model.Config.Heads, model.Config.BlockSize, model.Config.VocabSize);
         int rows = n1 - n0;
@@ -46,20 +48,20 @@ static class Gpt
             var next = a.Rows(a.Residual, l + 1, c, n0, n1);
 
             RmsNorm.Forward(ln1, a.Rows(a.Ln1Rstd, l, 1, n0, n1), x, rows, c);
-            MatMul.Forward(a.Rows(a.Qkv, l, 3 * c, n0, n1), ln1, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c);
-            Attention.Forward(a.Rows(a.AttOut, l, c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), batch.Start, n0, n1, c, h, t);
-            MatMul.Forward(residual2, attOut, p.Slice(w.Wo, c * c), rows, c, c);
+            MatMul.Forward(a.Rows(a.Qkv, l, 3 * c, n0, n1), ln1, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c, gemm);
+            Attention.Forward(a.Rows(a.AttOut, l, c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), batch.Start, n0, n1, c, h, t, gemm);
+            MatMul.Forward(residual2, attOut, p.Slice(w.Wo, c * c), rows, c, c, gemm);
             Residual.Forward(residual2, x, residual2);
 
             RmsNorm.Forward(ln2, a.Rows(a.Ln2Rstd, l, 1, n0, n1), residual2, rows, c);
-            MatMul.Forward(fc, ln2, p.Slice(w.Fc1, 4 * c * c), rows, c, 4 * c);
+            MatMul.Forward(fc, ln2, p.Slice(w.Fc1, 4 * c * c), rows, c, 4 * c, gemm);
             Relu.Forward(fcRelu, fc);
-            MatMul.Forward(next, fcRelu, p.Slice(w.Fc2, 4 * c * c), rows, 4 * c, c);
+            MatMul.Forward(next, fcRelu, p.Slice(w.Fc2, 4 * c * c), rows, 4 * c, c, gemm);
             Residual.Forward(next, residual2, next);
         }
 
         var logits = a.Rows(a.Logits, 0, v, n0, n1);
-        MatMul.Forward(logits, a.Rows(a.Residual, model.Config.Layers, c, n0, n1), p.Slice(layout.LmHead, v * c), rows, c, v);
+        MatMul.Forward(logits, a.Rows(a.Residual, model.Config.Layers, c, n0, n1), p.Slice(layout.LmHead, v * c), rows, c, v, gemm);
         if (withLoss)
             CrossEntropy.Forward(logits, a.Losses.AsSpan(n0, rows), logits, batch.Targets.AsSpan(n0, rows), rows, v);
     }
@@ -69,7 +71,7 @@ static class Gpt
     /// after <see cref="Forward"/> with loss, reading the same <paramref name="weights"/>. Touches no parameter gradient.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward(Model model, Activations a, ActivationGradients d, PackedBatch batch, int n0, int n1, float[]? weights = null)
+    public static void Backward(Model model, Activations a, ActivationGradients d, PackedBatch batch, int n0, int n1, float[]? weights = null, GemmWorkspace? gemm = null)
     {
         var (c, h, t, v) = (model.Config.EmbeddingSize, model.Config.Heads, model.Config.BlockSize, model.Config.VocabSize);
         int rows = n1 - n0;
@@ -81,7 +83,7 @@ static class Gpt
         CrossEntropy.Backward(dlogits, a.Rows(a.Logits, 0, v, n0, n1), batch.Targets.AsSpan(n0, rows), batch.LossWeights.AsSpan(n0, rows), rows, v);
         var dx = a.Rows(d.Residual, layers, c, n0, n1);
         dx.Clear();
-        MatMul.BackwardInput(dx, dlogits, p.Slice(layout.LmHead, v * c), rows, c, v);
+        MatMul.BackwardInput(dx, dlogits, p.Slice(layout.LmHead, v * c), rows, c, v, gemm);
 
         var dln = a.Rows(d.Ln, 0, c, n0, n1);
         var dattOut = a.Rows(d.AttOut, 0, c, n0, n1);
@@ -97,22 +99,22 @@ static class Gpt
 
             // forward was: next = residual2 + Fc2 relu(fc), fc = Fc1 ln2, ln2 = rmsnorm(residual2)
             dfcRelu.Clear();
-            MatMul.BackwardInput(dfcRelu, dnext, p.Slice(w.Fc2, 4 * c * c), rows, 4 * c, c);
+            MatMul.BackwardInput(dfcRelu, dnext, p.Slice(w.Fc2, 4 * c * c), rows, 4 * c, c, gemm);
             dfc.Clear();
             Relu.Backward(dfc, dfcRelu, a.Rows(a.FcRelu, l, 4 * c, n0, n1));
             dln.Clear();
-            MatMul.BackwardInput(dln, dfc, p.Slice(w.Fc1, 4 * c * c), rows, c, 4 * c);
+            MatMul.BackwardInput(dln, dfc, p.Slice(w.Fc1, 4 * c * c), rows, c, 4 * c, gemm);
             dnext.CopyTo(dresidual2);
             RmsNorm.Backward(dresidual2, dln, a.Rows(a.Residual2, l, c, n0, n1), a.Rows(a.Ln2Rstd, l, 1, n0, n1), rows, c);
 
             // forward was: residual2 = x + Wo attention(qkv), qkv = Wqkv ln1, ln1 = rmsnorm(x)
             dattOut.Clear();
-            MatMul.BackwardInput(dattOut, dresidual2, p.Slice(w.Wo, c * c), rows, c, c);
+            MatMul.BackwardInput(dattOut, dresidual2, p.Slice(w.Wo, c * c), rows, c, c, gemm);
             dqkv.Clear();
-            Attention.Backward(a.Rows(d.Qkv, l, 3 * c, 0, a.MaxRows), d.AttentionScratch.AsSpan(n0 * t, t), a.Rows(d.AttOut, 0, c, 0, a.MaxRows),
-                a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), batch.Start, n0, n1, c, h, t);
+            Attention.Backward(a.Rows(d.Qkv, l, 3 * c, 0, a.MaxRows), d.AttentionScratch.AsSpan(n0 * t, rows * t), a.Rows(d.AttOut, 0, c, 0, a.MaxRows),
+                a.Rows(a.Qkv, l, 3 * c, 0, a.MaxRows), a.Rows(a.Att, l, h * t, 0, a.MaxRows), batch.Start, n0, n1, c, h, t, gemm);
             dln.Clear();
-            MatMul.BackwardInput(dln, dqkv, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c);
+            MatMul.BackwardInput(dln, dqkv, p.Slice(w.Wq, 3 * c * c), rows, c, 3 * c, gemm);
             dresidual2.CopyTo(dresidual);
             RmsNorm.Backward(dresidual, dln, a.Rows(a.Residual, l, c, n0, n1), a.Rows(a.Ln1Rstd, l, 1, n0, n1), rows, c);
         }
@@ -128,7 +130,7 @@ static class Gpt
     /// each gradient element summed over the rows in order by exactly one job.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradients(Model model, Activations a, ActivationGradients d, PackedBatch batch, float[] grad, WeightGradientJob job)
+    public static void WeightGradients(Model model, Activations a, ActivationGradients d, PackedBatch batch, float[] grad, WeightGradientJob job, GemmWorkspace? gemm = null)
     {
         int rows = batch.Rows, c = model.Config.EmbeddingSize;
         var layout = model.Layout;
@@ -150,12 +152,19 @@ static class Gpt
 
         // dW (OC, C) += dout^T inp, for this job's output rows
         void Accumulate(int offset, ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int inC, int outC) =>
-            MatMul.BackwardWeight(grad.AsSpan(offset, outC * inC), dout[..(rows * outC)], inp[..(rows * inC)], rows, inC, outC, job.O0, job.O1);
+            MatMul.BackwardWeight(grad.AsSpan(offset, outC * inC), dout[..(rows * outC)], inp[..(rows * inC)], rows, inC, outC, job.O0, job.O1, gemm);
     }
 
     /// <summary>
+    /// The fewest output rows of a matrix job: each job reads all of its input's rows (and the
+    /// packed product copies them), so thin jobs of a wide matrix spend more on that than on the
+    /// sum (bench --gemm: 16 rows of a 512-wide input ran at 60% of the speed of 128 rows).
+    /// </summary>
+    const int MinJobRows = 256;
+
+    /// <summary>
     /// The jobs that together compute every weight gradient, in parameter order, each at most about
-    /// <paramref name="grain"/> weights; the embeddings' in blocks of a quarter of that, since each
+    /// <paramref name="grain"/> weights or <see cref="MinJobRows"/> output rows; the embeddings' in blocks of a quarter of that, since each
     /// costs only a pass over the rows' tokens, and an optimizer may want them spread over threads.
     /// </summary>
     public static WeightGradientJob[] PlanWeightGradients(ModelConfig config, int grain)
@@ -170,7 +179,7 @@ static class Gpt
         }
         void Split(GradientMatrix matrix, int layer, int offset, int outC, int inC)
         {
-            int step = Math.Max(1, grain / inC);
+            int step = Math.Max(Math.Max(1, grain / inC), MinJobRows);
             for (int o = 0; o < outC; o += step)
             {
                 int o1 = Math.Min(outC, o + step);

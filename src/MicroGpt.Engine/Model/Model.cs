@@ -4,7 +4,9 @@ namespace MicroGpt;
 /// A GPT: its configuration, its tokenizer and one flat float32 buffer of parameters in the
 /// tutorial's order (see <see cref="ParameterLayout"/>). Training changes the parameters in
 /// place; <see cref="Summary"/> records what training it has had. A model may be read by many
-/// threads at once (sampling, evaluation) but trained by one run at a time.
+/// threads at once (sampling, evaluation) but trained by one run at a time. A trainer changes the
+/// weights, summary and optimizer state under <see cref="StepGate"/>, so that <see cref="Snapshot"/>
+/// (what a save writes) always takes them as one completed step left them.
 /// PowerShell shows the public properties of this object (Select-Object *, Format-List *,
 /// Export-Csv, ConvertTo-Json, Where-Object), so they are only what a user looks at: the shape,
 /// the size and the training so far, as flat scalars. The engine's state (config, layout, weights,
@@ -17,6 +19,7 @@ public sealed class Model
     public const double InitStd = 0.08;
 
     int training; // 1 while a trainer holds the model
+    readonly object stepGate = new();
 
     public Model(ModelConfig config, Tokenizer tokenizer, float[] parameters)
     {
@@ -92,6 +95,61 @@ public sealed class Model
     /// </summary>
     internal OptimizerState? Optimizer { get; set; }
 
+    /// <summary>
+    /// Held by a trainer while it changes the weights, summary and optimizer state (the update at the
+    /// end of each step, a few microseconds), and by <see cref="Snapshot"/> while it copies them.
+    /// </summary>
+    internal object StepGate => stepGate;
+
+    /// <summary>
+    /// A detached copy of the model as one completed step left it: the weights, the summary and, when
+    /// asked, the optimizer state, all of the same step, even while another thread trains the model
+    /// (the trainer waits for the copy at its next update, and the copy for the update in progress).
+    /// </summary>
+    internal Model Snapshot(bool includeOptimizer)
+    {
+        lock (stepGate)
+        {
+            return new Model(this, (float[])Parameters.Clone())
+            {
+                Summary = Summary.Copy(),
+                Optimizer = includeOptimizer ? Optimizer?.Copy() : null,
+            };
+        }
+    }
+
+    /// <summary>A model of the same (already validated) configuration and tokenizer over other weights.</summary>
+    Model(Model shape, float[] parameters)
+    {
+        Config = shape.Config;
+        Layout = shape.Layout;
+        Tokenizer = shape.Tokenizer;
+        Parameters = parameters;
+    }
+
+    /// <summary>Throws <see cref="ModelNotFiniteException"/> naming the first weight (or, when given, Adam moment) that is not finite.</summary>
+    internal void CheckFinite(OptimizerState? optimizer = null)
+    {
+        CheckFinite(Parameters, "");
+        if (optimizer is null) return;
+        CheckFinite(optimizer.M, "optimizer.m of ");
+        CheckFinite(optimizer.V, "optimizer.v of ");
+    }
+
+    void CheckFinite(float[] values, string what)
+    {
+        int bad = FirstNonFinite(values);
+        if (bad >= 0) throw new ModelNotFiniteException(what + ParameterLayout.NameOf(Config, bad), values[bad]);
+    }
+
+    /// <summary>The index of the first value that is NaN or infinite, or -1.</summary>
+    internal static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return -1;
+    }
+
     /// <summary>Marks the model as being trained until the lease is disposed; a second concurrent trainer is refused.</summary>
     internal IDisposable BeginTraining()
     {
@@ -130,4 +188,15 @@ public sealed class TrainingSummary
     public long Tokens { get; set; }
     /// <summary>The loss of the last step, or null before any training.</summary>
     public double? LastLoss { get; set; }
+
+    /// <summary>An independent copy.</summary>
+    public TrainingSummary Copy()
+    {
+        var copy = new TrainingSummary();
+        copy.CopyFrom(this);
+        return copy;
+    }
+
+    /// <summary>Takes the values of <paramref name="other"/>.</summary>
+    internal void CopyFrom(TrainingSummary other) => (Seed, Steps, Tokens, LastLoss) = (other.Seed, other.Steps, other.Tokens, other.LastLoss);
 }

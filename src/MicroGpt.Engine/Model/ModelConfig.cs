@@ -11,6 +11,9 @@ public sealed record ModelConfig(int VocabSize, int EmbeddingSize = 32, int Head
     /// <summary>The most parameters a model may have: a float buffer and its Adam moments must fit in .NET arrays.</summary>
     public const long MaxParameters = 1L << 29;
 
+    /// <summary>Float buffers of the model's size that training holds: weights, gradients, two Adam moments, and the trainer's backup of the weights and moments (see <see cref="Trainer"/>).</summary>
+    const int TrainingBuffers = 7;
+
     /// <summary>The size of one head: C / H.</summary>
     public int HeadSize => EmbeddingSize / Heads;
 
@@ -30,11 +33,11 @@ public sealed record ModelConfig(int VocabSize, int EmbeddingSize = 32, int Head
         if (count > MaxParameters)
             throw new InvalidConfigurationException(nameof(EmbeddingSize), EmbeddingSize,
                 $"A model with embedding size {EmbeddingSize}, {Layers} layers, block size {BlockSize} and {VocabSize} tokens would have {count:N0} parameters, more than the {MaxParameters:N0} this engine supports.");
-        long trainingBytes = count * sizeof(float) * 4; // weights, gradients, two Adam moments
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long trainingBytes = count * sizeof(float) * TrainingBuffers;
+        long available = MemoryBudget.Available();
         if (trainingBytes > available)
             throw new InvalidConfigurationException(nameof(EmbeddingSize), EmbeddingSize,
-                $"A model with embedding size {EmbeddingSize}, {Layers} layers, block size {BlockSize} and {VocabSize} tokens would have {count:N0} parameters; training it needs {trainingBytes / (1 << 20):N0} MiB, more than the {available / (1 << 20):N0} MiB of memory available.");
+                $"A model with embedding size {EmbeddingSize}, {Layers} layers, block size {BlockSize} and {VocabSize} tokens would have {count:N0} parameters; training it needs {MemoryBudget.Describe(trainingBytes)}, more than the {MemoryBudget.Describe(available)} this process can still get.");
         return this;
     }
 

@@ -53,6 +53,15 @@ public sealed class ParameterLayout
             yield return ($"h.{l}.mlp.proj", layer.Fc2, c, 4 * c);
         }
     }
+
+    /// <summary>The tensor and element of a parameter index, for messages: "lm_head[3, 5]".</summary>
+    public static string NameOf(ModelConfig config, int index)
+    {
+        foreach (var (name, offset, rows, columns) in Tensors(config))
+            if (index >= offset && index < offset + rows * columns)
+                return $"{name}[{(index - offset) / columns}, {(index - offset) % columns}]";
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"The model has {config.ParameterCount} parameters.");
+    }
 }
 
 /// <summary>Offsets of one transformer layer's matrices. Wq starts the (3C, C) block of Wq|Wk|Wv.</summary>

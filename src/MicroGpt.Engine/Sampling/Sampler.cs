@@ -58,6 +58,7 @@ public sealed class Sampler
     {
         this.model = model;
         this.options = options.Validate();
+        model.CheckFinite();
         rng = new Rng(options.Seed);
         int t = model.Config.BlockSize, v = model.Config.VocabSize;
         activations = new Activations(model.Config, t);

@@ -55,13 +55,26 @@ public sealed class Tokenizer
     /// <summary>Whether the tokens are words or characters.</summary>
     internal TokenizerKind TokenKind { get; }
 
+    /// <summary>
+    /// The most pieces a vocabulary may have. A model's embedding and output tables grow with each
+    /// one (2 C floats a piece); a word vocabulary that reaches this is usually a corpus of names,
+    /// numbers or noise, better read by a character tokenizer.
+    /// </summary>
+    public const int MaxVocabulary = 1 << 17;
+
     /// <summary>Builds the vocabulary of a corpus (lines as <see cref="Corpus.Normalize"/> leaves them).</summary>
-    public static Tokenizer Build(TokenizerKind kind, IEnumerable<string> sentences)
+    public static Tokenizer Build(TokenizerKind kind, IEnumerable<string> sentences) =>
+        Build(kind, sentences.Select((text, i) => new Sentence(text, i + 1)), "the corpus");
+
+    /// <summary>Builds the vocabulary of a corpus; one too many pieces names its line and <paramref name="origin"/> ("'words.txt'").</summary>
+    public static Tokenizer Build(TokenizerKind kind, IEnumerable<Sentence> sentences, string origin)
     {
         var pieces = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string sentence in sentences)
-            foreach (string piece in Split(kind, sentence))
-                pieces.Add(piece);
+        foreach (var sentence in sentences)
+            foreach (string piece in Split(kind, sentence.Text))
+                if (pieces.Add(piece) && pieces.Count > MaxVocabulary)
+                    throw new CorpusException($"{char.ToUpperInvariant(origin[0])}{origin[1..]} has more than {MaxVocabulary:N0} distinct {(kind == TokenizerKind.Word ? "words" : "characters")} (line {sentence.Line} brings one more): "
+                        + $"a model's embedding and output tables grow with each one. {(kind == TokenizerKind.Word ? "Use a character tokenizer instead (New-Tokenizer -Kind Character), or a corpus with fewer distinct words." : "Use a corpus with fewer distinct characters.")}");
         if (pieces.Count == 0) throw new CorpusException("The corpus has no sentences: every line is blank.");
         var sorted = pieces.ToArray();
         Array.Sort(sorted, StringComparer.Ordinal);

@@ -47,6 +47,7 @@ sealed class Backpropagation : IDisposable
     int groups;
     int touched; // keeps the loads that warm the cache for packing
     readonly bool small; // see SmallModel
+    readonly GemmWorkspaces? gemm; // per thread, when batches are large enough for the packed products
 
     public Backpropagation(Model model, int maxSentences, int maxTokensPerSentence, int threads)
     {
@@ -58,6 +59,7 @@ sealed class Backpropagation : IDisposable
         activations = new Activations(model.Config, maxRows);
         activationGradients = new ActivationGradients(model.Config, maxRows);
         batch = new PackedBatch(maxRows, maxSentences);
+        if (MatMul.Packs(maxRows)) gemm = new GemmWorkspaces(threads);
         gradientJobs = Gpt.PlanWeightGradients(model.Config, GradientGrain);
         squareSums = new double[gradientJobs.Length];
         groupCut = new int[threads + 1];
@@ -185,8 +187,10 @@ sealed class Backpropagation : IDisposable
 
         void Run(int n0, int n1)
         {
-            Gpt.Forward(model, activations, batch, n0, n1, withLoss: true, weights);
-            Gpt.Backward(model, activations, activationGradients, batch, n0, n1, weights);
+            var workspace = gemm?.Rent();
+            Gpt.Forward(model, activations, batch, n0, n1, withLoss: true, weights, workspace);
+            Gpt.Backward(model, activations, activationGradients, batch, n0, n1, weights, workspace);
+            if (workspace is not null) gemm!.Return(workspace);
         }
     }
 
@@ -194,7 +198,9 @@ sealed class Backpropagation : IDisposable
     void WeightGradientJob(int i)
     {
         var job = gradientJobs[i];
-        Gpt.WeightGradients(model, activations, activationGradients, batch, Gradients, job);
+        var workspace = gemm?.Rent();
+        Gpt.WeightGradients(model, activations, activationGradients, batch, Gradients, job, workspace);
+        if (workspace is not null) gemm!.Return(workspace);
         squareSums[i] = Kernels.GradientNorm.SumOfSquares(Gradients.AsSpan(job.Offset, job.Length));
     }
 

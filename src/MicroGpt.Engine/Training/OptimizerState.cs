@@ -29,6 +29,30 @@ public sealed class OptimizerState
     /// <summary>True when the schedule has no steps left.</summary>
     public bool Finished => NextStep >= Options.Steps;
 
+    /// <summary>An independent copy (the moments copied too).</summary>
+    public OptimizerState Copy() => new((float[])M.Clone(), (float[])V.Clone())
+    {
+        NextStep = NextStep,
+        Options = Options,
+        CorpusSentences = CorpusSentences,
+        CorpusFingerprint = CorpusFingerprint,
+        CorpusOrigin = CorpusOrigin,
+        Tokens = Tokens,
+    };
+
+    /// <summary>Takes the values of <paramref name="other"/> (of the same size), moments included.</summary>
+    internal void CopyFrom(OptimizerState other)
+    {
+        other.M.CopyTo(M, 0);
+        other.V.CopyTo(V, 0);
+        NextStep = other.NextStep;
+        Options = other.Options;
+        CorpusSentences = other.CorpusSentences;
+        CorpusFingerprint = other.CorpusFingerprint;
+        CorpusOrigin = other.CorpusOrigin;
+        Tokens = other.Tokens;
+    }
+
     /// <summary>
     /// The options that decide a run's numbers and that <paramref name="requested"/> sets otherwise
     /// than this run did: (option, requested, this run's). Threads and validation are free to change.

@@ -73,6 +73,12 @@ sealed class WeightCopies
     /// </summary>
     public Span<float> Home(int c) => chunks[c].Owner == 0 ? default : copies[chunks[c].Owner].AsSpan(chunks[c].Start, chunks[c].Length);
 
+    /// <summary>Makes every copy equal the parameters again, after the trainer has put back weights from outside Adam.</summary>
+    public void Reset()
+    {
+        for (int g = 1; g < copies.Length; g++) copies[0].CopyTo(copies[g], 0);
+    }
+
     /// <summary>Puts the new values of chunk <paramref name="c"/> into the copies of the other groups but 0 (the parameters, which Adam wrote).</summary>
     public void Send(int c, ReadOnlySpan<float> values)
     {

@@ -255,11 +255,13 @@ public class ErrorTests
     public void ANonFiniteLossStopsAtItsStepKeepsTheLastGoodWeightsAndTheLog()
     {
         using var ps = new PowerShellSession();
+        // Finite weights whose logits overflow: the loss of the first step is not finite.
         var result = ps.Run("""
             $m = New-Model
             Invoke-Training -Model $m -Steps 3 | Out-Null
             $weights = $m.GetWeights()
-            $weights[($m.VocabSize + $m.BlockSize) * $m.EmbeddingSize] = [float]::PositiveInfinity # the output head follows the two embeddings
+            $head = ($m.VocabSize + $m.BlockSize) * $m.EmbeddingSize # the output head follows the two embeddings
+            for ($i = 0; $i -lt $m.EmbeddingSize; $i++) { $weights[$head + $i] = [float]::MaxValue }
             $m.SetWeights($weights)
             $before = $m.GetWeights()
             Invoke-Training -Model $m -Steps 10 -LogPath run.csv
@@ -280,10 +282,10 @@ public class ErrorTests
         File.WriteAllText(ps.PathOf("text.json"), "hello, I am not a model");
         File.WriteAllText(ps.PathOf("shape.json"), good.Replace("\"nLayer\":1", "\"nLayer\":2"));
         File.WriteAllText(ps.PathOf("nan.json"), good.Replace("\"weights\":[", "\"weights\":[NaN,"));
-        File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":1", "\"formatVersion\":99"));
+        File.WriteAllText(ps.PathOf("version.json"), good.Replace("\"formatVersion\":2", "\"formatVersion\":99"));
 
         CheckError(ps.Run("Import-Model missing.json"), "ModelFileNotFound", "ImportModelCommand", System.Management.Automation.ErrorCategory.ObjectNotFound, "missing.json");
-        foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not valid JSON"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
+        foreach (var (file, problem) in new[] { ("truncated.json", "not valid JSON"), ("text.json", "not a model file"), ("shape.json", "weights has"), ("nan.json", "not valid JSON"), ("version.json", "formatVersion 99") })
         {
             var result = ps.Run($"Import-Model {file}");
             CheckError(result, "ModelFileCorrupt", "ImportModelCommand", System.Management.Automation.ErrorCategory.InvalidData, file, problem);
@@ -390,13 +392,34 @@ public class ErrorTests
         Assert.False(File.Exists(ps.PathOf("empty.svg")));
     }
 
-    [Fact]
-    public void AModelWithNonFiniteWeightsIsNotSaved()
+    [Theory]
+    [InlineData("$m | Save-Model m.json", "SaveModelCommand")]
+    [InlineData("$m | Save-Model m.safetensors", "SaveModelCommand")]
+    [InlineData("$m | Measure-Model -Text 'the cat is big'", "MeasureModelCommand")]
+    [InlineData("$m | Invoke-Generation -Seed 1", "InvokeGenerationCommand")]
+    [InlineData("$m | Invoke-Training -Steps 2 -LogPath run.csv", "InvokeTrainingCommand")]
+    public void AModelWithNonFiniteWeightsIsRefusedByEveryCommandThatUsesItsWeights(string command, string commandClass)
     {
         using var ps = new PowerShellSession();
-        var result = ps.Run("$m = New-Model -Layers 1; $w = $m.GetWeights(); $w[5] = [float]::NaN; $m.SetWeights($w); $m | Save-Model m.json");
-        CheckError(result, "InvalidConfiguration", "SaveModelCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "weights[5] is NaN");
+        var result = ps.Run($"$m = New-Model -Layers 1; $w = $m.GetWeights(); $w[5] = [float]::NaN; $m.SetWeights($w); $before = $m.GetWeights(); {command}");
+        CheckError(result, "ModelNotFinite", commandClass, System.Management.Automation.ErrorCategory.InvalidData, "wte[0, 5] is NaN");
+        Assert.Empty(result.Output);
         Assert.Empty(Directory.GetFileSystemEntries(ps.Folder));
+        Assert.Equal(((float[])ps.Variable("before")!).Select(BitConverter.SingleToInt32Bits), ((Model)ps.Variable("m")!).Parameters.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
+    [InlineData("-Epsilon 1e-50", "Epsilon", "1E-50")]
+    [InlineData("-Epsilon 1e-40", "Epsilon", "1E-40")]
+    [InlineData("-LearningRate 1e-50", "LearningRate", "1E-50")]
+    [InlineData("-Beta2 0.999999999", "Beta2", "0.999999999")]
+    public void OptionsThatCannotWorkInFloat32AreRefusedUpFrontNamingTheValue(string arguments, string option, string value)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run($"$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 5 {arguments}");
+        CheckError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value, "float32");
+        CheckUnchanged(ps);
+        Assert.Equal(0, ((Model)ps.Variable("m")!).Summary.Steps);
     }
 
     [Fact]

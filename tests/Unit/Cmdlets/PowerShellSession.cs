@@ -64,7 +64,7 @@ sealed class PowerShellSession : IDisposable
     }
 
     /// <summary>Runs script text; a terminating error is captured in <see cref="Result.Exception"/>, not thrown.</summary>
-    public Result Run(string script) => Run(script, stopAfter: 0);
+    public Result Run(string script) => Run(script, stopWhen: _ => false);
 
     /// <summary>
     /// Runs script text and stops the pipeline, as Ctrl+C does, once it has written
@@ -73,12 +73,32 @@ sealed class PowerShellSession : IDisposable
     /// </summary>
     public Result Run(string script, int stopAfter)
     {
+        int written = 0;
+        return Run(script, item => item is PSObject && ++written == stopAfter);
+    }
+
+    /// <summary>
+    /// Runs script text, showing <paramref name="stopWhen"/> each output object (a PSObject) and
+    /// each progress record (a ProgressRecord) as it comes, in order; the pipeline stops, as
+    /// Ctrl+C stops it, the first time <paramref name="stopWhen"/> says true.
+    /// </summary>
+    public Result Run(string script, Func<object, bool> stopWhen)
+    {
         using var ps = PowerShell.Create();
         ps.Runspace = runspace;
         ps.AddScript($"$global:TerminatingError = $null\ntry {{\n{script}\n}} catch {{ $global:TerminatingError = $_ }}");
         var output = new PSDataCollection<PSObject>();
-        if (stopAfter > 0)
-            output.DataAdded += (_, _) => { if (output.Count == stopAfter) ps.BeginStop(null, null); };
+        bool stopping = false;
+        void Observe(object item)
+        {
+            if (!stopping && stopWhen(item))
+            {
+                stopping = true;
+                ps.BeginStop(null, null);
+            }
+        }
+        output.DataAdded += (_, e) => Observe(output[e.Index]);
+        ps.Streams.Progress.DataAdded += (_, e) => Observe(ps.Streams.Progress[e.Index]);
         try { ps.Invoke(null, output); }
         catch (PipelineStoppedException) { }
         var terminating = Variable("TerminatingError") as ErrorRecord;

@@ -128,28 +128,13 @@ public class TrainingCmdletTests
     }
 
     [Fact]
-    public void ProgressIsThrottledSharesOneActivityAndEndsCompleted()
-    {
-        using var ps = new PowerShellSession();
-        var result = ps.Run("$sw = [Diagnostics.Stopwatch]::StartNew(); Invoke-Training -Steps 5000 -LogInterval 5000; $sw.Elapsed.TotalSeconds");
-        result.ThrowIfFailed();
-        double seconds = (double)result.Output[^1].BaseObject;
-        // One record at step 1, at most one per 200 ms after it, and the Completed one.
-        Assert.InRange(result.Progress.Count, 2, 2 + (int)(seconds / 0.2) + 1);
-        Assert.Single(result.Progress.Select(p => p.ActivityId).Distinct());
-        Assert.Equal(ProgressRecordType.Completed, result.Progress[^1].RecordType);
-        Assert.All(result.Progress.SkipLast(1), p => Assert.Equal(ProgressRecordType.Processing, p.RecordType));
-        Assert.Contains("Step 1 of 5,000", result.Progress[0].StatusDescription);
-    }
-
-    [Fact]
     public void ParallelTrainingsHaveDistinctActivitiesAndDoNotInterfere()
     {
         using var ps = new PowerShellSession();
         var result = ps.Run("""
             $a = New-Model -Seed 1; $b = New-Model -Seed 1
             $module = (Get-Module MicroGpt).Path
-            $a, $b | ForEach-Object -Parallel { Import-Module $using:module; Invoke-Training -Model $_ -Steps 300 -ThreadCount 1 -LogInterval 300 } -ThrottleLimit 2
+            $a, $b | ForEach-Object -Parallel { Import-Module $using:module; Invoke-Training -Model $_ -Steps 5000 -ThreadCount 1 | Select-Object -Last 1 } -ThrottleLimit 2
             [Linq.Enumerable]::SequenceEqual($a.GetWeights(), $b.GetWeights())
             """);
         result.ThrowIfFailed();
@@ -223,8 +208,7 @@ public class TrainingCmdletTests
         ps.Run("$m = New-Model").ThrowIfFailed();
         var stopped = ps.Run("Invoke-Training -Model $m -Steps 1000000 -LogPath run.csv", stopAfter: 300);
         Assert.True(stopped.Stopped);
-        // No Completed record here: a stopping pipeline takes no more records, and the host clears its bar itself.
-        Assert.Single(stopped.Progress.Select(p => p.ActivityId).Distinct());
+        Assert.Empty(stopped.Progress); // rows at the end of the pipeline print in a console: no bar over them
         long steps = (long)ps.Run("$m.Steps").Output[0].BaseObject;
         Assert.InRange(steps, 300, 1000);
         var lines = File.ReadAllLines(ps.PathOf("run.csv"));

@@ -89,6 +89,31 @@ public class KernelTests
     }
 
     [Fact]
+    public void AdamReportsAnyNewValueThatIsNotFiniteAtEveryPlaceAndLength()
+    {
+        var k = Adam.StepConstants.For(0.01, 0.85, 0.99, 1e-8, step: 7);
+        for (int length = 0; length <= 70; length++)
+        {
+            Assert.True(Update(length, bad: -1, 0), $"length {length}: all finite");
+            for (int bad = 0; bad < length; bad++)
+            {
+                // Finite inputs that overflow: a huge first moment over a zero second moment and a tiny epsilon; and an infinite gradient.
+                Assert.False(Update(length, bad, kind: 0), $"length {length}, the parameter at {bad} overflows");
+                Assert.False(Update(length, bad, kind: 1), $"length {length}, the gradient at {bad} is infinite");
+            }
+        }
+
+        bool Update(int length, int bad, int kind)
+        {
+            var p = TestData.RandomFloats(length, 1); var g = TestData.RandomFloats(length, 2);
+            var m = TestData.RandomFloats(length, 3, 0.1f); var v = TestData.RandomFloats(length, 4, 0.1f).Select(Math.Abs).ToArray();
+            if (bad >= 0 && kind == 0) (m[bad], v[bad], g[bad]) = (float.MaxValue, 0, 0);
+            if (bad >= 0 && kind == 1) g[bad] = float.PositiveInfinity;
+            return Adam.Update(p, g, m, v, k);
+        }
+    }
+
+    [Fact]
     public void VectorExpIsWithinTwoUlpOfExact()
     {
         // On a CPU without AVX2 and FMA (or under DOTNET_EnableAVX2=0) there is no vector exp to
@@ -118,33 +143,34 @@ public class KernelTests
     // Sizes around every block edge of the vector kernels: C below, at and past the vector width
     // and the 32-column block, OC around the eight-output block, rows past the two- and four-row
     // blocks, so that every remainder path runs.
-    static readonly int[] Rows = [1, 2, 3, 4, 5, 6, 7, 9];
-    static readonly int[] Channels = [1, 3, 7, 8, 9, 15, 16, 24, 31, 32, 33, 40, 64, 71];
+    static readonly int[] Rows = [1, 2, 3, 4, 5, 6, 7, 9, 33];
+    static readonly int[] Channels = [1, 3, 7, 8, 9, 15, 16, 24, 31, 32, 33, 40, 64, 71, 130];
     static readonly int[] Outputs = [1, 3, 7, 8, 9, 13, 16, 17, 33];
 
     [Fact]
     public void MatMulKernelsMatchTheirNaiveVersionsForEverySize()
     {
+        foreach (var workspace in new[] { null, new GemmWorkspace() }) // the small-shape kernels, then the packed ones where MatMul picks them
         foreach (int n in Rows)
             foreach (int c in Channels)
                 foreach (int oc in Outputs)
                 {
                     var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2); var dout = TestData.RandomFloats(n * oc, 3);
-                    string shape = $"N {n}, C {c}, OC {oc}";
+                    string shape = $"N {n}, C {c}, OC {oc}, {(workspace is null ? "small" : "packed")}";
 
                     float[] fast = new float[n * oc], naive = new float[n * oc];
-                    MatMul.Forward(fast, inp, w, n, c, oc);
+                    MatMul.Forward(fast, inp, w, n, c, oc, workspace);
                     MatMul.ForwardNaive(naive, inp, w, n, c, oc);
                     CheckClose(naive, fast, shape);
 
                     float[] dinpFast = TestData.RandomFloats(n * c, 4), dinpNaive = dinpFast.ToArray(); // accumulates
-                    MatMul.BackwardInput(dinpFast, dout, w, n, c, oc);
+                    MatMul.BackwardInput(dinpFast, dout, w, n, c, oc, workspace);
                     MatMul.BackwardInputNaive(dinpNaive, dout, w, n, c, oc);
                     CheckClose(dinpNaive, dinpFast, shape);
 
                     int o0 = oc / 3, o1 = oc - oc / 4; // a job's slice of the rows, as the trainer splits them
                     float[] dwFast = TestData.RandomFloats(oc * c, 5), dwNaive = dwFast.ToArray();
-                    MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, o0, o1);
+                    MatMul.BackwardWeight(dwFast, dout, inp, n, c, oc, o0, o1, workspace);
                     MatMul.BackwardWeightNaive(dwNaive, dout, inp, n, c, oc, o0, o1);
                     CheckClose(dwNaive, dwFast, shape);
                 }
@@ -158,18 +184,20 @@ public class KernelTests
             int n = 6;
             var inp = TestData.RandomFloats(n * c, 1); var w = TestData.RandomFloats(oc * c, 2);
             float[] fast = new float[n * oc], naive = new float[n * oc];
-            MatMul.Forward(fast, inp, w, n, c, oc);
+            MatMul.Forward(fast, inp, w, n, c, oc, null);
             MatMul.ForwardNaive(naive, inp, w, n, c, oc);
             CheckClose(naive, fast, $"C {c}, OC {oc}");
         }
     }
 
-    [Fact]
-    public void MatMulBackwardWeightOnlyTouchesItsRows()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(300)] // enough rows for the packed product
+    public void MatMulBackwardWeightOnlyTouchesItsRows(int n)
     {
-        int n = 4, c = 16, oc = 12;
+        int c = 16, oc = 12;
         var dw = new float[oc * c];
-        MatMul.BackwardWeight(dw, TestData.RandomFloats(n * oc, 1), TestData.RandomFloats(n * c, 2), n, c, oc, 3, 7);
+        MatMul.BackwardWeight(dw, TestData.RandomFloats(n * oc, 1), TestData.RandomFloats(n * c, 2), n, c, oc, 3, 7, new GemmWorkspace());
         for (int o = 0; o < oc; o++)
             Assert.Equal(o is >= 3 and < 7, dw.AsSpan(o * c, c).ToArray().Any(x => x != 0));
     }
@@ -180,24 +208,43 @@ public class KernelTests
     [InlineData(12, 3)]  // head size 4: below the vector width
     [InlineData(22, 2)]  // head size 11: one vector and a remainder
     [InlineData(48, 2)]  // head size 24: three vectors
+    [InlineData(64, 2)]  // head size 32: one block of four vectors
+    [InlineData(132, 4)] // head size 33: a block of four vectors and a remainder
+    [InlineData(80, 2)]  // head size 40: a block and a vector
     public void AttentionMatchesItsNaiveVersion(int c, int heads)
     {
-        // Sentences of 1, 4 and 6 rows packed together, T = 6.
-        int t = 6, rows = 11;
-        int[] start = [0, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5];
+        foreach (var workspace in new[] { null, new GemmWorkspace() })
+            CheckAttentionAgainstNaive(c, heads, workspace);
+    }
+
+    static void CheckAttentionAgainstNaive(int c, int heads, GemmWorkspace? workspace)
+    {
+        // Sentences of 1, 4, 6, 9, 17, 20, 32 and 41 rows packed together, T = 41: rows before, at
+        // and past the eight keys the vector kernels take at a time, and past two such blocks;
+        // with a workspace, the last two sentences run as matrix products.
+        int t = 41;
+        int[] lengths = [1, 4, 6, 9, 17, 20, Attention.PackedRows, 41];
+        int[] start = lengths.SelectMany((length, i) => Enumerable.Repeat(lengths.Take(i).Sum(), length)).ToArray();
+        int rows = start.Length;
         var qkv = TestData.RandomFloats(rows * 3 * c, 41);
         float[] fast = new float[rows * c], naive = new float[rows * c];
-        float[] attFast = new float[rows * heads * t], attNaive = new float[rows * heads * t];
-        Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t);
+        float[] attFast = TestData.RandomFloats(rows * heads * t, 44), attNaive = new float[rows * heads * t]; // every weight written, zeros too
+        Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t, workspace);
         Attention.ForwardNaive(naive, attNaive, qkv, start, 0, rows, c, heads, t);
         CheckClose(naive, fast);
         CheckClose(attNaive, attFast);
 
         var dout = TestData.RandomFloats(rows * c, 42);
         float[] dFast = TestData.RandomFloats(qkv.Length, 43), dNaive = dFast.ToArray(); // accumulates
-        Attention.Backward(dFast, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
-        Attention.BackwardNaive(dNaive, new float[t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
+        Attention.Backward(dFast, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t, workspace);
+        Attention.BackwardNaive(dNaive, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
         CheckClose(dNaive, dFast);
+
+        // A group of whole sentences in the middle of the batch gives its rows the same values.
+        float[] dGroup = TestData.RandomFloats(qkv.Length, 43);
+        int n0 = start[5], n1 = start[^1]; // the sentences of 6, 9, 17, 20 and 32 rows
+        Attention.Backward(dGroup, new float[(n1 - n0) * t], dout, qkv, attNaive, start, n0, n1, c, heads, t, workspace);
+        Assert.Equal(dFast.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray(), dGroup.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray());
     }
 
     [Fact]
@@ -288,7 +335,29 @@ public class KernelTests
         var att = new float[rows * heads * t];
         Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t);
         var dqkv = new float[qkv.Length];
-        Attention.Backward(dqkv, new float[t], weights, qkv, att, start, 0, rows, c, heads, t);
+        Attention.Backward(dqkv, new float[rows * t], weights, qkv, att, start, 0, rows, c, heads, t);
+        CheckMatchesFiniteDifferences(Objective, qkv, dqkv);
+    }
+
+    [Fact]
+    public void PackedAttentionGradientMatchesFiniteDifferences()
+    {
+        // One sentence long enough for the matrix products, and a short one after it.
+        int c = 8, heads = 2, t = Attention.PackedRows + 1, rows = t + 3;
+        int[] start = Enumerable.Repeat(0, t).Concat(Enumerable.Repeat(t, 3)).ToArray();
+        var qkv = TestData.RandomFloats(rows * 3 * c, 13);
+        var weights = TestData.RandomFloats(rows * c, 14);
+        var workspace = new GemmWorkspace();
+        double Objective(float[] input)
+        {
+            var output = new float[rows * c];
+            Attention.Forward(output, new float[rows * heads * t], input, start, 0, rows, c, heads, t, workspace);
+            return output.Select((y, i) => (double)y * weights[i]).Sum();
+        }
+        var att = new float[rows * heads * t];
+        Attention.Forward(new float[rows * c], att, qkv, start, 0, rows, c, heads, t, workspace);
+        var dqkv = new float[qkv.Length];
+        Attention.Backward(dqkv, new float[rows * t], weights, qkv, att, start, 0, rows, c, heads, t, workspace);
         CheckMatchesFiniteDifferences(Objective, qkv, dqkv);
     }
 

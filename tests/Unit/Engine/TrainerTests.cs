@@ -148,6 +148,42 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(one.Weights, two.Weights);
     }
 
+    [Fact]
+    public void ResultsAreBitIdenticalForOneToEightThreadsWithThePackedProducts()
+    {
+        // Embedding 128 and batches of about 450 rows: every product of the linear layers runs
+        // packed (the forward for any batch of 64 rows or more, dinp from 128 channels, dW from
+        // 256 rows), and each thread's share of the rows changes with the thread count.
+        var config = new ModelConfig(13, 128, 4, 1, 16);
+        var sentences = TestData.RandomSentences(13, 64, 24, seed: 6);
+        Assert.True(MicroGpt.Kernels.MatMul.Packs(32 * 16) || !MicroGpt.Kernels.Simd.Enabled);
+        var one = Train(config, sentences, batchSize: 32, threads: 1, steps: 3);
+        for (int threads = 2; threads <= 8; threads++)
+        {
+            var many = Train(config, sentences, batchSize: 32, threads, steps: 3);
+            Assert.Equal(one.Losses, many.Losses);
+            Assert.Equal(one.Weights, many.Weights);
+        }
+    }
+
+    [Fact]
+    public void StepsWithThePackedProductsAllocateOnlyTheirRow()
+    {
+        // The packing workspaces are the trainer's, made once: a step allocates its TrainingStep
+        // (about 100 bytes) and nothing else, so a long run triggers no collection.
+        // Embedding 128, batches of about 280 rows, sentences of up to 40 rows: every packed path,
+        // attention's included.
+        var config = new ModelConfig(13, 128, 4, 1, 40);
+        var sentences = TestData.RandomSentences(13, 64, 45, seed: 7);
+        Assert.Contains(sentences, s => s.Length > MicroGpt.Kernels.Attention.PackedRows + 1);
+        using var trainer = new Trainer(TestData.RandomModel(config), sentences, new TrainingOptions { Steps = 100, BatchSize = 12, ThreadCount = 1 });
+        for (int i = 0; i < 3; i++) trainer.Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) trainer.Step();
+        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 20;
+        Assert.True(perStep < 256, $"{perStep} bytes a step");
+    }
+
     // The losses and gradient norms of every step, then the weights.
     static (List<double> Losses, float[] Weights) Train(ModelConfig config, int[][] sentences, int batchSize, int threads, int steps)
     {
@@ -228,6 +264,104 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(2, model.Summary.Steps);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)] // with per-thread copies of the weights, which must be put back too
+    public void AnUpdateThatMakesAWeightNonFiniteIsUndoneToTheLastGoodStepExactly(int batchSize, int threads)
+    {
+        // Word 3 never appears, so its embedding has no gradient and Adam's moments for it only decay:
+        // the second (beta2 0.1) much faster than the first (beta1 0.9). Started with a large first
+        // moment, its update grows step after step, and with a tiny epsilon overflows a dozen steps
+        // into the run: legal options, finite losses, and then an infinite weight.
+        var model = Model.Create(new ModelConfig(5, 8, 2, 1, 6), TestData.Words(4), seed: 3);
+        int[][] sentences = [[4, 0, 1, 2, 4], [4, 2, 1, 0, 4]];
+        var options = new TrainingOptions { Steps = 1000, Beta1 = 0.9, Beta2 = 0.1, Epsilon = 1e-30, BatchSize = batchSize, ThreadCount = threads };
+        using (var first = new Trainer(model, sentences, options)) first.Step();
+        var state = model.Optimizer!;
+        int unused = model.Layout.Wte + 3 * model.Config.EmbeddingSize;
+        state.M.AsSpan(unused, model.Config.EmbeddingSize).Fill(1e35f);
+        state.V.AsSpan(unused, model.Config.EmbeddingSize).Fill(1f);
+
+        using var trainer = new Trainer(model, sentences, options, resume: state);
+        var good = (Parameters: model.Parameters.ToArray(), M: state.M.ToArray(), V: state.V.ToArray(), Summary: model.Summary.Copy(), Step: trainer.NextStep - 1);
+        TrainingDivergedException? diverged = null;
+        while (diverged is null)
+        {
+            try
+            {
+                trainer.Step();
+                good = (model.Parameters.ToArray(), state.M.ToArray(), state.V.ToArray(), model.Summary.Copy(), trainer.NextStep - 1);
+            }
+            catch (TrainingDivergedException ex) { diverged = ex; }
+        }
+        Assert.Equal(good.Step + 1, diverged.Step);
+        Assert.Contains($"step {good.Step + 1}: its update made a weight infinite or NaN", diverged.Message);
+        Assert.Contains($"keeps the weights of step {good.Step}", diverged.Message);
+        Assert.True((good.Step - 1) % Trainer.BackupInterval > 0, $"step {good.Step}: the backup was of the step before, so no step was taken again"); // the run resumed after step 1
+        CheckIsState(good, model, state);
+        Assert.Equal(good.Step, state.NextStep);
+        Assert.All(model.Parameters, w => Assert.True(float.IsFinite(w)));
+
+        // The model keeps exactly that state: trying again diverges at the same step and changes nothing.
+        Assert.Equal(diverged.Step, Assert.Throws<TrainingDivergedException>(() => trainer.Step()).Step);
+        CheckIsState(good, model, state);
+
+        static void CheckIsState((float[] Parameters, float[] M, float[] V, TrainingSummary Summary, long Step) good, Model model, OptimizerState state)
+        {
+            Assert.Equal(good.Parameters.Select(BitConverter.SingleToInt32Bits), model.Parameters.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(good.M.Select(BitConverter.SingleToInt32Bits), state.M.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(good.V.Select(BitConverter.SingleToInt32Bits), state.V.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal((good.Summary.Steps, good.Summary.Tokens, good.Summary.LastLoss), (model.Summary.Steps, model.Summary.Tokens, model.Summary.LastLoss));
+        }
+    }
+
+    [Fact]
+    public void AGradientTooLargeForFloat32ToSquareIsADivergenceBeforeTheUpdate()
+    {
+        // An output head of +-1e17: the loss stays finite (about 1e17), and the gradient that reaches
+        // the layers below has a finite norm above 1e18, more than the trainer lets Adam square.
+        var model = TestData.RandomModel(Small);
+        var rng = new Random(3);
+        for (int i = 0; i < model.Config.VocabSize * model.Config.EmbeddingSize; i++) model.Parameters[model.Layout.LmHead + i] = rng.Next(2) == 0 ? 1e17f : -1e17f;
+        var before = model.Parameters.ToArray();
+        using var trainer = new Trainer(model, TestData.RandomSentences(13, 10, 8, seed: 4), new TrainingOptions { Steps = 10 });
+        var ex = Assert.Throws<TrainingDivergedException>(() => trainer.Step());
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(ex.Message, @"step 1: the loss is [0-9.E+]+ and the gradient norm [0-9.E+]+\."), ex.Message); // both finite
+        Assert.Equal(before, model.Parameters);
+        Assert.Equal(0, model.Summary.Steps);
+    }
+
+    [Theory]
+    [InlineData(nameof(TrainingOptions.Epsilon), 1e-50)]   // 0 in float32: 0 / 0 in the update
+    [InlineData(nameof(TrainingOptions.Epsilon), 1e-40)]   // a denormal
+    [InlineData(nameof(TrainingOptions.LearningRate), 1e-50)]
+    [InlineData(nameof(TrainingOptions.Beta1), 0.99999999999)] // 1 in float32
+    [InlineData(nameof(TrainingOptions.Beta2), 0.99999999999)]
+    public void OptionsThatCannotWorkInFloat32AreRefusedNamingTheValue(string option, double value)
+    {
+        var options = option switch
+        {
+            nameof(TrainingOptions.Epsilon) => new TrainingOptions { Epsilon = value },
+            nameof(TrainingOptions.LearningRate) => new TrainingOptions { LearningRate = value },
+            nameof(TrainingOptions.Beta1) => new TrainingOptions { Beta1 = value },
+            _ => new TrainingOptions { Beta2 = value },
+        };
+        var ex = Assert.Throws<InvalidConfigurationException>(() => options.Validate());
+        Assert.Equal(option, ex.Parameter);
+        Assert.Contains($"{option} {value}", ex.Message);
+        Assert.Contains("float32", ex.Message);
+        new TrainingOptions { Epsilon = 1.2e-38, LearningRate = 1.2e-38, Beta1 = 0.99999994, Beta2 = 0.99999994 }.Validate(); // the smallest and largest that work
+    }
+
+    [Fact]
+    public void AResumedRunKeepsItsCheckpointAndValidationIntervalsUnlessNewOnesAreGiven()
+    {
+        var run = new TrainingOptions { CheckpointInterval = 7, ValidationInterval = 5, ThreadCount = 1 };
+        Assert.Equal((7, 5, 2), new TrainingOptions { ThreadCount = 2 }.ResumingFrom(run) is var kept ? (kept.CheckpointInterval, kept.ValidationInterval, kept.ThreadCount) : default);
+        var changed = new TrainingOptions { CheckpointInterval = 3, ValidationInterval = 4, LearningRate = 0.5 }.ResumingFrom(run);
+        Assert.Equal((3, 4, 0.01), (changed.CheckpointInterval, changed.ValidationInterval, changed.LearningRate)); // the rate is the run's
+    }
+
     [Fact]
     public void AFailedFirstStepLeavesTheModelsOptimizerStateAlone()
     {
@@ -235,7 +369,7 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
         using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 3 })) trainer.Run(_ => { });
         var state = model.Optimizer;
-        model.Parameters[model.Layout.LmHead] = float.PositiveInfinity;
+        model.Parameters.AsSpan(model.Layout.LmHead, model.Config.EmbeddingSize).Fill(float.MaxValue); // finite, but the logits overflow
         using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 10 }))
             Assert.Throws<TrainingDivergedException>(() => trainer.Step());
         Assert.Same(state, model.Optimizer);
