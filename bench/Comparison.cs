@@ -78,7 +78,7 @@ sealed record Comparison(Shape Shape, ModelConfig Config, List<ScalingRow> Rows,
         if (!File.Exists(lines))
             File.WriteAllLines(lines, corpus.FullLength(shape.T).Select(line => string.Join(' ', line.Take(shape.T + 1).Select(id => id.ToString(CultureInfo.InvariantCulture)))));
         string weights = Path.Combine(scratch, $"{shape.C}-{shape.L}-{shape.T}.safetensors");
-        if (!File.Exists(weights)) Safetensors.Save(Scaling.InitialModel(config, corpus.Tokenizer, shape.Kind), weights);
+        if (!File.Exists(weights)) ModelFile.Save(Scaling.InitialModel(config, corpus.Tokenizer, shape.Kind), weights);
         return (lines, weights);
     }
 
