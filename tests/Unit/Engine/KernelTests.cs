@@ -483,6 +483,55 @@ public class KernelTests
     }
 
     [Fact]
+    public void EverySoftmaxVariantIsTheSoftmaxForEveryLength()
+    {
+        // Lengths 1..257: every remainder past the vectors of Forward. Probabilities are at most 1,
+        // and each variant is within a few float32 ulp of 1 of the double softmax: a vector exp
+        // within 2 ulp, a float sum of at most 257 terms.
+        const double tolerance = 2e-6;
+        for (int length = 1; length <= 257; length++)
+        {
+            var x = TestData.RandomFloats(length, length, 5);
+            var exact = ReferenceGpt.Softmax(x.Select(v => (double)v).ToArray());
+            var halved = ReferenceGpt.Softmax(x.Select(v => v / 0.5).ToArray());
+            float[] forward = new float[length], row = x.ToArray(), divided = x.ToArray(), tempered = new float[length], cooled = new float[length];
+            var (max, sum) = Softmax.Forward(forward, x);
+            Softmax.Row(row);
+            Softmax.RowDivided(divided);
+            Softmax.Tempered(tempered, x, 1);
+            Softmax.Tempered(cooled, x, 0.5);
+            Assert.Equal(x.Max(), max);
+            Assert.Equal(exact.Select(p => Math.Log(p)).ToArray(), x.Select(v => v - max - Math.Log(sum)).ToArray(), (a, b) => Math.Abs(a - b) < tolerance);
+            for (int i = 0; i < length; i++)
+            {
+                Assert.Equal(exact[i], forward[i], tolerance);
+                Assert.Equal(exact[i], row[i], tolerance);
+                Assert.Equal(exact[i], divided[i], tolerance);
+                Assert.Equal(exact[i], tempered[i], 1e-7); // computed in double: only the final rounding to float
+                Assert.Equal(halved[i], cooled[i], 1e-7);
+                Assert.Equal(Math.Log(exact[i]), Softmax.LogAt(x, i), 1e-6); // x - max is rounded to float: half an ulp of 10 at most
+            }
+            // Forward is Row where it takes no vector: below one vector's width, and on CPUs without AVX2.
+            if (length < Simd.Width || !Simd.Enabled) Assert.Equal(row, forward);
+        }
+    }
+
+    [Fact]
+    public void EverySoftmaxVariantSubtractsTheMaximumFirst()
+    {
+        float[] huge = [1000, 1001, 999, 1000, 1001, 999, 1000, 1001, 999]; // e^1000 overflows float and double
+        double[] expected = ReferenceGpt.Softmax([0, 1, -1, 0, 1, -1, 0, 1, -1]);
+        float[] forward = new float[9], row = huge.ToArray(), divided = huge.ToArray(), tempered = new float[9];
+        Softmax.Forward(forward, huge);
+        Softmax.Row(row);
+        Softmax.RowDivided(divided);
+        Softmax.Tempered(tempered, huge, 1);
+        foreach (var p in new[] { forward, row, divided, tempered })
+            Assert.Equal(expected, p.Select(v => (double)v).ToArray(), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(Math.Log(expected[1]), Softmax.LogAt(huge, 1), 1e-12);
+    }
+
+    [Fact]
     public void ReluPassesGradientOnlyWherePositive()
     {
         float[] x = [-1, 0, 2], y = new float[3], dx = [10, 10, 10];
