@@ -3,9 +3,10 @@ using System.Text;
 namespace MicroGpt;
 
 /// <summary>
-/// A 64-bit FNV-1a digest of everything a model file says: configuration, vocabulary, training
-/// summary, weights and optimizer state, taken from the values (not the text), so a file that
-/// parses but has a changed digit, word or count is refused instead of silently loaded.
+/// A 64-bit FNV-1a digest of everything a model file says: configuration, tokenizer (what it says
+/// it holds: <see cref="Tokenizer.AddTo"/>), training summary, weights and optimizer state,
+/// taken from the values (not the text), so a file that parses but has a changed digit, word or count is refused instead of
+/// silently loaded. The bytes hashed for each format version never change: files keep verifying.
 /// </summary>
 static class Checksum
 {
@@ -14,11 +15,10 @@ static class Checksum
     /// <summary>The digest of a file of <paramref name="version"/> (version 2 added the checkpoint interval).</summary>
     public static string Of(Model model, OptimizerState? optimizer, int version = ModelFile.FormatVersion)
     {
-        var hash = new Fnv();
+        var hash = new Fnv1a();
         var c = model.Config;
         hash.Add(c.VocabSize); hash.Add(c.EmbeddingSize); hash.Add(c.Heads); hash.Add(c.Layers); hash.Add(c.BlockSize);
-        hash.Add((int)model.Tokenizer.TokenKind);
-        foreach (string piece in model.Tokenizer.Vocabulary) hash.Add(piece);
+        model.Tokenizer.AddTo(ref hash);
         hash.Add(model.Summary.Seed ?? int.MinValue);
         hash.Add(model.Summary.Steps);
         hash.Add(model.Summary.Tokens);
@@ -42,26 +42,27 @@ static class Checksum
         }
         return Prefix + hash.Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
+}
 
-    struct Fnv()
+/// <summary>The 64-bit FNV-1a hash that <see cref="Checksum"/> takes of a model file's values.</summary>
+struct Fnv1a()
+{
+    public ulong Value { get; private set; } = 14695981039346656037;
+
+    public void Add(long value)
     {
-        public ulong Value { get; private set; } = 14695981039346656037;
+        for (int i = 0; i < 8; i++, value >>= 8) Value = (Value ^ (byte)value) * 1099511628211;
+    }
 
-        public void Add(long value)
-        {
-            for (int i = 0; i < 8; i++, value >>= 8) Value = (Value ^ (byte)value) * 1099511628211;
-        }
+    public void Add(string text)
+    {
+        foreach (byte b in Encoding.UTF8.GetBytes(text)) Value = (Value ^ b) * 1099511628211;
+        Add(-1L); // a separator, so that "ab","c" and "a","bc" differ
+    }
 
-        public void Add(string text)
-        {
-            foreach (byte b in Encoding.UTF8.GetBytes(text)) Value = (Value ^ b) * 1099511628211;
-            Add(-1L); // a separator, so that "ab","c" and "a","bc" differ
-        }
-
-        public void Add(float[] values)
-        {
-            Add(values.Length);
-            foreach (float v in values) Add(BitConverter.SingleToInt32Bits(v));
-        }
+    public void Add(float[] values)
+    {
+        Add(values.Length);
+        foreach (float v in values) Add(BitConverter.SingleToInt32Bits(v));
     }
 }
