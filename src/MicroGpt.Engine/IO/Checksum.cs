@@ -4,15 +4,16 @@ namespace MicroGpt;
 
 /// <summary>
 /// A 64-bit FNV-1a digest of everything a model file says: configuration, tokenizer (what it says
-/// it holds: <see cref="Tokenizer.AddTo"/>), training summary, weights and optimizer state,
-/// taken from the values (not the text), so a file that parses but has a changed digit, word or count is refused instead of
+/// it holds: <see cref="Tokenizer.AddTo"/>), training summary, weights and optimizer state (the
+/// options as <see cref="TrainingOptions.All"/> describes them), taken from the values (not the
+/// text), so a file that parses but has a changed digit, word or count is refused instead of
 /// silently loaded. The bytes hashed for each format version never change: files keep verifying.
 /// </summary>
 static class Checksum
 {
     public const string Prefix = "fnv1a64:";
 
-    /// <summary>The digest of a file of <paramref name="version"/> (version 2 added the checkpoint interval).</summary>
+    /// <summary>The digest of a file of <paramref name="version"/> (which decides the options it has: <see cref="TrainingOption.Since"/>).</summary>
     public static string Of(Model model, OptimizerState? optimizer, int version = ModelFile.FormatVersion)
     {
         var hash = new Fnv1a();
@@ -26,17 +27,14 @@ static class Checksum
         hash.Add(model.Parameters);
         if (optimizer is not null)
         {
-            var o = optimizer.Options;
             hash.Add(optimizer.NextStep); hash.Add(optimizer.Tokens); hash.Add(optimizer.CorpusSentences); hash.Add((long)optimizer.CorpusFingerprint);
             if (optimizer.CorpusOrigin is { } origin) // absent from older checkpoints, whose checksums stay as they were
             {
                 hash.Add((int)origin.Source);
                 foreach (string file in origin.Files) hash.Add(file);
             }
-            hash.Add(o.Steps); hash.Add(BitConverter.DoubleToInt64Bits(o.LearningRate)); hash.Add(BitConverter.DoubleToInt64Bits(o.Beta1));
-            hash.Add(BitConverter.DoubleToInt64Bits(o.Beta2)); hash.Add(BitConverter.DoubleToInt64Bits(o.Epsilon)); hash.Add(o.BatchSize);
-            hash.Add(o.Seed); hash.Add(o.Shuffle ? 1 : 0); hash.Add(o.ValidationInterval);
-            if (version >= 2) hash.Add(o.CheckpointInterval);
+            foreach (var option in TrainingOptions.All)
+                if (option.InCheckpoints && version >= option.Since) hash.Add(option.ChecksumValue(optimizer.Options));
             hash.Add(optimizer.M);
             hash.Add(optimizer.V);
         }

@@ -257,18 +257,9 @@ public static class ModelFile
         json.WriteNumber("corpusSentences", state.CorpusSentences);
         json.WriteString("corpusFingerprint", state.CorpusFingerprint.ToString("x16", CultureInfo.InvariantCulture));
         if (state.CorpusOrigin is { } origin) WriteCorpusOrigin(json, origin);
-        var o = state.Options;
         json.WriteStartObject("options");
-        json.WriteNumber("steps", o.Steps);
-        json.WriteNumber("learningRate", o.LearningRate);
-        json.WriteNumber("beta1", o.Beta1);
-        json.WriteNumber("beta2", o.Beta2);
-        json.WriteNumber("epsilon", o.Epsilon);
-        json.WriteNumber("batchSize", o.BatchSize);
-        json.WriteNumber("seed", o.Seed);
-        json.WriteBoolean("shuffle", o.Shuffle);
-        json.WriteNumber("validationInterval", o.ValidationInterval);
-        json.WriteNumber("checkpointInterval", o.CheckpointInterval);
+        foreach (var option in TrainingOptions.All)
+            if (option.InCheckpoints) option.Write(json, state.Options);
         json.WriteEndObject();
         WriteFloats(json, "m", state.M);
         WriteFloats(json, "v", state.V);
@@ -279,19 +270,10 @@ public static class ModelFile
     {
         if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("optimizer is not a JSON object.");
         var o = Required(element, "options", JsonValueKind.Object);
-        var options = new TrainingOptions
-        {
-            Steps = RequiredInt(o, "steps"),
-            LearningRate = RequiredDouble(o, "learningRate"),
-            Beta1 = RequiredDouble(o, "beta1"),
-            Beta2 = RequiredDouble(o, "beta2"),
-            Epsilon = RequiredDouble(o, "epsilon"),
-            BatchSize = RequiredInt(o, "batchSize"),
-            Seed = RequiredInt(o, "seed", allowNegative: true),
-            Shuffle = Required(o, "shuffle", JsonValueKind.True, JsonValueKind.False).GetBoolean(),
-            ValidationInterval = RequiredInt(o, "validationInterval", allowZero: true),
-            CheckpointInterval = version >= 2 ? RequiredInt(o, "checkpointInterval", allowZero: true) : 0,
-        };
+        // Keys a file's version does not have yet keep their defaults.
+        var options = new TrainingOptions();
+        foreach (var option in TrainingOptions.All)
+            if (option.InCheckpoints && version >= option.Since) options = option.Read(o, options);
         try { options.Validate(); }
         catch (InvalidConfigurationException ex) { throw new FormatProblem($"optimizer.options is invalid: {ex.Message}"); }
         string fingerprint = Required(element, "corpusFingerprint", JsonValueKind.String).GetString()!;
@@ -378,11 +360,11 @@ public static class ModelFile
         return element;
     }
 
-    internal static int RequiredInt(JsonElement parent, string name, bool allowZero = false, bool allowNegative = false)
+    internal static int RequiredInt(JsonElement parent, string name, bool allowNegative = false)
     {
         var element = Required(parent, name, JsonValueKind.Number);
-        if (!element.TryGetInt32(out int value) || (value < 0 && !allowNegative) || (value == 0 && !allowZero && !allowNegative))
-            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a {(allowNegative ? "" : allowZero ? "non-negative " : "positive ")}32-bit integer.");
+        if (!element.TryGetInt32(out int value) || (value <= 0 && !allowNegative))
+            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a {(allowNegative ? "" : "positive ")}32-bit integer.");
         return value;
     }
 
@@ -405,7 +387,7 @@ public static class ModelFile
         return value;
     }
 
-    static double RequiredDouble(JsonElement parent, string name)
+    internal static double RequiredDouble(JsonElement parent, string name)
     {
         var element = Required(parent, name, JsonValueKind.Number);
         if (!element.TryGetDouble(out double value) || !double.IsFinite(value))
