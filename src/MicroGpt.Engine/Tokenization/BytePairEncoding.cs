@@ -43,7 +43,7 @@ public sealed class BytePairEncoding
     const int MaxCachedChunks = 1 << 15;
 
     readonly TokenPair[] merges;
-    readonly Dictionary<long, int> ranks;  // (left << 32 | right) -> merge index
+    readonly PairTable ranks;              // (left, right) -> merge index
     readonly byte[] pieceBytes;            // every token's bytes, end to end
     readonly int[] pieceStarts;            // (V + 1) where each token's bytes start
 
@@ -58,7 +58,7 @@ public sealed class BytePairEncoding
         if (this.merges.Length > MaxVocabSize - ByteTokens)
             throw new ArgumentException($"{this.merges.Length:N0} merges make a vocabulary larger than {MaxVocabSize:N0}.", nameof(merges));
         int vocabulary = ByteTokens + this.merges.Length;
-        ranks = new Dictionary<long, int>(this.merges.Length);
+        ranks = new PairTable(this.merges.Length);
         pieceStarts = new int[vocabulary + 1];
         for (int b = 0; b <= ByteTokens; b++) pieceStarts[b] = b;
         var bytes = new List<byte>(4 * vocabulary);
@@ -69,8 +69,8 @@ public sealed class BytePairEncoding
             int made = ByteTokens + k;
             if ((uint)left >= (uint)made || (uint)right >= (uint)made)
                 throw new ArgumentException($"Merge {k} ({left}, {right}) uses a token that is not made before it (tokens 0 to {made - 1} are).", nameof(merges));
-            if (!ranks.TryAdd(Pack(left, right), k))
-                throw new ArgumentException($"Merge {k} ({left}, {right}) repeats merge {ranks[Pack(left, right)]}.", nameof(merges));
+            if (!ranks.TryAdd(left, right, k))
+                throw new ArgumentException($"Merge {k} ({left}, {right}) repeats merge {(ranks.TryGetValue(left, right, out int first) ? first : -1)}.", nameof(merges));
             int length = Length(left) + Length(right);
             if (length > PreSplitter.MaxChunkBytes)
                 throw new ArgumentException($"Merge {k} ({left}, {right}) makes a token of {length} bytes, longer than a chunk can be ({PreSplitter.MaxChunkBytes}).", nameof(merges));
@@ -184,9 +184,7 @@ public sealed class BytePairEncoding
     }
 
     /// <summary>The merge index of (left, right), or int.MaxValue when they do not merge.</summary>
-    int Rank(int left, int right) => ranks.TryGetValue(Pack(left, right), out int rank) ? rank : int.MaxValue;
-
-    static long Pack(int left, int right) => ((long)left << 32) | (uint)right;
+    int Rank(int left, int right) => ranks.TryGetValue(left, right, out int rank) ? rank : int.MaxValue;
 
     /// <summary>One encode call: its output and its cache of chunks already encoded.</summary>
     sealed class Encoder(BytePairEncoding bpe)

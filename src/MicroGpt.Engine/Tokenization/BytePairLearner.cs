@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 
 namespace MicroGpt;
@@ -21,46 +22,73 @@ sealed class BytePairLearner
 {
     // Legend: P = positions (every byte of every distinct chunk, chunks end to end),
     // D = distinct chunks, Q = distinct pairs seen so far.
-    readonly int[] token;   // (P) the token that starts at each position; -1 once merged into the one before it
-    readonly int[] prev;    // (P) the position of the token before, within the chunk; -1 at its start
-    readonly int[] next;    // (P) the position of the token after, within the chunk; -1 at its end
-    readonly int[] chunkOf; // (P) the distinct chunk of each position
-    readonly long[] weight; // (D) how often each distinct chunk occurs in the text
+    readonly Position[] positions; // (P)
+    readonly long[] weight;        // (D) how often each distinct chunk occurs in the text
 
-    readonly Dictionary<long, int> pairIds = [];
+    readonly PairTable pairIds = new(1 << 16);
     long[] pairKey = new long[1024];                  // (Q) left id in the high half, right id in the low half
     long[] pairCount = new long[1024];                // (Q) weighted occurrences, as the naive count gives them
     PositionList[] occurrences = new PositionList[1024]; // (Q) left positions where the pair was made (some since broken)
     readonly List<int> freshPairs = [];               // pairs first seen in the present merge
     readonly PriorityQueue<int, Candidate> queue = new(CandidateOrder.Instance);
 
+    /// <summary>
+    /// One byte of a distinct chunk, and the token that starts there. Its four fields sit together
+    /// because a merge reads them together, at places spread over the whole array.
+    /// </summary>
+    struct Position(int token, int prev, int next, int chunk)
+    {
+        public int Token = token; // the token that starts here; -1 once merged into the one before it
+        public int Prev = prev;   // the position of the token before, within the chunk; -1 at its start
+        public int Next = next;   // the position of the token after, within the chunk; -1 at its end
+        public readonly int Chunk = chunk;
+    }
+
     BytePairLearner(ChunkTable chunks, long[] chunkCounts)
     {
-        int positions = checked((int)chunks.KeyBytes);
-        token = new int[positions];
-        prev = new int[positions];
-        next = new int[positions];
-        chunkOf = new int[positions];
+        positions = new Position[checked((int)chunks.KeyBytes)];
         weight = chunkCounts;
+        // At first every pair is two bytes: count each one's places, then lay all the places out
+        // in one array, pair after pair, each pair's in increasing order.
+        const int BytePairs = BytePairEncoding.ByteTokens * BytePairEncoding.ByteTokens;
+        var places = new int[BytePairs];
+        var counts = new long[BytePairs];
         int at = 0;
         for (int d = 0; d < chunks.Count; d++)
         {
             var bytes = chunks.Key(d);
             for (int k = 0; k < bytes.Length; k++, at++)
             {
-                token[at] = bytes[k];
-                prev[at] = k == 0 ? -1 : at - 1;
-                next[at] = k == bytes.Length - 1 ? -1 : at + 1;
-                chunkOf[at] = d;
-                if (k > 0) Occur(bytes[k - 1], bytes[k], weight[d], at - 1);
+                positions[at] = new Position(bytes[k], k == 0 ? -1 : at - 1, k == bytes.Length - 1 ? -1 : at + 1, d);
+                if (k == 0) continue;
+                int bytePair = bytes[k - 1] << 8 | bytes[k];
+                places[bytePair]++;
+                counts[bytePair] += weight[d];
             }
         }
-        for (int p = 0; p < pairIds.Count; p++) Enqueue(p);
+        var starts = new int[BytePairs + 1];
+        for (int b = 0; b < BytePairs; b++) starts[b + 1] = starts[b] + places[b];
+        var all = new int[starts[BytePairs]];
+        var fill = starts[..BytePairs];
+        for (int i = 0; i < positions.Length; i++)
+            if (positions[i].Next >= 0) all[fill[positions[i].Token << 8 | positions[positions[i].Next].Token]++] = i;
+        for (int b = 0; b < BytePairs; b++)
+        {
+            if (places[b] == 0) continue;
+            int pair = NewPair(b >> 8, b & 0xFF);
+            pairCount[pair] = counts[b];
+            occurrences[pair] = new PositionList(all, starts[b], places[b]);
+            Enqueue(pair);
+        }
         freshPairs.Clear();
     }
 
-    /// <summary>The distinct chunks of some texts, each with how often it occurs.</summary>
-    public static (ChunkTable Chunks, long[] Counts) CountChunks(IEnumerable<string> texts, CancellationToken cancel)
+    /// <summary>
+    /// The distinct chunks of some texts, each with how often it occurs; a
+    /// <see cref="CorpusException"/> once they take more than <paramref name="maxDistinctBytes"/>
+    /// together (<see cref="MaxDistinctBytes"/> unless a test asks for less).
+    /// </summary>
+    public static (ChunkTable Chunks, long[] Counts) CountChunks(IEnumerable<string> texts, CancellationToken cancel, long maxDistinctBytes = MaxDistinctBytes)
     {
         var chunks = new ChunkTable(1024);
         var counts = new long[1024];
@@ -74,28 +102,29 @@ sealed class BytePairLearner
                 if ((++seen & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
                 int length = Encoding.UTF8.GetBytes(text.AsSpan(start, end - start), utf8);
                 int d = chunks.Add(utf8[..length], out bool added);
-                if (added && d == counts.Length)
+                if (added)
                 {
-                    if (chunks.KeyBytes > MaxDistinctBytes) throw TooManyDistinctBytes(chunks.KeyBytes);
-                    Array.Resize(ref counts, 2 * counts.Length);
+                    if (chunks.KeyBytes > maxDistinctBytes) throw TooManyDistinctBytes(maxDistinctBytes);
+                    if (d == counts.Length) Array.Resize(ref counts, 2 * counts.Length);
                 }
                 counts[d]++;
             }
             cancel.ThrowIfCancellationRequested();
         }
-        if (chunks.KeyBytes > MaxDistinctBytes) throw TooManyDistinctBytes(chunks.KeyBytes);
         return (chunks, counts);
     }
 
     /// <summary>
-    /// The most bytes the distinct chunks may take together: learning holds about 40 bytes for
-    /// each (see bench/RESULTS.md), so this keeps learning within a few gigabytes whatever the text.
-    /// Natural text stays far below it: its distinct chunks are a small part of it.
+    /// The most bytes that the distinct chunks may take together. Learning's peak memory grows
+    /// with them, by about 40 bytes for each in the worst case (random words, every chunk
+    /// distinct; see bench/RESULTS.md), so this keeps learning under about 1.5 GB whatever the
+    /// text. Natural text stays far below it: 100 MB of English-like text has about 1 MB of
+    /// distinct chunks.
     /// </summary>
-    public const long MaxDistinctBytes = 1L << 27;
+    public const long MaxDistinctBytes = 1L << 25;
 
-    static CorpusException TooManyDistinctBytes(long bytes) => new(
-        $"The text's distinct chunks (words, numbers, runs of punctuation or space) take more than {MaxDistinctBytes:N0} bytes together ({bytes:N0} so far): "
+    static CorpusException TooManyDistinctBytes(long maxDistinctBytes) => new(
+        $"The text's distinct chunks (words, numbers, runs of punctuation or of space) take more than {maxDistinctBytes:N0} bytes together: "
         + "learning merges over them would take too much memory. Learn the tokenizer on a part of the text; it still encodes all of it.");
 
     /// <summary>Up to <paramref name="count"/> merges, fewer when no pair is left to merge.</summary>
@@ -140,27 +169,30 @@ sealed class BytePairLearner
         // only the second kind: the new token to the right of a place is made after it.
         foreach (int i in places.AsSpan())
         {
-            if (token[i] != left) continue; // merged away, or merged into something else, since
-            int j = next[i];
-            if (j < 0 || token[j] != right) continue;
-            long w = weight[chunkOf[i]];
+            ref var here = ref positions[i];
+            if (here.Token != left) continue; // merged away, or merged into something else, since
+            int j = here.Next;
+            if (j < 0 || positions[j].Token != right) continue;
+            long w = weight[here.Chunk];
             pairCount[pair] -= w;
-            int before = prev[i];
+            int before = here.Prev;
             if (before >= 0)
             {
-                pairCount[PairId(token[before], left)] -= w;
-                Occur(token[before], merged, w, before);
+                int beforeToken = positions[before].Token;
+                pairCount[PairId(beforeToken, left)] -= w;
+                Occur(beforeToken, merged, w, before);
             }
-            int after = next[j];
+            int after = positions[j].Next;
             if (after >= 0)
             {
-                pairCount[PairId(right, token[after])] -= w;
-                Occur(merged, token[after], w, i);
+                int afterToken = positions[after].Token;
+                pairCount[PairId(right, afterToken)] -= w;
+                Occur(merged, afterToken, w, i);
+                positions[after].Prev = i;
             }
-            token[i] = merged;
-            token[j] = -1;
-            next[i] = after;
-            if (after >= 0) prev[after] = i;
+            here.Token = merged;
+            here.Next = after;
+            positions[j].Token = -1;
         }
         foreach (int p in freshPairs) Enqueue(p);
         freshPairs.Clear();
@@ -169,25 +201,30 @@ sealed class BytePairLearner
     /// <summary>Counts the pair (left, right) at position <paramref name="at"/>, <paramref name="w"/> times.</summary>
     void Occur(int left, int right, long w, int at)
     {
-        long key = Pack(left, right);
-        if (!pairIds.TryGetValue(key, out int pair))
+        if (!pairIds.TryGetValue(left, right, out int pair))
         {
-            pair = pairIds.Count;
-            pairIds.Add(key, pair);
-            if (pair == pairCount.Length)
-            {
-                Array.Resize(ref pairKey, 2 * pair);
-                Array.Resize(ref pairCount, 2 * pair);
-                Array.Resize(ref occurrences, 2 * pair);
-            }
-            pairKey[pair] = key;
+            pair = NewPair(left, right);
             freshPairs.Add(pair);
         }
         pairCount[pair] += w;
         occurrences[pair].Add(at);
     }
 
-    int PairId(int left, int right) => pairIds[Pack(left, right)];
+    int NewPair(int left, int right)
+    {
+        int pair = pairIds.Count;
+        pairIds.TryAdd(left, right, pair);
+        if (pair == pairCount.Length)
+        {
+            Array.Resize(ref pairKey, 2 * pair);
+            Array.Resize(ref pairCount, 2 * pair);
+            Array.Resize(ref occurrences, 2 * pair);
+        }
+        pairKey[pair] = PairTable.Pack(left, right);
+        return pair;
+    }
+
+    int PairId(int left, int right) => pairIds.TryGetValue(left, right, out int pair) ? pair : throw new InvalidOperationException($"The pair ({left}, {right}) was never counted.");
 
     void Enqueue(int pair)
     {
@@ -197,8 +234,6 @@ sealed class BytePairLearner
     }
 
     (int Left, int Right) Unpack(int pair) => ((int)(pairKey[pair] >> 32), (int)pairKey[pair]);
-
-    static long Pack(int left, int right) => ((long)left << 32) | (uint)right;
 
     readonly record struct Candidate(long Count, int Left, int Right);
 
@@ -216,19 +251,25 @@ sealed class BytePairLearner
         }
     }
 
-    /// <summary>A growable list of positions, a struct so that a pair's list costs one array.</summary>
-    struct PositionList
+    /// <summary>
+    /// A pair's places: a slice of the one array laid out at the start (pairs of two bytes, which
+    /// never get more places: every pair that a merge makes holds its new token), or a growable
+    /// array of its own (pairs that merges made). A struct, so that a pair's list costs one array.
+    /// </summary>
+    struct PositionList(int[] items, int start, int count)
     {
-        int[]? items;
-        int count;
+        int[]? items = items;
+        readonly int start = start;
+        int count = count;
 
         public void Add(int position)
         {
+            Debug.Assert(start == 0, "A pair of two bytes gets no places after the first count.");
             if (items is null) items = new int[2];
             else if (count == items.Length) Array.Resize(ref items, 2 * count);
             items[count++] = position;
         }
 
-        public readonly ReadOnlySpan<int> AsSpan() => items.AsSpan(0, count);
+        public readonly ReadOnlySpan<int> AsSpan() => items.AsSpan(start, count);
     }
 }

@@ -245,4 +245,16 @@ public class BytePairEncodingTests
         Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => actual[i] = English.Encode(texts[i]));
         Assert.Equal(expected, actual);
     }
+
+    [Fact]
+    public void LearningRefusesTextsWhoseDistinctChunksTakeTooMuchMemory()
+    {
+        // "ab", " ac", " ad" take 8 bytes; repeats of a chunk are counted, never stored again.
+        var (chunks, counts) = BytePairLearner.CountChunks(["ab ac ad ac ad"], default, maxDistinctBytes: 8);
+        Assert.Equal(8, chunks.KeyBytes);
+        Assert.Equal([1, 2, 2], counts.Take(chunks.Count));
+        var ex = Assert.Throws<CorpusException>(() => BytePairLearner.CountChunks(["ab ac", " ad"], default, maxDistinctBytes: 7));
+        Assert.Contains("more than 7 bytes together", ex.Message);
+        Assert.Contains("Learn the tokenizer on a part of the text", ex.Message);
+    }
 }
