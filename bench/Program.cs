@@ -5,7 +5,7 @@
 // table over embedding size, layers, block size and batch size. FLOP counts are analytic (see
 // Flops). `--write` puts the tables into bench/RESULTS.md; `--quick` runs a shorter table;
 // `--breakdown` prints the breakdown alone; `--row C L T B threads` measures one shape of the
-// scaling table, with one thread and with that many, taking turns.
+// scaling table, with one thread and with that many, taking turns; `--bpe` prints the BPE rows alone.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -37,6 +37,15 @@ if (args.Length == 5 && args[0] == "--profile")
 {
     var shape = args[1..].Select(int.Parse).ToArray();
     FullLengthProfile.Run(BenchCorpus.Load(), shape[0], shape[1], shape[2], shape[3]);
+    return 0;
+}
+
+if (args.Length == 3 && args[0] == "--bpe-child")
+    return BpeBench.Child.Run(args[1], int.Parse(args[2]));
+
+if (args.Contains("--bpe"))
+{
+    Console.WriteLine(BpeBench.Run());
     return 0;
 }
 
@@ -135,6 +144,9 @@ report.AppendLine($"Tokens/s with {Environment.ProcessorCount} threads over one 
 report.AppendLine($"({Environment.ProcessorCount} threads spinning for 0.1 s as a multiple of one; a row after which the host gave less than {Scaling.FullCapacity * Environment.ProcessorCount:F2}x was measured again, up to {Scaling.Attempts} times in all):");
 report.AppendLine($"{string.Join("; ", speedups)}.");
 report.AppendLine();
+
+// 4. The BPE tokenizer.
+report.Append(BpeBench.Run());
 
 Console.WriteLine(report);
 if (write)
