@@ -4,16 +4,21 @@ namespace MicroGpt.Commands;
 
 /// <summary>
 /// The sentences a cmdlet reads: from files (-Path), from strings (-Text, pipeline), or, with
-/// neither, from the default corpus that ships in the engine. Keeps a description for messages.
+/// neither, from the default corpus that ships in the engine. Keeps the lines as read (a BPE
+/// tokenizer learns from the text) and a description for messages.
 /// </summary>
 sealed class CorpusInput
 {
-    CorpusInput(IReadOnlyList<Sentence> sentences, string description, CorpusOrigin origin)
+    CorpusInput(IReadOnlyList<string> lines, TokenizerKind kind, string description, CorpusOrigin origin)
     {
-        Sentences = sentences;
+        Lines = lines;
+        Sentences = Corpus.Normalize(kind, lines);
         Description = description;
         Origin = origin;
     }
+
+    /// <summary>The lines as read, without line ends (a string given may hold several, separated by newlines).</summary>
+    public IReadOnlyList<string> Lines { get; }
 
     public IReadOnlyList<Sentence> Sentences { get; }
 
@@ -24,13 +29,13 @@ sealed class CorpusInput
     public CorpusOrigin Origin { get; }
 
     public static CorpusInput FromFiles(IReadOnlyList<string> files, TokenizerKind kind) =>
-        new(Corpus.Normalize(kind, CorpusFile.ReadLines(files)), files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files",
+        new(CorpusFile.ReadLines(files), kind, files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files",
             new CorpusOrigin(CorpusSource.Files, files.ToList()));
 
-    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description, CorpusOrigin.Text);
+    public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(text.ToList(), kind, description, CorpusOrigin.Text);
 
     /// <summary>The default corpus, in sentences as a tokenizer of <paramref name="kind"/> reads them.</summary>
-    public static CorpusInput Default(TokenizerKind kind) => DefaultSentences.GetOrAdd(kind, k => new(Corpus.Normalize(k, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default));
+    public static CorpusInput Default(TokenizerKind kind) => DefaultSentences.GetOrAdd(kind, k => new(Corpus.DefaultLines(), k, DefaultDescription, CorpusOrigin.Default));
 
     /// <summary>The word tokenizer of the default corpus: what every cmdlet uses when given no model and no corpus.</summary>
     public static Tokenizer DefaultTokenizer => DefaultWordTokenizer.Value;
@@ -48,8 +53,13 @@ sealed class CorpusInput
     public CorpusInput EnsureSentences() =>
         Sentences.Count > 0 ? this : throw new CorpusException($"{Capitalized(Description)} has no sentences: every line is blank.");
 
-    /// <summary>The vocabulary of the sentences; one piece too many names its line and source.</summary>
-    public Tokenizer BuildTokenizer(TokenizerKind kind) => Tokenizer.Build(kind, Sentences, Description);
+    /// <summary>
+    /// The tokenizer of the corpus, of <paramref name="vocabSize"/> tokens for the kinds that learn
+    /// to a size (BPE, which learns from <see cref="Lines"/>, each ended by a newline); one piece
+    /// too many names its line and source.
+    /// </summary>
+    public Tokenizer BuildTokenizer(TokenizerKind kind, int? vocabSize = null, CancellationToken cancel = default) =>
+        Tokenizer.Build(kind, new TokenizerCorpus(Sentences, Lines, Description), vocabSize, cancel);
 
     /// <summary>The sentences encoded with a tokenizer; an unknown piece names its line and source.</summary>
     public int[][] Encode(Tokenizer tokenizer)

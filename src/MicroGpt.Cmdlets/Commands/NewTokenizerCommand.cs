@@ -16,6 +16,7 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
 
     readonly List<string> text = [];
     readonly List<string> files = [];
+    readonly CancellationTokenSource stopping = new();
 
     #region Parameters
 
@@ -35,11 +36,17 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
     [AllowEmptyString]
     public string[] Text { get; set; } = [];
 
-    /// <summary>Word (each space-separated word a token, lines lower-cased) or Character (each character a token).</summary>
+    /// <summary>Word (each space-separated word a token, lines lower-cased), Character (each character a token) or Bpe (byte-level byte-pair encoding, learned to -VocabSize tokens).</summary>
     [Parameter]
     public TokenizerKind Kind { get; set; } = TokenizerKind.Word;
 
+    /// <summary>For -Kind Bpe (and only for it): the tokens to learn, BOS included, from 257 (the 256 bytes and BOS) to what the text allows.</summary>
+    [Parameter]
+    public int VocabSize { get; set; }
+
     #endregion
+
+    protected override void StopProcessing() => stopping.Cancel();
 
     protected override void ProcessRecord()
     {
@@ -57,7 +64,16 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
         Guard(() => corpus.EnsureSentences(), corpus.Description);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
 
-        var tokenizer = Guard(() => corpus.BuildTokenizer(Kind), corpus.Description);
+        int? vocabSize = IsOnCommandLine(nameof(VocabSize)) ? VocabSize : null;
+        Tokenizer tokenizer;
+        try
+        {
+            tokenizer = Guard(() => corpus.BuildTokenizer(Kind, vocabSize, stopping.Token), corpus.Description);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return; // Ctrl+C while BPE learns: nothing is written
+        }
         WriteVerbose($"Vocabulary: {tokenizer.VocabSize:N0} tokens ({tokenizer.Vocabulary.Count:N0} {tokenizer.Info.Pieces} and BOS).");
         WriteObject(tokenizer);
     }

@@ -91,17 +91,28 @@ public sealed class BytePairEncoding
     /// one token) is an <see cref="InvalidConfigurationException"/> that names the size and,
     /// for the last, the most the texts allow.
     /// </summary>
-    public static BytePairEncoding Train(IEnumerable<string> texts, int vocabSize, CancellationToken cancel = default)
+    public static BytePairEncoding Train(IEnumerable<string> texts, int vocabSize, CancellationToken cancel = default) =>
+        Train(texts, vocabSize, withBos: false, cancel);
+
+    /// <summary>
+    /// Learns merges from texts, as the public <c>Train</c> does. With <paramref name="withBos"/>,
+    /// <paramref name="vocabSize"/> counts one token more, BOS, as a tokenizer's does (the size of a
+    /// model's tables), and the messages count it too: the user's number is the one they name.
+    /// </summary>
+    internal static BytePairEncoding Train(IEnumerable<string> texts, int vocabSize, bool withBos, CancellationToken cancel)
     {
-        if (vocabSize < ByteTokens || vocabSize > MaxVocabSize)
+        int bos = withBos ? 1 : 0;
+        string parts = withBos ? $"the {ByteTokens} byte tokens and BOS" : $"the {ByteTokens} byte tokens";
+        if (vocabSize < ByteTokens + bos || vocabSize > MaxVocabSize + bos)
             throw new InvalidConfigurationException("VocabSize", vocabSize,
-                $"VocabSize {vocabSize} must be between {ByteTokens} (the byte tokens) and {MaxVocabSize:N0}: a byte-level BPE vocabulary holds the {ByteTokens} bytes and then its merges.");
+                $"VocabSize {vocabSize} must be between {ByteTokens + bos} ({parts}) and {MaxVocabSize + bos:N0}: a byte-level BPE vocabulary holds {parts}, and then its merges.");
+        int wanted = vocabSize - ByteTokens - bos;
         var (chunks, counts) = BytePairLearner.CountChunks(texts, cancel);
-        var learned = BytePairLearner.Learn(chunks, counts, vocabSize - ByteTokens, cancel);
-        if (learned.Count < vocabSize - ByteTokens)
+        var learned = BytePairLearner.Learn(chunks, counts, wanted, cancel);
+        if (learned.Count < wanted)
             throw new InvalidConfigurationException("VocabSize", vocabSize,
                 $"VocabSize {vocabSize} is more than this text allows: after {learned.Count:N0} merges each of its {chunks.Count:N0} distinct chunks is one token, "
-                + $"so it allows at most {ByteTokens + learned.Count:N0} tokens (the {ByteTokens} bytes and {learned.Count:N0} merges). Use a smaller VocabSize or a longer text.");
+                + $"so it allows at most {ByteTokens + learned.Count + bos:N0} tokens (the {ByteTokens} byte tokens, {learned.Count:N0} merges{(withBos ? " and BOS" : "")}). Use a smaller VocabSize or a longer text.");
         return new BytePairEncoding(learned);
     }
 

@@ -59,13 +59,14 @@ public abstract class PieceTokenizer : Tokenizer
     }
 
     /// <summary>
-    /// The tokenizer (made by <paramref name="create"/>) of the distinct pieces of some sentences,
-    /// in ordinal order; one too many pieces names its line and <paramref name="origin"/>.
+    /// The tokenizer (made by <paramref name="create"/>) of the distinct pieces of a corpus's
+    /// sentences, in ordinal order; one too many pieces names its line and the corpus's origin.
     /// </summary>
-    private protected static Tokenizer Learn(TokenizerKindInfo kind, IEnumerable<Sentence> sentences, string origin, Func<string, IEnumerable<string>> split, Func<string[], Tokenizer> create)
+    private protected static Tokenizer Learn(TokenizerKindInfo kind, TokenizerCorpus corpus, Func<string, IEnumerable<string>> split, Func<string[], Tokenizer> create)
     {
         var pieces = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var sentence in sentences)
+        string origin = corpus.Origin;
+        foreach (var sentence in corpus.Sentences)
             foreach (string piece in split(sentence.Text))
                 if (pieces.Add(piece) && pieces.Count > MaxVocabulary)
                     throw new CorpusException($"{char.ToUpperInvariant(origin[0])}{origin[1..]} has more than {MaxVocabulary:N0} distinct {kind.Pieces} (line {sentence.Line} brings one more): "
@@ -103,7 +104,7 @@ public sealed class WordTokenizer(IEnumerable<string> vocabulary) : PieceTokeniz
 
     internal static IEnumerable<string> Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
-    internal static Tokenizer Learn(IEnumerable<Sentence> sentences, string origin) => Learn(TokenizerKindInfo.Word, sentences, origin, Words, pieces => new WordTokenizer(pieces));
+    internal static Tokenizer Learn(TokenizerCorpus corpus) => Learn(TokenizerKindInfo.Word, corpus, Words, pieces => new WordTokenizer(pieces));
 
     internal static Tokenizer ReadVocabulary(JsonElement element) => ReadVocabulary(element, pieces => new WordTokenizer(pieces));
 }
@@ -122,7 +123,7 @@ public sealed class CharacterTokenizer(IEnumerable<string> vocabulary) : PieceTo
 
     internal static IEnumerable<string> Characters(string text) => text.EnumerateRunes().Select(r => r.ToString());
 
-    internal static Tokenizer Learn(IEnumerable<Sentence> sentences, string origin) => Learn(TokenizerKindInfo.Character, sentences, origin, Characters, pieces => new CharacterTokenizer(pieces));
+    internal static Tokenizer Learn(TokenizerCorpus corpus) => Learn(TokenizerKindInfo.Character, corpus, Characters, pieces => new CharacterTokenizer(pieces));
 
     internal static Tokenizer ReadVocabulary(JsonElement element) => ReadVocabulary(element, pieces => new CharacterTokenizer(pieces));
 }

@@ -11,6 +11,8 @@ public enum TokenizerKind
     Word = 0,
     /// <summary>Each character is a token, for name-like corpora.</summary>
     Character = 1,
+    /// <summary>Byte-level byte-pair encoding (GPT-2's, minbpe's): the 256 bytes, then merges learned to a vocabulary size; any text encodes.</summary>
+    Bpe = 2,
 }
 
 /// <summary>
@@ -27,7 +29,7 @@ public abstract class Tokenizer
 {
     private protected Tokenizer(string[] pieces) => Vocabulary = new TokenList<string>(pieces);
 
-    /// <summary>"Word" or "Character": the name of the kind, which ConvertTo-Json writes as text (an enum property would be a number there).</summary>
+    /// <summary>"Word", "Character" or "Bpe": the name of the kind, which ConvertTo-Json writes as text (an enum property would be a number there).</summary>
     public string Kind => Info.Kind.ToString();
 
     /// <summary>The token pieces, in id order, without BOS.</summary>
@@ -49,7 +51,7 @@ public abstract class Tokenizer
     /// <summary>The kind: its names, its sentence rule, how it learns and reads itself.</summary>
     internal abstract TokenizerKindInfo Info { get; }
 
-    /// <summary>Whether the tokens are words or characters.</summary>
+    /// <summary>Whether the tokens are words, characters or byte-pair tokens.</summary>
     internal TokenizerKind TokenKind => Info.Kind;
 
     /// <summary>
@@ -58,13 +60,34 @@ public abstract class Tokenizer
     /// </summary>
     internal abstract bool EncodesAnyText { get; }
 
-    /// <summary>Builds the vocabulary of a corpus (lines as <see cref="Corpus.Normalize"/> leaves them).</summary>
+    /// <summary>Builds the vocabulary of a corpus (lines as <see cref="Corpus.Normalize"/> leaves them), for the kinds that take no vocabulary size.</summary>
     public static Tokenizer Build(TokenizerKind kind, IEnumerable<string> sentences) =>
         Build(kind, sentences.Select((text, i) => new Sentence(text, i + 1)), "the corpus");
 
-    /// <summary>Builds the vocabulary of a corpus; one too many pieces names its line and <paramref name="origin"/> ("'words.txt'").</summary>
-    public static Tokenizer Build(TokenizerKind kind, IEnumerable<Sentence> sentences, string origin) =>
-        TokenizerKindInfo.Of(kind).Learn(sentences, origin);
+    /// <summary>Builds the vocabulary of a corpus, for the kinds that take no vocabulary size; one too many pieces names its line and <paramref name="origin"/> ("'words.txt'").</summary>
+    public static Tokenizer Build(TokenizerKind kind, IEnumerable<Sentence> sentences, string origin)
+    {
+        var list = sentences.ToList();
+        return Build(kind, new TokenizerCorpus(list, list.Select(s => s.Text).ToList(), origin));
+    }
+
+    /// <summary>
+    /// Learns a tokenizer of <paramref name="kind"/> from a corpus. Kinds that learn to a size
+    /// (BPE) need <paramref name="vocabSize"/>, BOS included (the size of a model's tables); the
+    /// others take every distinct piece, and refuse one. Long learning stops at <paramref name="cancel"/>.
+    /// </summary>
+    public static Tokenizer Build(TokenizerKind kind, TokenizerCorpus corpus, int? vocabSize = null, CancellationToken cancel = default)
+    {
+        var info = TokenizerKindInfo.Of(kind);
+        if (info.LearnsToVocabSize && vocabSize is null)
+            throw new InvalidConfigurationException("VocabSize", null,
+                $"A {kind} tokenizer needs a VocabSize: the number of tokens to learn, BOS included (at least {BytePairEncoding.ByteTokens + 1}, the byte tokens and BOS).");
+        if (!info.LearnsToVocabSize && vocabSize is { } size)
+            throw new InvalidConfigurationException("VocabSize", size,
+                $"VocabSize {size} is for the kinds that learn to a size ({string.Join(", ", TokenizerKindInfo.All.Where(k => k.LearnsToVocabSize).Select(k => k.Kind))}): "
+                + $"a {kind} tokenizer's vocabulary is every distinct {info.Piece} of the corpus.");
+        return info.Learn(corpus, vocabSize, cancel);
+    }
 
     /// <summary>The ids of a text exactly as it is: no BOS, nothing trimmed or lower-cased. A piece outside the vocabulary is an error naming it.</summary>
     public abstract int[] Encode(string text);
@@ -86,7 +109,7 @@ public abstract class Tokenizer
         return new TokenizedText(sentence, new TokenList<string>(ids.Select(PieceOf).ToArray()), new TokenList<int>(ids));
     }
 
-    /// <summary>The text of token ids, BOS left out: for characters, decode(encode(x)) is x; words come back joined by single spaces.</summary>
+    /// <summary>The text of token ids, BOS left out: for characters and BPE, decode(encode(x)) is x; words come back joined by single spaces.</summary>
     public string Decode(int[] ids)
     {
         var tokens = new List<int>(ids.Length);
@@ -131,6 +154,43 @@ public abstract class Tokenizer
 
     /// <summary>Adds to a model file's checksum what it holds of the tokenizer: the kind, and what the kind keeps.</summary>
     internal abstract void AddTo(ref Fnv1a hash);
+}
+
+/// <summary>
+/// A corpus as a tokenizer learns from it: its sentences (its lines as <see cref="Corpus.Normalize"/>
+/// leaves them for the kind, with their numbers), its lines as they were read (no line ends), and
+/// where it came from, for messages ("'words.txt'"). Word and character tokenizers learn the
+/// sentences' pieces; BPE learns from the text.
+/// </summary>
+public sealed class TokenizerCorpus(IReadOnlyList<Sentence> sentences, IReadOnlyList<string> lines, string origin)
+{
+    public IReadOnlyList<Sentence> Sentences { get; } = sentences;
+    public IReadOnlyList<string> Lines { get; } = lines;
+    public string Origin { get; } = origin;
+
+    /// <summary>The most characters <see cref="Text"/> gives: about what one .NET string can hold.</summary>
+    public const int MaxTextLength = 1 << 30;
+
+    /// <summary>
+    /// The lines, each ended by a newline: a file's text, with every line end read as LF. A text
+    /// longer than <see cref="MaxTextLength"/> is a <see cref="CorpusException"/>.
+    /// </summary>
+    public string Text()
+    {
+        long length = Lines.Sum(line => line.Length + 1L);
+        if (length > MaxTextLength)
+            throw new CorpusException($"{char.ToUpperInvariant(Origin[0])}{Origin[1..]} is {length:N0} characters long, more than the {MaxTextLength:N0} that a tokenizer learns from at once. "
+                + "Learn the tokenizer on a part of the text; it still encodes all of it.");
+        return string.Create((int)length, Lines, static (text, lines) =>
+        {
+            foreach (string line in lines)
+            {
+                line.CopyTo(text);
+                text[line.Length] = '\n';
+                text = text[(line.Length + 1)..];
+            }
+        });
+    }
 }
 
 /// <summary>A sentence as the model sees it: its pieces and ids, BOS included at both ends.</summary>

@@ -4,7 +4,7 @@ namespace MicroGpt;
 
 /// <summary>
 /// What MicroGpt knows of a kind of tokenizer before it has a tokenizer of it: its names, how
-/// sentence mode normalizes a line for it, how it learns a vocabulary from sentences, and how it
+/// sentence mode normalizes a line for it, how it learns a vocabulary from a corpus, and how it
 /// reads itself from a model file's <c>tokenizer</c> object. <see cref="All"/> is the registry: a
 /// file's <c>tokenizer.kind</c> is looked up in it by <see cref="FileName"/>. A new kind is a
 /// <see cref="Tokenizer"/> subclass, a <see cref="TokenizerKind"/> member and an entry here.
@@ -19,7 +19,8 @@ sealed class TokenizerKindInfo
         Pieces = "words",
         TooManyPiecesAdvice = "Use a character tokenizer instead (New-Tokenizer -Kind Character), or a corpus with fewer distinct words.",
         LowerCasesSentences = true,
-        Learn = WordTokenizer.Learn,
+        LearnsToVocabSize = false,
+        Learn = (corpus, _, _) => WordTokenizer.Learn(corpus),
         Read = WordTokenizer.ReadVocabulary,
     };
 
@@ -31,12 +32,25 @@ sealed class TokenizerKindInfo
         Pieces = "characters",
         TooManyPiecesAdvice = "Use a corpus with fewer distinct characters.",
         LowerCasesSentences = false,
-        Learn = CharacterTokenizer.Learn,
+        LearnsToVocabSize = false,
+        Learn = (corpus, _, _) => CharacterTokenizer.Learn(corpus),
         Read = CharacterTokenizer.ReadVocabulary,
     };
 
+    public static TokenizerKindInfo Bpe { get; } = new()
+    {
+        Kind = TokenizerKind.Bpe,
+        FileName = "bpe",
+        Piece = "token",
+        Pieces = "tokens",
+        LowerCasesSentences = false,
+        LearnsToVocabSize = true,
+        Learn = BytePairTokenizer.Learn,
+        Read = BytePairTokenizer.ReadMerges,
+    };
+
     /// <summary>Every kind, the registry that model files are read through.</summary>
-    public static IReadOnlyList<TokenizerKindInfo> All { get; } = [Word, Character];
+    public static IReadOnlyList<TokenizerKindInfo> All { get; } = [Word, Character, Bpe];
 
     /// <summary>The kind New-Tokenizer -Kind names.</summary>
     public static TokenizerKindInfo Of(TokenizerKind kind) => All.Single(k => k.Kind == kind);
@@ -53,14 +67,23 @@ sealed class TokenizerKindInfo
     public required string Piece { get; init; }
     public required string Pieces { get; init; }
 
-    /// <summary>What to do about a corpus with more than <see cref="Tokenizer.MaxVocabulary"/> pieces.</summary>
-    public required string TooManyPiecesAdvice { get; init; }
+    /// <summary>What to do about a corpus with more than <see cref="Tokenizer.MaxVocabulary"/> pieces, for the kinds whose vocabulary is every distinct piece.</summary>
+    public string? TooManyPiecesAdvice { get; init; }
 
     /// <summary>Whether sentence mode lower-cases a line for this kind (the tutorial does for words); every kind trims it.</summary>
     public required bool LowerCasesSentences { get; init; }
 
-    /// <summary>The tokenizer of some sentences; too many pieces name their line and the origin ("'words.txt'").</summary>
-    public required Func<IEnumerable<Sentence>, string, Tokenizer> Learn { get; init; }
+    /// <summary>
+    /// Whether learning stops at a vocabulary size it is given (BPE's merges), rather than taking
+    /// every distinct piece of the corpus (words, characters).
+    /// </summary>
+    public required bool LearnsToVocabSize { get; init; }
+
+    /// <summary>
+    /// The tokenizer of a corpus, of the vocabulary size given (BOS included) when the kind
+    /// <see cref="LearnsToVocabSize"/>; too many pieces name their line and the corpus's origin.
+    /// </summary>
+    public required Func<TokenizerCorpus, int?, CancellationToken, Tokenizer> Learn { get; init; }
 
     /// <summary>The tokenizer a model file's <c>tokenizer</c> object describes (its <c>kind</c> already read).</summary>
     public required Func<JsonElement, Tokenizer> Read { get; init; }

@@ -63,12 +63,17 @@ public class TokenizerTests
     {
         Assert.Equal(Enum.GetValues<TokenizerKind>(), TokenizerKindInfo.All.Select(k => k.Kind));
         Assert.Equal(TokenizerKindInfo.All.Count, TokenizerKindInfo.All.Select(k => k.FileName).Distinct().Count());
-        // The names files hold, and the numbers checksums hash: both are the file format.
-        Assert.Equal([("word", 0), ("character", 1)], TokenizerKindInfo.All.Select(k => (k.FileName, (int)k.Kind)));
+        // The names files hold, and the numbers checksums hash: both are the file format. A new
+        // kind is added here on purpose, with the next number; none is ever renumbered.
+        Assert.Equal([("word", 0), ("character", 1), ("bpe", 2)], TokenizerKindInfo.All.Select(k => (k.FileName, (int)k.Kind)));
+        // Only BPE learns to a vocabulary size; only words are lower-cased in sentence mode.
+        Assert.Equal([false, false, true], TokenizerKindInfo.All.Select(k => k.LearnsToVocabSize));
+        Assert.Equal([true, false, false], TokenizerKindInfo.All.Select(k => k.LowerCasesSentences));
         foreach (var kind in TokenizerKindInfo.All)
         {
             Assert.Same(kind, TokenizerKindInfo.Named(kind.FileName));
-            var tokenizer = Tokenizer.Build(kind.Kind, ["b a", "c"]);
+            var corpus = new TokenizerCorpus([new Sentence("b a", 1), new Sentence("c", 2)], ["b a", "c"], "the test");
+            var tokenizer = Tokenizer.Build(kind.Kind, corpus, kind.LearnsToVocabSize ? 258 : null);
             Assert.Same(kind, tokenizer.Info);
             Assert.Equal(kind.Kind.ToString(), tokenizer.Kind);
         }
@@ -106,7 +111,7 @@ public class TokenizerTests
     }
 
     [Theory]
-    [InlineData("""{"kind":"bpe","vocabulary":[]}""", "tokenizer.kind \"bpe\" is none of the kinds this MicroGpt reads (\"word\", \"character\")")]
+    [InlineData("""{"kind":"unigram","vocabulary":[]}""", "tokenizer.kind \"unigram\" is none of the kinds this MicroGpt reads (\"word\", \"character\", \"bpe\")")]
     [InlineData("""{"kind":"character","vocabulary":["ab"]}""", "'ab' at index 0 is not one character")]
     [InlineData("""{"kind":"word","vocabulary":["a b"]}""", "'a b' at index 0 contains white space")]
     [InlineData("""{"kind":"word","vocabulary":["a","a"]}""", "'a' at index 1 is empty or repeated")]
