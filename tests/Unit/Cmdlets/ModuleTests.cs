@@ -48,12 +48,12 @@ public class ModuleTests
             Assert.All(declared, p => Assert.True(parameters.Contains(p), $"{cmdlet} -{p} is not in its help"));
         }
         string about = Assert.Single(ps.Run("Get-Help about_MicroGpt").Output).ToString();
-        foreach (string topic in new[] { "about_MicroGpt", "Invoke-Training", "safetensors", "-Resume", "formatVersion", "ThreadCount" })
+        foreach (string topic in new[] { "about_MicroGpt", "Invoke-Training", "safetensors", "-Resume", "formatVersion", "ThreadCount", "-Kind Bpe" })
             Assert.Contains(topic, about);
     }
 
     [Theory]
-    [InlineData("New-Tokenizer -Kind ", "Character", "Word")]
+    [InlineData("New-Tokenizer -Kind ", "Bpe", "Character", "Word")]
     [InlineData("Save-Model -Format ", "Json", "Safetensors")]
     public void EnumeratedValuesTabComplete(string line, params string[] expected)
     {

@@ -80,6 +80,8 @@ public class ReadmeExampleTests
         Assert.All(samples, s => Assert.StartsWith("the dog", s.Text));
         Assert.Equal(2, Assert.Single(output.OfType<Measurement>()).Sentences);
         Assert.StartsWith("<svg", File.ReadAllText(ps.PathOf("loss.svg")));
+        Assert.Equal(512, ((Tokenizer)ps.Variable("bpe")!).VocabSize);
+        Assert.Equal("Zoë saw a 🦓", output[^1]); // the BPE round trip, emoji and all
         AssertEverythingWrittenIsIgnored(ps);
     }
 
