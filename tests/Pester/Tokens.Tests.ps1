@@ -62,7 +62,7 @@ Describe 'New-Tokenizer' {
 
     It 'completes -Kind with the tokenizer kinds' {
         $line = 'New-Tokenizer -Kind '
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'Character', 'Word'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Sort-Object | Should -Be 'Bpe', 'Character', 'Word'
     }
 }
 
