@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 
 namespace MicroGpt.Tests.Cmdlets;
@@ -50,6 +51,29 @@ public class BytePairCmdletTests
         Assert.Empty(result.Output);
         Assert.Equal("InvalidConfiguration,MicroGpt.Commands.NewTokenizerCommand", result.Terminating?.FullyQualifiedErrorId);
         Assert.Contains("A Bpe tokenizer needs a VocabSize", result.Terminating!.Exception.Message);
+    }
+
+    [Fact]
+    public void CtrlCStopsALongLearningPromptlyAndWritesNothing()
+    {
+        const double StopWithin = 2.0; // seconds, the interactive target; a merge takes microseconds, the whole learning about 6 s alone
+        using var ps = new PowerShellSession();
+        // 20,000 distinct random words: 60,000 tokens take seconds to learn.
+        var rng = new Random(1);
+        File.WriteAllLines(ps.PathOf("words.txt"), Enumerable.Range(0, 20_000).Select(_ => new string(Enumerable.Range(0, 60).Select(_ => (char)('a' + rng.Next(26))).ToArray())));
+        Stopwatch? sinceStop = null;
+        // Ctrl+C once the corpus is read ("Read 20,000 sentences"), as learning starts.
+        var result = ps.Run("New-Tokenizer -Kind Bpe -VocabSize 60000 -Path words.txt -Verbose", item =>
+        {
+            if (item is not VerboseRecord { Message: var message } || !message.StartsWith("Read ")) return false;
+            sinceStop = Stopwatch.StartNew();
+            return true;
+        });
+        Assert.True(result.Stopped);
+        Assert.True(sinceStop!.Elapsed.TotalSeconds < StopWithin, $"the stop took {sinceStop.Elapsed.TotalSeconds:F2} s");
+        Assert.Empty(result.Output);
+        Assert.Null(result.Terminating);
+        Assert.DoesNotContain(result.Verbose, v => v.StartsWith("Vocabulary"));
     }
 
     [Fact]

@@ -78,9 +78,10 @@ sealed class PowerShellSession : IDisposable
     }
 
     /// <summary>
-    /// Runs script text, showing <paramref name="stopWhen"/> each output object (a PSObject) and
-    /// each progress record (a ProgressRecord) as it comes, in order; the pipeline stops, as
-    /// Ctrl+C stops it, the first time <paramref name="stopWhen"/> says true.
+    /// Runs script text, showing <paramref name="stopWhen"/> each output object (a PSObject),
+    /// each progress record (a ProgressRecord) and each verbose record (a VerboseRecord, with
+    /// -Verbose) as it comes, in order; the pipeline stops, as Ctrl+C stops it, the first time
+    /// <paramref name="stopWhen"/> says true.
     /// </summary>
     public Result Run(string script, Func<object, bool> stopWhen)
     {
@@ -99,6 +100,7 @@ sealed class PowerShellSession : IDisposable
         }
         output.DataAdded += (_, e) => Observe(output[e.Index]);
         ps.Streams.Progress.DataAdded += (_, e) => Observe(ps.Streams.Progress[e.Index]);
+        ps.Streams.Verbose.DataAdded += (_, e) => Observe(ps.Streams.Verbose[e.Index]);
         try { ps.Invoke(null, output); }
         catch (PipelineStoppedException) { }
         var terminating = Variable("TerminatingError") as ErrorRecord;
