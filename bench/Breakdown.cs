@@ -6,7 +6,7 @@ namespace MicroGpt.Bench;
 
 /// <summary>
 /// The reference run's steps taken apart, with a stopwatch around each phase: the same calls
-/// the trainer makes (Gpt, Backpropagation's kernels, Adam), issued one by one on one thread.
+/// the trainer makes (Gpt, the step runner's kernels, Adam), issued one by one on one thread.
 /// </summary>
 sealed class Breakdown
 {
@@ -17,6 +17,7 @@ sealed class Breakdown
     readonly ModelConfig config;
     readonly Model model;
     readonly int[] order;
+    readonly TrainingOptions options = new() { Steps = Steps };
     readonly Activations activations;
     readonly ActivationGradients gradients;
     readonly PackedBatch batch;
@@ -30,11 +31,11 @@ sealed class Breakdown
         config = new ModelConfig(corpus.Tokenizer.VocabSize);
         model = Model.Create(config, corpus.Tokenizer, 42);
         order = Enumerable.Range(0, corpus.Sentences.Length).ToArray();
-        new Rng(42).Shuffle(order.AsSpan());
+        new Rng(options.Seed).Shuffle(order.AsSpan());
         activations = new Activations(config, config.BlockSize);
         gradients = new ActivationGradients(config, config.BlockSize);
         batch = new PackedBatch(config.BlockSize, 1);
-        jobs = Gpt.PlanWeightGradients(config, Backpropagation.GradientGrain);
+        jobs = WorkPlan.PlanWeightGradients(config);
         grad = new float[model.Parameters.Length];
         m = new float[grad.Length];
         v = new float[grad.Length];
@@ -76,11 +77,12 @@ sealed class Breakdown
         double norm = 0;
         foreach (var job in jobs)
         {
+            grad.AsSpan(job.Offset, job.Length).Clear();
             Gpt.WeightGradients(model, activations, gradients, batch, grad, job);
             norm += GradientNorm.SumOfSquares(grad.AsSpan(job.Offset, job.Length));
         }
         long t4 = Stopwatch.GetTimestamp();
-        Adam.Update(model.Parameters, grad, m, v, Adam.StepConstants.For(0.01 * (1 - (double)s / Steps), 0.85, 0.99, 1e-8, s));
+        Adam.Update(model.Parameters, grad, m, v, Adam.StepConstants.For(LearningRate.At(options, s), options.Beta1, options.Beta2, options.Epsilon, s));
         long t5 = Stopwatch.GetTimestamp();
         ticks[0] += t1 - t0; ticks[1] += t2 - t1; ticks[2] += t3 - t2; ticks[3] += t4 - t3; ticks[4] += t5 - t4;
         if (!double.IsFinite(loss + norm)) throw new InvalidOperationException("diverged");
