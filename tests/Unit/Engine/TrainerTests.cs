@@ -13,21 +13,27 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
         return (tokenizer, Corpus.Encode(tokenizer, lines));
     }
 
-    [Fact]
-    public void FiveThousandStepsOfTheReferenceConfigurationLearnMoreThanHowOftenEachWordComes()
+    [Theory]
+    [InlineData(42)] // the tutorial's seed
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void FiveThousandStepsOfTheReferenceConfigurationLearnMoreThanHowOftenEachWordComes(int seed)
     {
         // A model that knew only how often each word comes, and not what came before it, could do no
         // better than the entropy of the words to predict (weighted as the loss weighs them: each
         // sentence's mean): 4.80 nats on the default corpus, about the loss of the first 200 steps.
-        // A model that uses the context ends well below it: seeds 1, 2, 3 and 42 end 1.5 to 1.6 below.
-        const double ContextMargin = 1.0; // nats: a third of the margin seeds 1-3 and 42 leave, so no seed passes by luck
+        // A model that uses the context ends well below it, whatever the seed of its weights and of
+        // the shuffle: these four seeds end 1.48 to 1.63 nats below it (last 200 steps 3.18 to 3.32), and
+        // the bound asks for 1.
+        const double ContextMargin = 1.0; // nats: two thirds of the smallest margin these seeds leave (1.48, seed 2)
         var (tokenizer, sentences) = DefaultCorpus();
         var config = new ModelConfig(tokenizer.VocabSize);
-        var model = Model.Create(config, tokenizer, 42);
+        var model = Model.Create(config, tokenizer, seed);
         var losses = new List<double>();
-        using (var trainer = new Trainer(model, sentences, new TrainingOptions())) trainer.Run(step => losses.Add(step.Loss));
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Seed = seed })) trainer.Run(step => losses.Add(step.Loss));
         double first = losses.Take(200).Average(), last = losses.TakeLast(200).Average(), frequencies = FrequencyOnlyLoss(sentences, config.BlockSize);
-        output.WriteLine($"mean loss of the first 200 steps {first:F3}, of the last 200 {last:F3}; knowing only the words' frequencies: {frequencies:F3}");
+        output.WriteLine($"seed {seed}: mean loss of the first 200 steps {first:F3}, of the last 200 {last:F3}; knowing only the words' frequencies: {frequencies:F3}");
         Assert.Equal(5000, losses.Count);
         Assert.True(last < frequencies - ContextMargin, $"last 200: {last}, frequencies alone: {frequencies}");
         Assert.True(last < first - ContextMargin, $"first 200: {first}, last 200: {last}");
@@ -109,7 +115,7 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
             var batch = new[] { sentences[s % sentences.Length] };
             expected.Add(reference.BatchLoss(p, batch));
             var g = reference.NumericalGradient(p, batch, all);
-            double lr = options.LearningRate * (1 - (double)s / options.Steps);
+            double lr = LearningRate.At(options, s); // pinned on its own by LearningRateTests
             for (int i = 0; i < p.Length; i++)
             {
                 m[i] = options.Beta1 * m[i] + (1 - options.Beta1) * g[i];
