@@ -10,7 +10,7 @@ the order given:
   Clean  removes bin/, obj/ and out/
   Build  builds everything; out/MicroGpt is then an importable module folder
   Test   runs the xunit tests (dotnet test), then the Pester tests in this pwsh; fails if either fails
-  Bench  runs the benchmark and rewrites bench/RESULTS.md
+  Bench  runs the benchmark (with the PyTorch peer when python3 has torch) and rewrites bench/RESULTS.md
   Package  builds the module in Release into out/package/MicroGpt and publishes it, with
            Publish-PSResource, to the folder repository out/packages: MicroGpt.<version>.nupkg
 
@@ -76,7 +76,7 @@ function Invoke-Test {
 }
 
 # Bench: the benchmark, in Release, writing bench/RESULTS.md.
-function Invoke-Bench { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench') -- --write }
+function Invoke-Bench { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench') -- --torch --write }
 
 # Runs PowerShell code in a new pwsh whose home folder is $HomeFolder: PSResourceGet keeps its
 # repositories and CurrentUser installs there, so the user's own are never touched.

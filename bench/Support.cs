@@ -1,20 +1,43 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MicroGpt.Kernels;
 
 namespace MicroGpt.Bench;
 
-/// <summary>The default corpus, encoded once.</summary>
+/// <summary>The default corpus, encoded once, and the full-length lines cut from its words.</summary>
 sealed record BenchCorpus(Tokenizer Tokenizer, int[][] Sentences)
 {
+    readonly Dictionary<int, int[][]> fullLength = [];
+
     public static BenchCorpus Load()
     {
         var lines = Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines());
         var tokenizer = Tokenizer.Build(TokenizerKind.Word, lines.Select(s => s.Text));
         return new BenchCorpus(tokenizer, Corpus.Encode(tokenizer, lines));
+    }
+
+    /// <summary>The sequences a row of this shape trains on.</summary>
+    public int[][] For(Shape shape) => shape.Kind == Sequences.FullLength ? FullLength(shape.T) : Sentences;
+
+    /// <summary>
+    /// Lines of exactly <paramref name="positions"/> words, [BOS, w1..wT, BOS] each, so that every
+    /// line trains T positions (its targets are w1..wT): the default corpus's sentences, in file
+    /// order, run together as one stream of words and cut every T words (about 150,000 words, so
+    /// 2,300 lines at T 64). Text the default vocabulary knows, in lines longer than any sentence.
+    /// </summary>
+    public int[][] FullLength(int positions)
+    {
+        if (fullLength.TryGetValue(positions, out var lines)) return lines;
+        var words = Sentences.SelectMany(sentence => sentence[1..^1]).ToArray();
+        int bos = Tokenizer.Bos;
+        lines = Enumerable.Range(0, words.Length / positions)
+            .Select(i => (int[])[bos, .. words.AsSpan(i * positions, positions), bos])
+            .ToArray();
+        return fullLength[positions] = lines;
     }
 
     public static string RepoRoot()
@@ -43,42 +66,88 @@ static class Flops
     }
 
     public static double Adam(ModelConfig config) => 14.0 * config.ParameterCount;
+
+    /// <summary>A step of <paramref name="batch"/> lines of exactly T positions each.</summary>
+    public static double FullLengthStep(ModelConfig config, int batch) => batch * PerSentence(config, config.BlockSize + 1) + Adam(config);
 }
 
-/// <summary>The machine, the peak FLOP rate assumed for it, and what it delivered at the time of a run.</summary>
+/// <summary>The machine, its peak FLOP rate as measured, and what it delivered at the time of a run.</summary>
 static class Machine
 {
-    /// <summary>
-    /// Zen 4 (this EPYC) issues two 256-bit FMA per cycle per core (AVX-512 runs double-pumped
-    /// on the same units): 2 x 8 lanes x 2 flops = 32 flops a cycle. The cores run at 3.6 GHz
-    /// under load (a dependent-add chain and an FMA loop both measure 3.5 to 3.6 GHz at best;
-    /// the 2.6 GHz that /proc/cpuinfo shows is the nominal rate), so 115 GFLOP/s per core.
-    /// </summary>
-    public const double PeakGflops = 32 * 3.6;
-    public const string PeakNote = "Zen 4: two 256-bit FMA pipes = 32 flops/cycle, at the 3.6 GHz the cores run at under load";
+    const int ProbeChains = 12; // independent FMA chains: enough to fill two FMA pipes of 4-cycle latency with room to spare
+    const int ProbeTries = 5;   // the best of five 0.2 s loops: a peak is what the core can do, so a slow spell is not it
+
+    /// <summary>One core's peak FLOP rate, measured once per process with the widest FMA the CPU has.</summary>
+    public static PeakRate Peak => peak.Value;
+    static readonly Lazy<PeakRate> peak = new(ProbePeak);
 
     /// <summary>
-    /// What the machine gives at this moment, since a VM shares its host: the best FMA rate of
-    /// one thread (twelve independent chains of Vector256 FMAs), and the work all cores do in a
-    /// spin loop as a multiple of what one core does (2.0 on two dedicated cores).
+    /// The best FMA rate of one thread: <see cref="ProbeChains"/> independent chains of 512-bit
+    /// FMAs where the CPU has AVX-512, of 256-bit FMAs where it has AVX2 and FMA, and of scalar
+    /// multiply-adds otherwise. With AVX-512 it also measures the 256-bit rate: a core with
+    /// full-width 512-bit units does about twice the 256-bit rate, one that splits each 512-bit
+    /// operation in two about the same.
     /// </summary>
-    public static (double FmaGflops, double ParallelCapacity) Probe() =>
-        (Enumerable.Range(0, 3).Max(_ => FmaGflops()), ParallelCapacity(300));
-
-    /// <summary>The work all cores do together in a spin loop as a multiple of one core's, each spinning for <paramref name="milliseconds"/>.</summary>
-    public static double ParallelCapacity(int milliseconds) =>
-        (double)SpinCount(Environment.ProcessorCount, milliseconds).Sum() / SpinCount(1, milliseconds)[0];
-
-    static double FmaGflops()
+    static PeakRate ProbePeak()
     {
-        long rounds = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 200) rounds += FmaRounds(10_000);
-        return rounds * 12 * 16 / clock.Elapsed.TotalSeconds / 1e9;
+        if (Avx512F.IsSupported)
+            return new PeakRate(Best(Fma512Rounds, 16), "512-bit FMA (AVX-512)", Best(Fma256Rounds, 8));
+        if (Fma.IsSupported)
+            return new PeakRate(Best(Fma256Rounds, 8), "256-bit FMA (AVX2)", null);
+        return new PeakRate(Best(ScalarRounds, 1), "scalar multiply-add (no FMA)", null);
+
+        static double Best(Func<int, int> rounds, int lanes) => Enumerable.Range(0, ProbeTries).Max(_ => Gflops(rounds, lanes));
+    }
+
+    /// <summary>
+    /// What the loop of <paramref name="rounds"/> did in 0.2 s of this thread's own CPU time,
+    /// counting 2 flops a lane. CPU time rather than wall time, so that other processes that
+    /// share the core (this machine is shared) do not lower the peak.
+    /// </summary>
+    static double Gflops(Func<int, int> rounds, int lanes)
+    {
+        long done = 0;
+        double start = ThreadCpuSeconds();
+        while (ThreadCpuSeconds() - start < 0.2) done += rounds(10_000);
+        return done * ProbeChains * lanes * 2 / (ThreadCpuSeconds() - start) / 1e9;
+    }
+
+    /// <summary>The calling thread's CPU time (Linux's CLOCK_THREAD_CPUTIME_ID); elsewhere, wall time.</summary>
+    static double ThreadCpuSeconds()
+    {
+        const int ClockThreadCpuTime = 3;
+        if (!OperatingSystem.IsLinux()) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        return ClockGetTime(ClockThreadCpuTime, out var now) == 0 ? now.Seconds + now.Nanoseconds * 1e-9
+            : throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static int Fma512Rounds(int rounds)
+    {
+        var m = Vector512.Create(0.999999f);
+        var c = Vector512.Create(1e-7f);
+        Vector512<float> a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c;
+        for (int k = 0; k < rounds; k++)
+        {
+            a0 = Avx512F.FusedMultiplyAdd(a0, m, c); a1 = Avx512F.FusedMultiplyAdd(a1, m, c); a2 = Avx512F.FusedMultiplyAdd(a2, m, c); a3 = Avx512F.FusedMultiplyAdd(a3, m, c);
+            a4 = Avx512F.FusedMultiplyAdd(a4, m, c); a5 = Avx512F.FusedMultiplyAdd(a5, m, c); a6 = Avx512F.FusedMultiplyAdd(a6, m, c); a7 = Avx512F.FusedMultiplyAdd(a7, m, c);
+            a8 = Avx512F.FusedMultiplyAdd(a8, m, c); a9 = Avx512F.FusedMultiplyAdd(a9, m, c); a10 = Avx512F.FusedMultiplyAdd(a10, m, c); a11 = Avx512F.FusedMultiplyAdd(a11, m, c);
+        }
+        return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds; // keeps every chain alive
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static int FmaRounds(int rounds)
+    static int Fma256Rounds(int rounds)
     {
         var m = Vector256.Create(0.999999f);
         var c = Vector256.Create(1e-7f);
@@ -89,8 +158,31 @@ static class Machine
             a4 = Fma.MultiplyAdd(a4, m, c); a5 = Fma.MultiplyAdd(a5, m, c); a6 = Fma.MultiplyAdd(a6, m, c); a7 = Fma.MultiplyAdd(a7, m, c);
             a8 = Fma.MultiplyAdd(a8, m, c); a9 = Fma.MultiplyAdd(a9, m, c); a10 = Fma.MultiplyAdd(a10, m, c); a11 = Fma.MultiplyAdd(a11, m, c);
         }
-        return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds; // keeps every chain alive
+        return float.IsNaN((a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar()) ? 0 : rounds;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static int ScalarRounds(int rounds)
+    {
+        float m = 0.999999f, c = 1e-7f;
+        float a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c;
+        for (int k = 0; k < rounds; k++)
+        {
+            a0 = a0 * m + c; a1 = a1 * m + c; a2 = a2 * m + c; a3 = a3 * m + c; a4 = a4 * m + c; a5 = a5 * m + c;
+            a6 = a6 * m + c; a7 = a7 * m + c; a8 = a8 * m + c; a9 = a9 * m + c; a10 = a10 * m + c; a11 = a11 * m + c;
+        }
+        return float.IsNaN(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11) ? 0 : rounds;
+    }
+
+    /// <summary>
+    /// What all cores do at this moment, since the VM shares its host: the work they do together
+    /// in a spin loop as a multiple of what one core does (2.0 on two dedicated cores).
+    /// </summary>
+    public static double Capacity() => ParallelCapacity(300);
+
+    /// <summary>The work all cores do together in a spin loop as a multiple of one core's, each spinning for <paramref name="milliseconds"/>.</summary>
+    public static double ParallelCapacity(int milliseconds) =>
+        (double)SpinCount(Environment.ProcessorCount, milliseconds).Sum() / SpinCount(1, milliseconds)[0];
 
     /// <summary>Iterations of a dependent integer chain that each of <paramref name="threads"/> threads runs in the time given, all at once.</summary>
     static long[] SpinCount(int threads, int milliseconds)
@@ -115,16 +207,32 @@ static class Machine
 
     public static string Describe()
     {
+        // The family and model say which generation the VM's host is (AMD family 25 is Zen 3 and 4,
+        // 26 is Zen 5): the name alone ("AMD EPYC") does not, and VMs of the same name have run on both.
         string cpu = "unknown CPU";
         try
         {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? cpu;
+            var info = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+                .GroupBy(p => p[0].Trim()).ToDictionary(g => g.Key, g => g.First()[1].Trim());
+            if (info.TryGetValue("model name", out var name))
+                cpu = $"{name} (family {info.GetValueOrDefault("cpu family", "?")}, model {info.GetValueOrDefault("model", "?")})";
         }
         catch (IOException) { }
         return $"{cpu}, {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9)} GB, " +
                $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}, " +
                $"AVX2+FMA {(Simd.Enabled ? "on" : "off")}, AVX-512 {(System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "available" : "absent")}";
     }
+}
+
+/// <summary>
+/// One core's peak: GFLOP/s of the widest FMA loop, which kind it was, and with AVX-512 the
+/// 256-bit loop's rate beside it.
+/// </summary>
+sealed record PeakRate(double Gflops, string Vectors, double? Gflops256)
+{
+    public string Describe() =>
+        $"{Gflops:F0} GFLOP/s per core, measured with {Vectors}" +
+        (Gflops256 is { } narrow ? $" (256-bit FMA: {narrow:F0} GFLOP/s; the 512-bit loop did {Gflops / narrow:F2}x its work)" : "");
 }
 
 /// <summary>The reference run in a child process, so that its peak memory and collections are its own.</summary>

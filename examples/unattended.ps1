@@ -3,7 +3,7 @@
 An unattended training run for a scheduler: no prompts, a log, checkpoints, an exit code.
 
 .DESCRIPTION
-Trains the tutorial's model in -WorkFolder. The first run starts training with a checkpoint every
+Trains the tutorial's model in -WorkFolder (made if it does not exist). The first run starts training with a checkpoint every
 -CheckpointInterval steps; a later run (after a reboot, a kill, or the next scheduled start)
 resumes from the checkpoint and continues exactly where the last one stopped. Every step goes to
 training.csv, one flushed line per row; the finished model goes to model.json. Nothing prompts;
@@ -31,6 +31,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'   # nobody is watching
 try {
     Import-Module (Join-Path $PSScriptRoot '../out/MicroGpt')
+    New-Item -ItemType Directory -Path $WorkFolder -Force | Out-Null
     $checkpoint = Join-Path $WorkFolder 'checkpoint.json'
     $log = Join-Path $WorkFolder 'training.csv'
 

@@ -242,11 +242,13 @@ Describe 'Invoke-Training -WhatIf' {
     It 'says which files it would truncate or append to, and leaves them as they were' {
         $log = Join-Path $TestDrive 'existing-run.csv'
         $checkpoint = Join-Path $TestDrive 'existing-checkpoint.json'
-        Invoke-Training -Steps 30 -LogPath $log -CheckpointPath $checkpoint | Select-Object -First 10 | Out-Null
+        Invoke-Training -Steps 30 -LogPath $log -CheckpointPath $checkpoint -CheckpointInterval 7 | Select-Object -First 10 | Out-Null
         $hashes = Get-FileHash $log, $checkpoint
         (Get-WhatIf { Invoke-Training -Steps 30 -LogPath $log -WhatIf }) | Should -BeLike "*truncating and rewriting the log '$log'*"
         (Get-WhatIf { Invoke-Training -Resume $checkpoint -LogPath $log -WhatIf }) |
-            Should -BeLike "What if: Resuming the run of '$checkpoint', training * steps 11 to 30, batch 1; appending to the log '$log' (after dropping any rows past step 10), and replacing the checkpoint '$checkpoint' every 1,000 steps and at the end."
+            Should -BeLike "What if: Resuming the run of '$checkpoint', training * steps 11 to 30, batch 1; appending to the log '$log' (after dropping any rows past step 10), and replacing the checkpoint '$checkpoint' every 7 steps and at the end."
+        # The interval is the run's, kept in its checkpoint, unless a new one is given.
+        (Get-WhatIf { Invoke-Training -Resume $checkpoint -CheckpointInterval 5 -WhatIf }) | Should -BeLike "*replacing the checkpoint '$checkpoint' every 5 steps and at the end."
         (Get-FileHash $log, $checkpoint).Hash | Should -Be $hashes.Hash
     }
 }

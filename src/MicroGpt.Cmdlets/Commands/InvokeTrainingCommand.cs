@@ -24,7 +24,9 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>The model to train, in place; accepts pipeline input (each piped model gets its own run). Default: a new model on the corpus's vocabulary.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = NewRunSet)]
-    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet, DontShow = true)] // so that a model given to -Resume is refused as such, not taken as text
+    // In the Resume set too, so that a model piped to -Resume is refused as such, not taken as text.
+    // Not DontShow: one hidden parameter hides it, and every common parameter, from tab completion.
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ResumeSet)]
     [ValidateNotNull] // an explicit $null (say, from a failed Import-Model) must not mean "a new model"
     public Model? Model { get; set; }
 
@@ -291,7 +293,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 : checkpoint is null ? $"truncating and rewriting the log '{logPath}'"
                 : $"appending to the log '{logPath}' (after dropping any rows past step {trainer.NextStep - 1:N0})");
         if (checkpointPath is not null)
-            files.Add($"{(File.Exists(checkpointPath) ? "replacing" : "writing")} the checkpoint '{checkpointPath}' every {CheckpointInterval:N0} steps and at the end");
+            files.Add($"{(File.Exists(checkpointPath) ? "replacing" : "writing")} the checkpoint '{checkpointPath}' every {CheckpointIntervalOf(trainer):N0} steps and at the end");
         return $"{run} a model of {Count(c.Layers, "layer")}, embedding {c.EmbeddingSize}, {Count(c.Heads, "head")}, block {c.BlockSize} and {c.VocabSize:N0} tokens ({model.Parameters.Length:N0} parameters) on {corpus.Description} ({trainingSentences:N0} sentences{held}), {steps}, batch {trainer.Options.BatchSize}; {(files.Count == 0 ? "writing no file" : string.Join(", and ", files))}.";
     }
 
@@ -312,7 +314,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     void Train(Trainer trainer, Model model, TrainingLog? log, string? checkpointPath)
     {
         var bar = new ProgressBar(this, Activity, stopping.Token);
-        int checkpointInterval = trainer.Options.CheckpointInterval > 0 ? trainer.Options.CheckpointInterval : DefaultCheckpointInterval;
+        int checkpointInterval = CheckpointIntervalOf(trainer);
         bool rowsPrint = !PassThru && MyInvocation.PipelinePosition == MyInvocation.PipelineLength;
         var sinceRow = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
@@ -350,6 +352,10 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         if (last is not null && !stopping.IsCancellationRequested)
             WriteVerbose($"Trained to step {last.Step:N0} of {last.Steps:N0}: loss {last.Loss:F4}, {last.TokensPerSecond:N0} tokens/s, {last.ElapsedSeconds:F2} s.");
     }
+
+    /// <summary>The steps between checkpoints of this run: -CheckpointInterval, or a resumed run's own (kept in its checkpoint), or the default.</summary>
+    static int CheckpointIntervalOf(Trainer trainer) =>
+        trainer.Options.CheckpointInterval > 0 ? trainer.Options.CheckpointInterval : DefaultCheckpointInterval;
 
     void TrySave(Model model, string path)
     {

@@ -68,6 +68,17 @@ public class ExampleScriptTests
         Assert.Equal("exit 1", Lines(failed)[^1]);
     }
 
+    /// <summary>The header's example names a folder that a fresh clone does not have (./run): the script makes it.</summary>
+    [Fact]
+    public void TheUnattendedRunStartsInAWorkFolderThatDoesNotExistYet()
+    {
+        using var ps = new PowerShellSession();
+        var result = RunExample(ps, "unattended.ps1", "-WorkFolder ./new/run -Steps 40 -CheckpointInterval 15; \"exit $LASTEXITCODE\"");
+        Assert.Equal("exit 0", Lines(result)[^1]);
+        Assert.Equal(41, File.ReadAllLines(ps.PathOf("new/run/training.csv")).Length);
+        Assert.Single(ps.Run<Model>("Import-Model new/run/model.json"), m => m.Summary.Steps == 40);
+    }
+
     [Fact]
     public void TheNamesModelInventsNewNames()
     {

@@ -62,6 +62,24 @@ public class ModuleTests
         Assert.Equal(expected, completions.Order());
     }
 
+    /// <summary>
+    /// "Invoke-Training -" then Tab offers every parameter, the common ones too: one parameter marked
+    /// DontShow (in any parameter set) makes PowerShell hide it and every common parameter from
+    /// completion, which once hid Invoke-Training's -Model, -Verbose and -ErrorAction.
+    /// </summary>
+    [Fact]
+    public void EveryParameterTabCompletes()
+    {
+        using var ps = new PowerShellSession();
+        foreach (string cmdlet in Cmdlets)
+        {
+            string line = $"{cmdlet} -";
+            var completions = ps.Run($"(TabExpansion2 -inputScript '{line}' -cursorColumn {line.Length}).CompletionMatches | ForEach-Object CompletionText").Output.Select(o => o.ToString()).ToHashSet();
+            var parameters = ps.Run($"(Get-Command {cmdlet}).Parameters.Keys").Output.Select(o => $"-{o}");
+            Assert.All(parameters, p => Assert.True(completions.Contains(p), $"{cmdlet} {p} does not tab-complete"));
+        }
+    }
+
     [Fact]
     public void EveryPesterFileParses()
     {
