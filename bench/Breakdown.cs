@@ -13,10 +13,9 @@ sealed class Breakdown
     const int Steps = 5000;
     static readonly string[] Names = ["forward", "loss (softmax, cross-entropy)", "backward, activations", "backward, weight gradients and their norm", "Adam"];
 
-    readonly BenchCorpus corpus;
     readonly ModelConfig config;
     readonly Model model;
-    readonly int[] order;
+    readonly SentenceBatches batches;
     readonly TrainingOptions options = new() { Steps = Steps };
     readonly Activations activations;
     readonly ActivationGradients gradients;
@@ -27,11 +26,9 @@ sealed class Breakdown
 
     Breakdown(BenchCorpus corpus)
     {
-        this.corpus = corpus;
         config = new ModelConfig(corpus.Tokenizer.VocabSize);
         model = Model.Create(config, corpus.Tokenizer, 42);
-        order = Enumerable.Range(0, corpus.Sentences.Length).ToArray();
-        new Rng(options.Seed).Shuffle(order.AsSpan());
+        batches = new SentenceBatches(model, corpus.Sentences, options); // the trainer's order, one sentence a step
         activations = new Activations(config, config.BlockSize);
         gradients = new ActivationGradients(config, config.BlockSize);
         batch = new PackedBatch(config.BlockSize, 1);
@@ -63,9 +60,7 @@ sealed class Breakdown
     void Step(int s)
     {
         long t0 = Stopwatch.GetTimestamp();
-        batch.Clear();
-        batch.Add(corpus.Sentences[order[s % order.Length]], config.BlockSize);
-        batch.SetMeanWeights();
+        batches.Fill(batch, s);
         Gpt.Forward(model, activations, batch, 0, batch.Rows, withLoss: false);
         long t1 = Stopwatch.GetTimestamp();
         var logits = activations.Logits.AsSpan(0, batch.Rows * config.VocabSize);
