@@ -249,6 +249,26 @@ public class TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void ValidationOnTheTrainersPoolGivesTheOneThreadFiguresWhenStepsUseFewerThreads()
+    {
+        // Batch 1: every step runs on one thread, while 200 held-out sentences (four chunks) are
+        // measured on three: the pool's two workers sit out the steps and join the validations.
+        var sentences = TestData.RandomSentences(13, 10, 8, seed: 4);
+        var held = TestData.RandomSentences(13, 200, 8, seed: 5);
+        List<TrainingStep> Run(int threads)
+        {
+            var steps = new List<TrainingStep>();
+            using var trainer = new Trainer(TestData.RandomModel(Small), sentences, new TrainingOptions { Steps = 6, ValidationInterval = 2, ThreadCount = threads }, held);
+            trainer.Run(steps.Add);
+            return steps;
+        }
+        var one = Run(1);
+        var three = Run(3);
+        Assert.Equal([2L, 4, 6], three.Where(s => s.ValidationLoss is not null).Select(s => s.Step));
+        Assert.Equal(one.Select(s => (s.Loss, s.GradNorm, s.ValidationLoss)), three.Select(s => (s.Loss, s.GradNorm, s.ValidationLoss))); // bit for bit
+    }
+
+    [Fact]
     public void ValidationLossIsMeasuredAtTheIntervalAndAtTheEnd()
     {
         var model = TestData.RandomModel(Small);
