@@ -26,8 +26,8 @@ namespace MicroGpt.Kernels;
 /// while they sum over the keys, in the order and with the roundings of the plain loop over
 /// Simd.Dot and Simd.MulAdd that came before them, so that the tutorial's run keeps its bits.
 /// The packed products round otherwise (their chains run over the channels one at a time, and
-/// their softmax is <see cref="CrossEntropy.Softmax"/>'s, with a vector exp). The naive versions
-/// below are the definition, written apart, one float at a time.
+/// their softmax is <see cref="Softmax.Forward"/>, with a vector exp). The naive versions below
+/// are the scalar path, one float at a time; the tests hold all three to a reference of their own.
 /// </para>
 /// </summary>
 static class Attention
@@ -59,7 +59,7 @@ static class Attention
                     var w = att.Slice((row * H + h) * T, T);
                     // keys: rows s..row, at offset C + h hs; values at 2C + h hs
                     Dots(w[..(t + 1)], qkv.Slice(row * 3 * C + h * hs, hs), qkv[(s * 3 * C + C + h * hs)..], 3 * C, scale);
-                    Softmax(w[..(t + 1)]);
+                    Softmax.Row(w[..(t + 1)]); // MathF.Exp, as the tutorial's runs have always rounded it
                     w[(t + 1)..].Clear();
                     WeightedSum(output.Slice(row * C + h * hs, hs), w[..(t + 1)], qkv[(s * 3 * C + 2 * C + h * hs)..], 3 * C);
                 }
@@ -78,7 +78,7 @@ static class Attention
         {
             var w = scores.Slice(t * rowStride, T);
             Simd.Scale(w[..(t + 1)], w[..(t + 1)], scale);
-            CrossEntropy.Softmax(w[..(t + 1)]);
+            Softmax.Forward(w[..(t + 1)], w[..(t + 1)]);
             w[(t + 1)..].Clear();
         }
         Gemm.Multiply(output[(s * C + h * hs)..], C, scores, rowStride, 1, qkv[values..], 3 * C, 1, L, hs, L, accumulate: false, workspace, Gemm.Best);
@@ -203,22 +203,6 @@ static class Attention
         return sum;
     }
 
-    /// <summary>w = softmax(w), the maximum subtracted first; a row's few weights, so scalar (a vector exp would round otherwise).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Softmax(Span<float> w)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float x in w) max = MathF.Max(max, x);
-        float sum = 0;
-        for (int j = 0; j < w.Length; j++)
-        {
-            w[j] = MathF.Exp(w[j] - max);
-            sum += w[j];
-        }
-        float inverse = 1f / sum;
-        for (int j = 0; j < w.Length; j++) w[j] *= inverse;
-    }
-
     /// <summary>y = sum_j w[j] rows[j], row j at rows[j * stride ..], summed over j in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void WeightedSum(Span<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> rows, int stride)
@@ -275,7 +259,7 @@ static class Attention
         }
     }
 
-    // The definition, one float at a time: the path on CPUs without AVX2, and the tests' yardstick.
+    // One float at a time: the path on CPUs without AVX2 (KernelTests holds it, and the paths above, to a reference written apart).
 
     public static void ForwardNaive(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, ReadOnlySpan<int> start, int n0, int n1, int C, int H, int T)
     {
@@ -286,21 +270,13 @@ static class Attention
             {
                 int s = start[n], t = n - s;
                 var w = att.Slice((n * H + h) * T, t + 1);
-                float max = float.NegativeInfinity;
                 for (int j = 0; j <= t; j++)
                 {
                     float score = 0;
                     for (int i = 0; i < hs; i++) score += qkv[n * 3 * C + h * hs + i] * qkv[(s + j) * 3 * C + C + h * hs + i];
                     w[j] = score * scale;
-                    max = MathF.Max(max, w[j]);
                 }
-                float sum = 0;
-                for (int j = 0; j <= t; j++)
-                {
-                    w[j] = MathF.Exp(w[j] - max);
-                    sum += w[j];
-                }
-                for (int j = 0; j <= t; j++) w[j] /= sum;
+                Softmax.RowDivided(w);
                 att.Slice((n * H + h) * T + t + 1, T - t - 1).Clear();
                 for (int i = 0; i < hs; i++)
                 {

@@ -1,3 +1,5 @@
+using MicroGpt.Kernels;
+
 namespace MicroGpt;
 
 /// <summary>How to draw tokens: temperature, then top-k, then top-p, then a seeded weighted choice.</summary>
@@ -39,9 +41,9 @@ public sealed record Sample
 }
 
 /// <summary>
-/// Generates sentences one token at a time from BOS (and an optional prompt), with a KV cache:
-/// each new position runs the model on one row, attending to the keys and values already computed
-/// for the rows before it. Stops at BOS or at the block size. Not thread-safe: a sampler holds
+/// Generates sentences one token at a time from BOS (and an optional prompt): a
+/// <see cref="ModelReader"/> appends each new position, attending to the keys and values it kept
+/// for the positions before it, and the next token is drawn from its logits. Stops at BOS or at the block size. Not thread-safe: a sampler holds
 /// its random stream and buffers; the model it reads may be shared.
 /// </summary>
 public sealed class Sampler
@@ -49,8 +51,7 @@ public sealed class Sampler
     readonly Model model;
     readonly SamplingOptions options;
     readonly Rng rng;
-    readonly Activations activations;
-    readonly PackedBatch rows;
+    readonly ModelReader reader;
     readonly float[] probabilities;   // (V) the sampling distribution
     readonly float[] sortKeys;        // (V) scratch for top-k and top-p
 
@@ -58,11 +59,9 @@ public sealed class Sampler
     {
         this.model = model;
         this.options = options.Validate();
-        model.CheckFinite();
+        reader = new ModelReader(model);
         rng = new Rng(options.Seed);
-        int t = model.Config.BlockSize, v = model.Config.VocabSize;
-        activations = new Activations(model.Config, t);
-        rows = new PackedBatch(t, 1);
+        int v = model.Config.VocabSize;
         probabilities = new float[v];
         sortKeys = new float[v];
     }
@@ -71,7 +70,7 @@ public sealed class Sampler
     public Sample Generate(IReadOnlyList<string>? prompt = null)
     {
         var tokenizer = model.Tokenizer;
-        int blockSize = model.Config.BlockSize, v = model.Config.VocabSize;
+        int blockSize = model.Config.BlockSize;
         var ids = new List<int>();
         foreach (string piece in prompt ?? [])
         {
@@ -84,18 +83,15 @@ public sealed class Sampler
         double logProbability = 0;
         int generated = 0;
         bool complete = false;
+        reader.Clear();
         int token = tokenizer.Bos;
         for (int n = 0; n < blockSize; n++)
         {
-            rows.Tokens[n] = token;
-            rows.Positions[n] = n;
-            rows.Start[n] = 0;
-            Gpt.Forward(model, activations, rows, n, n + 1, withLoss: false);
+            reader.Append(token);
             if (n < ids.Count) { token = ids[n]; continue; }   // still reading the prompt
 
-            var logits = activations.Rows(activations.Logits, 0, v, n, n + 1);
-            token = Choose(logits);
-            logProbability += LogSoftmaxAt(logits, token);
+            token = Choose(n);
+            logProbability += Softmax.LogAt(reader.Logits(n), token);
             generated++;
             if (token == tokenizer.Bos) { complete = true; break; }
             ids.Add(token);
@@ -111,22 +107,11 @@ public sealed class Sampler
         };
     }
 
-    /// <summary>Temperature, top-k, top-p, then a weighted draw (or the arg max at temperature 0).</summary>
-    int Choose(ReadOnlySpan<float> logits)
+    /// <summary>The next token after <paramref name="position"/>: temperature, top-k, top-p, then a weighted draw (or the arg max at temperature 0).</summary>
+    int Choose(int position)
     {
-        int v = logits.Length;
-        if (options.Temperature == 0) return ArgMax(logits);
-
-        float max = float.NegativeInfinity;
-        foreach (float l in logits) max = MathF.Max(max, l);
-        double sum = 0;
-        for (int i = 0; i < v; i++)
-        {
-            probabilities[i] = (float)Math.Exp((logits[i] - max) / options.Temperature);
-            sum += probabilities[i];
-        }
-        for (int i = 0; i < v; i++) probabilities[i] = (float)(probabilities[i] / sum);
-
+        if (options.Temperature == 0) return ArgMax(reader.Logits(position));
+        reader.SamplingProbabilities(probabilities, position, options.Temperature);
         Truncate(probabilities, options.TopK, options.TopP, sortKeys);
         return rng.NextWeighted(probabilities);
     }
@@ -163,14 +148,5 @@ public sealed class Sampler
         for (int i = 1; i < values.Length; i++)
             if (values[i] > values[best]) best = i;
         return best;
-    }
-
-    static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float l in logits) max = MathF.Max(max, l);
-        double sum = 0;
-        foreach (float l in logits) sum += Math.Exp(l - max);
-        return logits[index] - max - Math.Log(sum);
     }
 }

@@ -202,49 +202,101 @@ public class KernelTests
             Assert.Equal(o is >= 3 and < 7, dw.AsSpan(o * c, c).ToArray().Any(x => x != 0));
     }
 
-    [Theory]
-    [InlineData(8, 1)]   // head size 8: exactly one vector
-    [InlineData(32, 4)]  // the reference: four heads of 8
-    [InlineData(12, 3)]  // head size 4: below the vector width
-    [InlineData(22, 2)]  // head size 11: one vector and a remainder
-    [InlineData(48, 2)]  // head size 24: three vectors
-    [InlineData(64, 2)]  // head size 32: one block of four vectors
-    [InlineData(132, 4)] // head size 33: a block of four vectors and a remainder
-    [InlineData(80, 2)]  // head size 40: a block and a vector
-    public void AttentionMatchesItsNaiveVersion(int c, int heads)
+    // Float32 attention against the double reference: a score sums at most 40 products of numbers
+    // below 1, a weight is a softmax of at most 41 scores, an output sums at most 41 weighted
+    // values, so each is off by a few float32 ulp of 1 (6e-8). Measured on every path and shape
+    // below: at most 1.0e-7 (outputs and weights) and 3.8e-7 (gradients), relative to 1 + |value|.
+    const double AttentionTolerance = 2e-6;
+
+    /// <summary>Sentence lengths packed into one batch, with the block size T that holds the longest.</summary>
+    public static TheoryData<int, int, int[]> AttentionShapes()
     {
-        foreach (var workspace in new[] { null, new GemmWorkspace() })
-            CheckAttentionAgainstNaive(c, heads, workspace);
+        // Rows before, at and past the eight keys the vector kernels take at a time, past two such
+        // blocks, and sentences long enough for the packed products.
+        int[] mixed = [1, 4, 6, 9, 17, 20, Attention.PackedRows, 41];
+        int[] packed = [Attention.PackedRows + 1, 2, 7];
+        var shapes = new TheoryData<int, int, int[]>();
+        foreach (var (c, heads) in new[]
+        {
+            (4, 1),    // head size 4: below the vector width
+            (8, 1),    // head size 8: exactly one vector
+            (12, 3),   // head size 4, three heads
+            (22, 2),   // head size 11: one vector and a remainder
+            (32, 4),   // the tutorial's: four heads of 8
+            (36, 4),   // head size 9: a vector and one more
+            (48, 2),   // head size 24: three vectors
+            (64, 2),   // head size 32: one block of four vectors
+            (80, 2),   // head size 40: a block and a vector
+            (132, 4),  // head size 33: a block of four vectors and a remainder
+        })
+        {
+            shapes.Add(c, heads, mixed);
+            shapes.Add(c, heads, packed);
+        }
+        return shapes;
     }
 
-    static void CheckAttentionAgainstNaive(int c, int heads, GemmWorkspace? workspace)
+    [Theory]
+    [MemberData(nameof(AttentionShapes))]
+    public void AttentionMatchesAReferenceWrittenApartOnEveryPath(int c, int heads, int[] lengths)
     {
-        // Sentences of 1, 4, 6, 9, 17, 20, 32 and 41 rows packed together, T = 41: rows before, at
-        // and past the eight keys the vector kernels take at a time, and past two such blocks;
-        // with a workspace, the last two sentences run as matrix products.
-        int t = 41;
-        int[] lengths = [1, 4, 6, 9, 17, 20, Attention.PackedRows, 41];
+        int t = lengths.Max();
         int[] start = lengths.SelectMany((length, i) => Enumerable.Repeat(lengths.Take(i).Sum(), length)).ToArray();
         int rows = start.Length;
         var qkv = TestData.RandomFloats(rows * 3 * c, 41);
-        float[] fast = new float[rows * c], naive = new float[rows * c];
-        float[] attFast = TestData.RandomFloats(rows * heads * t, 44), attNaive = new float[rows * heads * t]; // every weight written, zeros too
-        Attention.Forward(fast, attFast, qkv, start, 0, rows, c, heads, t, workspace);
-        Attention.ForwardNaive(naive, attNaive, qkv, start, 0, rows, c, heads, t);
-        CheckClose(naive, fast);
-        CheckClose(attNaive, attFast);
-
         var dout = TestData.RandomFloats(rows * c, 42);
-        float[] dFast = TestData.RandomFloats(qkv.Length, 43), dNaive = dFast.ToArray(); // accumulates
-        Attention.Backward(dFast, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t, workspace);
-        Attention.BackwardNaive(dNaive, new float[rows * t], dout, qkv, attNaive, start, 0, rows, c, heads, t);
-        CheckClose(dNaive, dFast);
+        var dqkvBefore = TestData.RandomFloats(qkv.Length, 43); // backward accumulates
 
-        // A group of whole sentences in the middle of the batch gives its rows the same values.
-        float[] dGroup = TestData.RandomFloats(qkv.Length, 43);
-        int n0 = start[5], n1 = start[^1]; // the sentences of 6, 9, 17, 20 and 32 rows
-        Attention.Backward(dGroup, new float[(n1 - n0) * t], dout, qkv, attNaive, start, n0, n1, c, heads, t, workspace);
-        Assert.Equal(dFast.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray(), dGroup.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray());
+        // The reference, sentence by sentence: outputs, weights and gradients in the packed layout.
+        double[] output = new double[rows * c], att = new double[rows * heads * t], dqkv = TestData.ToDouble(dqkvBefore);
+        foreach (int s in start.Distinct())
+        {
+            int length = start.Count(x => x == s);
+            double[] Slice(float[] buffer, int row, int offset, int width) => buffer.Skip(row * width + offset).Take(c).Select(x => (double)x).ToArray();
+            var sentence = Enumerable.Range(s, length).Select(n => new ReferenceAttention.Position(Slice(qkv, n, 0, 3 * c), Slice(qkv, n, c, 3 * c), Slice(qkv, n, 2 * c, 3 * c))).ToList();
+            var (y, w) = ReferenceAttention.Forward(sentence, heads);
+            var grads = ReferenceAttention.Backward(sentence, Enumerable.Range(s, length).Select(n => Slice(dout, n, 0, c)).ToArray(), heads);
+            for (int p = 0; p < length; p++)
+            {
+                int n = s + p;
+                y[p].CopyTo(output, n * c);
+                for (int h = 0; h < heads; h++) w[p][h].CopyTo(att, (n * heads + h) * t);
+                for (int i = 0; i < c; i++)
+                {
+                    dqkv[n * 3 * c + i] += grads[p].Query[i];
+                    dqkv[n * 3 * c + c + i] += grads[p].Key[i];
+                    dqkv[n * 3 * c + 2 * c + i] += grads[p].Value[i];
+                }
+            }
+        }
+
+        foreach (var (path, workspace) in new (string, GemmWorkspace?)[] { ("rows", null), ("packed", new GemmWorkspace()), ("scalar", null) })
+        {
+            bool scalar = path == "scalar";
+            float[] outputPath = new float[rows * c], attPath = TestData.RandomFloats(rows * heads * t, 44); // every weight is written, zeros too
+            if (scalar) Attention.ForwardNaive(outputPath, attPath, qkv, start, 0, rows, c, heads, t);
+            else Attention.Forward(outputPath, attPath, qkv, start, 0, rows, c, heads, t, workspace);
+            CheckNear(output, outputPath, $"{path} output");
+            CheckNear(att, attPath, $"{path} weights");
+
+            var dqkvPath = dqkvBefore.ToArray();
+            if (scalar) Attention.BackwardNaive(dqkvPath, new float[rows * t], dout, qkv, attPath, start, 0, rows, c, heads, t);
+            else Attention.Backward(dqkvPath, new float[rows * t], dout, qkv, attPath, start, 0, rows, c, heads, t, workspace);
+            CheckNear(dqkv, dqkvPath, $"{path} gradient");
+
+            if (scalar) continue;
+            // A group of whole sentences in the middle of the batch gives its rows the same values.
+            var dGroup = dqkvBefore.ToArray();
+            int n0 = start[lengths[0]], n1 = start[^1]; // from the second sentence to the last, which is left out
+            Attention.Backward(dGroup, new float[(n1 - n0) * t], dout, qkv, attPath, start, n0, n1, c, heads, t, workspace);
+            Assert.Equal(dqkvPath.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray(), dGroup.AsSpan(n0 * 3 * c, (n1 - n0) * 3 * c).ToArray());
+        }
+
+        static void CheckNear(double[] expected, float[] actual, string what)
+        {
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= AttentionTolerance * (1 + Math.Abs(expected[i])), $"{what} [{i}]: {actual[i]}, reference {expected[i]}");
+        }
     }
 
     [Fact]
@@ -428,6 +480,55 @@ public class KernelTests
             for (int i = 0; i < v; i++) Assert.Equal(exact[i], probs[i], 2e-6);
             Assert.Equal(-Math.Log(exact[v - 1]), loss[0], 1e-5);
         }
+    }
+
+    [Fact]
+    public void EverySoftmaxVariantIsTheSoftmaxForEveryLength()
+    {
+        // Lengths 1..257: every remainder past the vectors of Forward. Probabilities are at most 1,
+        // and each variant is within a few float32 ulp of 1 of the double softmax: a vector exp
+        // within 2 ulp, a float sum of at most 257 terms.
+        const double tolerance = 2e-6;
+        for (int length = 1; length <= 257; length++)
+        {
+            var x = TestData.RandomFloats(length, length, 5);
+            var exact = ReferenceGpt.Softmax(x.Select(v => (double)v).ToArray());
+            var halved = ReferenceGpt.Softmax(x.Select(v => v / 0.5).ToArray());
+            float[] forward = new float[length], row = x.ToArray(), divided = x.ToArray(), tempered = new float[length], cooled = new float[length];
+            var (max, sum) = Softmax.Forward(forward, x);
+            Softmax.Row(row);
+            Softmax.RowDivided(divided);
+            Softmax.Tempered(tempered, x, 1);
+            Softmax.Tempered(cooled, x, 0.5);
+            Assert.Equal(x.Max(), max);
+            Assert.Equal(exact.Select(p => Math.Log(p)).ToArray(), x.Select(v => v - max - Math.Log(sum)).ToArray(), (a, b) => Math.Abs(a - b) < tolerance);
+            for (int i = 0; i < length; i++)
+            {
+                Assert.Equal(exact[i], forward[i], tolerance);
+                Assert.Equal(exact[i], row[i], tolerance);
+                Assert.Equal(exact[i], divided[i], tolerance);
+                Assert.Equal(exact[i], tempered[i], 1e-7); // computed in double: only the final rounding to float
+                Assert.Equal(halved[i], cooled[i], 1e-7);
+                Assert.Equal(Math.Log(exact[i]), Softmax.LogAt(x, i), 1e-6); // x - max is rounded to float: half an ulp of 10 at most
+            }
+            // Forward is Row where it takes no vector: below one vector's width, and on CPUs without AVX2.
+            if (length < Simd.Width || !Simd.Enabled) Assert.Equal(row, forward);
+        }
+    }
+
+    [Fact]
+    public void EverySoftmaxVariantSubtractsTheMaximumFirst()
+    {
+        float[] huge = [1000, 1001, 999, 1000, 1001, 999, 1000, 1001, 999]; // e^1000 overflows float and double
+        double[] expected = ReferenceGpt.Softmax([0, 1, -1, 0, 1, -1, 0, 1, -1]);
+        float[] forward = new float[9], row = huge.ToArray(), divided = huge.ToArray(), tempered = new float[9];
+        Softmax.Forward(forward, huge);
+        Softmax.Row(row);
+        Softmax.RowDivided(divided);
+        Softmax.Tempered(tempered, huge, 1);
+        foreach (var p in new[] { forward, row, divided, tempered })
+            Assert.Equal(expected, p.Select(v => (double)v).ToArray(), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(Math.Log(expected[1]), Softmax.LogAt(huge, 1), 1e-12);
     }
 
     [Fact]

@@ -38,8 +38,8 @@ sealed class ReferenceGpt
     /// <summary>The mean over sentences of <see cref="Loss"/>: the loss of one batch.</summary>
     public double BatchLoss(double[] p, IEnumerable<int[]> sentences) => sentences.Average(s => Loss(p, s));
 
-    /// <summary>One position of the tutorial's gpt(): logits for the next token.</summary>
-    public double[] Logits(double[] p, int token, int pos, List<double[]>[] keys, List<double[]>[] values)
+    /// <summary>One position of the tutorial's gpt(): logits for the next token; <paramref name="attention"/> hears each (layer, head)'s weights over positions 0..pos.</summary>
+    public double[] Logits(double[] p, int token, int pos, List<double[]>[] keys, List<double[]>[] values, Action<int, int, double[]>? attention = null)
     {
         int c = config.EmbeddingSize, hs = config.HeadSize;
         var x = new double[c];
@@ -64,6 +64,7 @@ sealed class ReferenceGpt
                     scores[t] = dot / Math.Sqrt(hs);
                 }
                 var weights = Softmax(scores);
+                attention?.Invoke(l, h, weights);
                 for (int j = 0; j < hs; j++)
                     for (int t = 0; t < weights.Length; t++) attended[h * hs + j] += weights[t] * values[l][t][h * hs + j];
             }

@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using MicroGpt;
+using MicroGpt.Kernels;
 
 namespace MicroGpt.Tests.Engine;
 
@@ -78,6 +81,45 @@ public class SamplerTests
             token = Array.IndexOf(logits, logits.Max());
             Assert.Equal(greedy.Ids[n], token);
         }
+    }
+
+    /// <summary>
+    /// The samples of fixed seeds, pinned as one SHA-256 per kernel path: texts, ids, the bits of
+    /// MeanLogProbability and Complete, over temperatures (greedy included), top-k, top-p and a prompt.
+    /// A change to the forward pass or the sampler must leave them as they are; one meant to change
+    /// them pins the new hashes (this test's failure prints them; run it also with DOTNET_EnableAVX2=0)
+    /// and says so in its commit.
+    /// </summary>
+    [Fact]
+    public void TheSamplesOfASeedArePinned()
+    {
+        var pinned = new Dictionary<string, string>
+        {
+            ["vector"] = "0D37DDCFBFD97FC0689E970803AA6A3A7F2BE69C3ED38C9E0297BE323CA475F1",
+            ["scalar"] = "6E54ADDAAA66CECA9274F08ACF5F551E968CDA8E68BEF85B41D61316F93BC294",
+        };
+        var config = new ModelConfig(31, 32, 4, 2, 16);
+        var model = TestData.RandomModel(config, seed: 11);
+        for (int i = 0; i < model.Parameters.Length; i++) model.Parameters[i] *= 2; // distributions of a trained model's spread, unlike a fresh model's flat ones
+        var options = new SamplingOptions[]
+        {
+            new() { Temperature = 0 }, new() { Temperature = 0.5 }, new(), new() { Temperature = 1 }, new() { Temperature = 1.5 },
+            new() { TopK = 3 }, new() { TopP = 0.7 }, new() { Temperature = 1.2, TopK = 10, TopP = 0.9 },
+        };
+        var text = new StringBuilder();
+        foreach (var option in options)
+            for (int seed = 1; seed <= 4; seed++)
+            {
+                var sampler = new Sampler(model, option with { Seed = seed });
+                for (int i = 0; i < 5; i++)
+                {
+                    var sample = sampler.Generate(i == 4 ? ["w003", "w007"] : null);
+                    text.AppendLine($"{sample.Text}|{string.Join(' ', sample.Ids)}|{BitConverter.DoubleToInt64Bits(sample.MeanLogProbability)}|{sample.Complete}");
+                }
+            }
+        string path = Simd.Enabled ? "vector" : "scalar";
+        string hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        Assert.True(pinned[path] == hash, $"The samples on the {path} path hash to {hash}, not to the pinned {pinned[path]}:\n{text}");
     }
 
     public static TheoryData<int, double, float[]> Truncations => new()

@@ -475,30 +475,34 @@ public class TrainerProcessTests
         // (about 100 bytes) and nothing else, so a long run triggers no collection.
         // Embedding 128, batches of about 280 rows, sentences of up to 40 rows: every packed path,
         // attention's included.
-        // The runtime sometimes retires this thread's allocation block while other threads run, and
-        // the counter then takes in the block's unused rest, up to 8 KB at once (seen as 8,008 to
-        // 8,200 bytes in one step, now and then, while other tests ran): a window with such a step
-        // is measured again, and every step of a clean window must allocate no more than its row.
-        const long RowBytes = 256;       // the TrainingStep and nothing else
-        const long RetiredBlock = 4096;  // more than any step allocates, less than a retired block's rest
+        // The runtime's own one-off work on this thread lands in one window of steps and not in
+        // every one: a method's tier-up or an OSR transition, which comes late on a loaded host
+        // (486 and 501 bytes a step over 20 steps, in one CI run at load 16-30), or this thread's
+        // allocation block retired while other threads run, whose unused rest the counter takes
+        // in (8,008 to 8,200 bytes in one step). A step that allocates lands in every window. So
+        // windows are measured until one is clean, and the cleanest must allocate no more than
+        // its row in every step.
+        const long RowBytes = 256; // the TrainingStep and nothing else
         const int Windows = 10, Steps = 20;
         var config = new ModelConfig(13, 128, 4, 1, 40);
         var sentences = TestData.RandomSentences(13, 64, 45, seed: 7);
         Assert.Contains(sentences, s => s.Length > MicroGpt.Kernels.Attention.PackedRows + 1);
         using var trainer = new Trainer(TestData.RandomModel(config), sentences, new TrainingOptions { Steps = 3 + Windows * Steps, BatchSize = 12, ThreadCount = 1 });
         for (int i = 0; i < 3; i++) trainer.Step();
-        var bytes = new long[Steps];
+        long[]? cleanest = null;
         for (int window = 0; window < Windows; window++)
         {
+            var bytes = new long[Steps];
             for (int i = 0; i < Steps; i++)
             {
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 trainer.Step();
                 bytes[i] = GC.GetAllocatedBytesForCurrentThread() - before;
             }
-            if (bytes.All(b => b < RetiredBlock)) break;
+            if (cleanest is null || bytes.Sum() < cleanest.Sum()) cleanest = bytes;
+            if (bytes.All(b => b <= RowBytes)) break;
         }
-        Assert.All(bytes, b => Assert.True(b <= RowBytes, $"steps allocated {string.Join(", ", bytes)} bytes"));
+        Assert.All(cleanest!, b => Assert.True(b <= RowBytes, $"steps allocated {string.Join(", ", cleanest!)} bytes"));
     }
 
     [Fact]
