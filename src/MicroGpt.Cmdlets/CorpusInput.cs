@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace MicroGpt.Commands;
 
 /// <summary>
@@ -27,21 +29,20 @@ sealed class CorpusInput
 
     public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description, CorpusOrigin.Text);
 
-    public static CorpusInput Default(TokenizerKind kind) =>
-        kind == TokenizerKind.Word ? DefaultWords.Value : new(Corpus.Normalize(kind, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default);
+    /// <summary>The default corpus, in sentences as a tokenizer of <paramref name="kind"/> reads them.</summary>
+    public static CorpusInput Default(TokenizerKind kind) => DefaultSentences.GetOrAdd(kind, k => new(Corpus.Normalize(k, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default));
 
     /// <summary>The word tokenizer of the default corpus: what every cmdlet uses when given no model and no corpus.</summary>
     public static Tokenizer DefaultTokenizer => DefaultWordTokenizer.Value;
 
     /// <summary>True for a tokenizer with the default corpus's vocabulary (New-Model's without -Tokenizer, saved and loaded or not).</summary>
-    public static bool IsDefaultVocabulary(Tokenizer tokenizer) =>
-        tokenizer.TokenKind == TokenizerKind.Word && tokenizer.Vocabulary.SequenceEqual(DefaultTokenizer.Vocabulary);
+    public static bool IsDefaultVocabulary(Tokenizer tokenizer) => tokenizer.SameAs(DefaultTokenizer);
 
     const string DefaultDescription = "the default corpus";
 
     // Read once per process: the corpus and its tokenizer never change, and are never mutated.
-    static readonly Lazy<CorpusInput> DefaultWords = new(() => new(Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default));
-    static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => DefaultWords.Value.BuildTokenizer(TokenizerKind.Word));
+    static readonly ConcurrentDictionary<TokenizerKind, CorpusInput> DefaultSentences = new();
+    static readonly Lazy<Tokenizer> DefaultWordTokenizer = new(() => Default(TokenizerKind.Word).BuildTokenizer(TokenizerKind.Word));
 
     /// <summary>Refuses a corpus with no sentence, naming where it came from.</summary>
     public CorpusInput EnsureSentences() =>

@@ -79,7 +79,7 @@ public abstract class MicroGptCmdlet : PSCmdlet
             longest = Math.Max(longest, sentence.Length - 2); // the pieces between the two BOS
         }
         if (cut == 0) return;
-        string pieces = model.Tokenizer.TokenKind == TokenizerKind.Word ? "words" : "characters";
+        string pieces = model.Tokenizer.Info.Pieces;
         WriteWarning($"{cut:N0} of the {sentences.Count:N0} sentences of {description} are longer than the model's block size of {blockSize} and are cut: {use} covers only their first {blockSize} {pieces}, not their end. The longest has {longest:N0} {pieces}; a model made with New-Model -BlockSize {longest + 1} would see whole sentences.");
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 
 namespace MicroGpt.Commands;
@@ -12,8 +13,9 @@ namespace MicroGpt.Commands;
 /// </summary>
 sealed class TrainingLog : IDisposable
 {
-    static readonly string[] Columns = ["Step", "Steps", "Loss", "LearningRate", "GradNorm", "Tokens", "TokensPerSecond", "ElapsedSeconds", "ValidationLoss"];
-    static readonly string Header = string.Join(",", Columns.Select(c => $"\"{c}\""));
+    /// <summary>TrainingStep's properties in the order they are declared, which is the order PowerShell (Export-Csv) shows them in.</summary>
+    static readonly PropertyInfo[] Columns = typeof(TrainingStep).GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.MetadataToken).ToArray();
+    static readonly string Header = string.Join(",", Columns.Select(c => $"\"{c.Name}\""));
 
     readonly StreamWriter writer;
 
@@ -39,10 +41,7 @@ sealed class TrainingLog : IDisposable
         return log;
     }
 
-    public void Write(TrainingStep step) => WriteLine(string.Join(",", new object?[]
-    {
-        step.Step, step.Steps, step.Loss, step.LearningRate, step.GradNorm, step.Tokens, step.TokensPerSecond, step.ElapsedSeconds, step.ValidationLoss,
-    }.Select(value => $"\"{Format(value)}\"")));
+    public void Write(TrainingStep step) => WriteLine(string.Join(",", Columns.Select(column => $"\"{Format(column.GetValue(step))}\"")));
 
     public void Dispose() => writer.Dispose();
 

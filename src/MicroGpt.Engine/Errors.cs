@@ -15,17 +15,22 @@ public sealed class CorpusException(string message) : MicroGptException(message)
 /// </summary>
 public sealed class CheckpointMismatchException(string message) : MicroGptException(message);
 
-/// <summary>A piece of text that the tokenizer's vocabulary lacks.</summary>
-public sealed class UnknownTokenException(string piece, string sentence, TokenizerKind kind)
-    : MicroGptException($"The {(kind == TokenizerKind.Word ? "word" : "character")} '{piece}' in \"{sentence}\" is not in the vocabulary.")
+/// <summary>A piece of text that the tokenizer's vocabulary lacks; <paramref name="pieceName"/> says what a piece is ("word").</summary>
+public sealed class UnknownTokenException(string piece, string sentence, string pieceName)
+    : MicroGptException($"The {pieceName} '{piece}' in \"{sentence}\" is not in the vocabulary.")
 {
     public string Piece { get; } = piece;
     public string Sentence { get; } = sentence;
+    /// <summary>What a piece of the tokenizer is: "word", "character".</summary>
+    public string PieceName { get; } = pieceName;
     /// <summary>The 1-based line of the corpus, when the sentence came from one; 0 otherwise.</summary>
     public int Line { get; init; }
 
     /// <summary>Where the corpus came from ("'words.txt'", "the default corpus"), when known.</summary>
     public string? Origin { get; init; }
+
+    /// <summary>The same error, said of line <paramref name="line"/> of <paramref name="origin"/>.</summary>
+    public UnknownTokenException At(int line, string? origin) => new(Piece, Sentence, PieceName) { Line = line, Origin = origin };
 
     public override string Message => (Line, Origin) switch
     {

@@ -16,7 +16,7 @@ public static class KillTarget
     /// </summary>
     public static Model BaseModel()
     {
-        var tokenizer = Tokenizer.FromVocabulary(TokenizerKind.Word, Enumerable.Range(0, 300).Select(i => $"w{i:D3}"));
+        var tokenizer = new WordTokenizer(Enumerable.Range(0, 300).Select(i => $"w{i:D3}"));
         var model = Model.Create(new ModelConfig(tokenizer.VocabSize, EmbeddingSize: 32, Heads: 4, Layers: 2, BlockSize: 16), tokenizer, seed: 7);
         int[][] sentences = [[300, 1, 2, 3, 300], [300, 4, 5, 300]];
         using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 2 })) trainer.Run(_ => { });

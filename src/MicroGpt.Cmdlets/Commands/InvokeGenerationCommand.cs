@@ -62,7 +62,8 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
         if (Model is null) WriteWarning("No -Model given: sampling from an untrained model, so the words are random. Train one with Invoke-Training -PassThru.");
         var options = new SamplingOptions { Temperature = Temperature, TopK = TopK, TopP = TopP, Seed = Seed ?? Random.Shared.Next() };
         var sampler = Guard(() => new Sampler(model, options), options);
-        var prompt = Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => Tokenizer.Split(model.Tokenizer.TokenKind, s.Text)).FirstOrDefault()?.ToList();
+        // The prompt is a sentence's start: trimmed, and lower-cased for a word tokenizer.
+        var prompt = Guard(() => Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => model.Tokenizer.Encode(s.Text)).FirstOrDefault(), Prompt);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int written = 0, tries = 0, maxTries = Unique ? 20 * Count : Count;
         while (written < Count && tries++ < maxTries && !stopping.IsCancellationRequested)

@@ -53,45 +53,47 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>Optimizer steps; the learning rate decays linearly to 0 over them.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [TrainingOption(nameof(TrainingOptions.Steps))]
     public int Steps { get; set; } = 5000;
 
     /// <summary>Adam's initial learning rate (greater than 0, at most 1).</summary>
     [Parameter]
-    [ValidateInterval(0.0, 1.0, ExcludeMinimum = true)]
+    [TrainingOption(nameof(TrainingOptions.LearningRate))]
     public double LearningRate { get; set; } = 0.01;
 
     /// <summary>Adam's first-moment decay (at least 0, less than 1).</summary>
     [Parameter]
-    [ValidateInterval(0.0, 1.0, ExcludeMaximum = true)]
+    [TrainingOption(nameof(TrainingOptions.Beta1))]
     public double Beta1 { get; set; } = 0.85;
 
     /// <summary>Adam's second-moment decay (at least 0, less than 1).</summary>
     [Parameter]
-    [ValidateInterval(0.0, 1.0, ExcludeMaximum = true)]
+    [TrainingOption(nameof(TrainingOptions.Beta2))]
     public double Beta2 { get; set; } = 0.99;
 
     /// <summary>Adam's epsilon (greater than 0, at most 1).</summary>
     [Parameter]
-    [ValidateInterval(0.0, 1.0, ExcludeMinimum = true)]
+    [TrainingOption(nameof(TrainingOptions.Epsilon))]
     public double Epsilon { get; set; } = 1e-8;
 
     /// <summary>Sentences per step; their gradients are averaged.</summary>
     [Parameter]
-    [ValidateRange(1, TrainingOptions.MaxBatchSize)]
+    [TrainingOption(nameof(TrainingOptions.BatchSize))]
     public int BatchSize { get; set; } = 1;
 
     /// <summary>Seeds the shuffle of the sentences (and the -ValidationFraction split).</summary>
     [Parameter]
+    [TrainingOption(nameof(TrainingOptions.Seed))]
     public int Seed { get; set; } = 42;
 
     /// <summary>Take the sentences in file order instead of shuffling them.</summary>
     [Parameter]
+    [TrainingOption(nameof(TrainingOptions.Shuffle), Negated = true)]
     public SwitchParameter NoShuffle { get; set; }
 
     /// <summary>The most threads this training uses; 0 (default) means one per processor. Results do not depend on it.</summary>
     [Parameter]
-    [ValidateRange(0, 1024)]
+    [TrainingOption(nameof(TrainingOptions.ThreadCount))]
     public int ThreadCount { get; set; }
 
     /// <summary>Files of held-out sentences whose loss fills the ValidationLoss column.</summary>
@@ -111,7 +113,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>Measure the validation loss every this many steps, and at the last step. Default: Steps / 10.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [TrainingOption(nameof(TrainingOptions.ValidationInterval))]
     public int ValidationInterval { get; set; }
 
     /// <summary>Also write the rows to this CSV file, one flushed line per row.</summary>
@@ -131,7 +133,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
 
     /// <summary>Steps between checkpoints. Default: 1000, or for -Resume the interval its run had.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [TrainingOption(nameof(TrainingOptions.CheckpointInterval))]
     public int CheckpointInterval { get; set; } = DefaultCheckpointInterval;
 
     const int DefaultCheckpointInterval = 1000;
@@ -191,10 +193,8 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     /// <summary>One run: the corpus read and encoded for the model, everything checked, then (unless -WhatIf) the steps.</summary>
     void TrainModel(Model? given, string[]? paths, string[]? literalPaths, IReadOnlyList<string>? text)
     {
-        var options = new TrainingOptions
+        var options = TrainingOptionAttribute.OptionsOf(this) with
         {
-            Steps = Steps, LearningRate = LearningRate, Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon, BatchSize = BatchSize,
-            Seed = Seed, Shuffle = !NoShuffle, ThreadCount = ThreadCount, ValidationInterval = ValidationInterval,
             // Kept in the run's checkpoints; a resumed run keeps its own unless one is given.
             CheckpointInterval = MyInvocation.BoundParameters.ContainsKey(nameof(CheckpointInterval)) || (ParameterSetName == NewRunSet && CheckpointPath is not null) ? CheckpointInterval : 0,
         };
@@ -376,9 +376,9 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         }
         foreach (var (option, value, saved) in state.Conflicts(requested))
         {
-            string parameter = option == nameof(TrainingOptions.Shuffle) ? nameof(NoShuffle) : option;
-            if (MyInvocation.BoundParameters.ContainsKey(parameter))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{parameter} {(parameter == nameof(NoShuffle) ? !(bool)value : value)} differs from the checkpoint's {(parameter == nameof(NoShuffle) ? !(bool)saved : saved)}; a resumed run keeps the options it started with."),
+            var (parameter, given) = TrainingOptionAttribute.ParametersOf(GetType()).Single(p => p.Attribute.Option == option);
+            if (MyInvocation.BoundParameters.ContainsKey(parameter.Name))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{parameter.Name} {given.ToParameter(value)} differs from the checkpoint's {given.ToParameter(saved)}; a resumed run keeps the options it started with."),
                     ErrorIds.CheckpointMismatch, ErrorCategory.InvalidArgument, value));
         }
         WriteVerbose($"Resuming '{path}' at step {state.NextStep + 1:N0} of {state.Options.Steps:N0}.");

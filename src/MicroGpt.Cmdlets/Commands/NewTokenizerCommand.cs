@@ -58,7 +58,7 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
 
         var tokenizer = Guard(() => corpus.BuildTokenizer(Kind), corpus.Description);
-        WriteVerbose($"Vocabulary: {tokenizer.VocabSize:N0} tokens ({tokenizer.Vocabulary.Count:N0} {(Kind == TokenizerKind.Word ? "words" : "characters")} and BOS).");
+        WriteVerbose($"Vocabulary: {tokenizer.VocabSize:N0} tokens ({tokenizer.Vocabulary.Count:N0} {tokenizer.Info.Pieces} and BOS).");
         WriteObject(tokenizer);
     }
 }

@@ -6,7 +6,7 @@ namespace MicroGpt;
 /// <summary>
 /// The model file: JSON that the tutorial's own loader reads (<c>config</c> and <c>weights</c> in
 /// the tutorial's parameter order), plus MicroGpt's keys: <c>format</c>, <c>formatVersion</c>,
-/// <c>tokenizer</c> (kind and vocabulary), <c>training</c> (seed, steps, tokens, last loss),
+/// <c>tokenizer</c> (its kind, and what the kind keeps: <see cref="Tokenizer.Write"/>), <c>training</c> (seed, steps, tokens, last loss),
 /// <c>checksum</c> (of every value read back) and, for checkpoints, <c>optimizer</c> (Adam's
 /// moments, the next step, the run's options and the corpus it walks). Writing is atomic
 /// (<see cref="AtomicFile"/>) and takes a <see cref="Model.Snapshot"/>, so that a model another
@@ -173,7 +173,7 @@ public static class ModelFile
         json.WriteString("format", FormatName);
         json.WriteNumber("formatVersion", FormatVersion);
         WriteConfig(json, model.Config);
-        WriteTokenizer(json, model.Tokenizer);
+        model.Tokenizer.Write(json);
         WriteSummary(json, model.Summary);
     }
 
@@ -208,33 +208,12 @@ public static class ModelFile
             return given;
         }
         if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("tokenizer is not a JSON object.");
-        var kindElement = Required(element, "kind", JsonValueKind.String);
-        var kind = kindElement.GetString() switch
-        {
-            "word" => TokenizerKind.Word,
-            "character" => TokenizerKind.Character,
-            _ => throw new FormatProblem($"tokenizer.kind {StrictJson.Quote(kindElement)} is neither \"word\" nor \"character\"."),
-        };
-        var vocabulary = Required(element, "vocabulary", JsonValueKind.Array).EnumerateArray().Select((piece, i) =>
-            piece.ValueKind == JsonValueKind.String ? piece.GetString()! : throw new FormatProblem($"tokenizer.vocabulary[{i}] is not a string.")).ToList();
-        if (vocabulary.Count + 1 != config.VocabSize)
-            throw new FormatProblem($"its vocabulary has {vocabulary.Count} pieces plus BOS, but config.vocabSize is {config.VocabSize}.");
-        Tokenizer tokenizer;
-        try { tokenizer = Tokenizer.FromVocabulary(kind, vocabulary); }
-        catch (ArgumentException ex) { throw new FormatProblem($"its vocabulary is invalid: {ex.Message}"); }
-        if (given is not null && (given.TokenKind != tokenizer.TokenKind || !given.Vocabulary.SequenceEqual(tokenizer.Vocabulary)))
-            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.TokenKind.ToString().ToLowerInvariant()} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.TokenKind.ToString().ToLowerInvariant()} tokens).");
+        var tokenizer = Tokenizer.Read(element);
+        if (tokenizer.VocabSize != config.VocabSize)
+            throw new FormatProblem($"its vocabulary has {tokenizer.VocabSize - 1} pieces plus BOS, but config.vocabSize is {config.VocabSize}.");
+        if (given is not null && !given.SameAs(tokenizer))
+            throw new VocabularyProblem($"its vocabulary ({tokenizer.VocabSize} {tokenizer.Info.FileName} tokens) differs from the tokenizer supplied ({given.VocabSize} {given.Info.FileName} tokens).");
         return tokenizer;
-    }
-
-    internal static void WriteTokenizer(Utf8JsonWriter json, Tokenizer tokenizer)
-    {
-        json.WriteStartObject("tokenizer");
-        json.WriteString("kind", tokenizer.TokenKind == TokenizerKind.Word ? "word" : "character");
-        json.WriteStartArray("vocabulary");
-        foreach (string piece in tokenizer.Vocabulary) json.WriteStringValue(piece);
-        json.WriteEndArray();
-        json.WriteEndObject();
     }
 
     internal static void WriteSummary(Utf8JsonWriter json, TrainingSummary summary)
@@ -278,18 +257,9 @@ public static class ModelFile
         json.WriteNumber("corpusSentences", state.CorpusSentences);
         json.WriteString("corpusFingerprint", state.CorpusFingerprint.ToString("x16", CultureInfo.InvariantCulture));
         if (state.CorpusOrigin is { } origin) WriteCorpusOrigin(json, origin);
-        var o = state.Options;
         json.WriteStartObject("options");
-        json.WriteNumber("steps", o.Steps);
-        json.WriteNumber("learningRate", o.LearningRate);
-        json.WriteNumber("beta1", o.Beta1);
-        json.WriteNumber("beta2", o.Beta2);
-        json.WriteNumber("epsilon", o.Epsilon);
-        json.WriteNumber("batchSize", o.BatchSize);
-        json.WriteNumber("seed", o.Seed);
-        json.WriteBoolean("shuffle", o.Shuffle);
-        json.WriteNumber("validationInterval", o.ValidationInterval);
-        json.WriteNumber("checkpointInterval", o.CheckpointInterval);
+        foreach (var option in TrainingOptions.All)
+            if (option.InCheckpoints) option.Write(json, state.Options);
         json.WriteEndObject();
         WriteFloats(json, "m", state.M);
         WriteFloats(json, "v", state.V);
@@ -300,19 +270,10 @@ public static class ModelFile
     {
         if (element.ValueKind != JsonValueKind.Object) throw new FormatProblem("optimizer is not a JSON object.");
         var o = Required(element, "options", JsonValueKind.Object);
-        var options = new TrainingOptions
-        {
-            Steps = RequiredInt(o, "steps"),
-            LearningRate = RequiredDouble(o, "learningRate"),
-            Beta1 = RequiredDouble(o, "beta1"),
-            Beta2 = RequiredDouble(o, "beta2"),
-            Epsilon = RequiredDouble(o, "epsilon"),
-            BatchSize = RequiredInt(o, "batchSize"),
-            Seed = RequiredInt(o, "seed", allowNegative: true),
-            Shuffle = Required(o, "shuffle", JsonValueKind.True, JsonValueKind.False).GetBoolean(),
-            ValidationInterval = RequiredInt(o, "validationInterval", allowZero: true),
-            CheckpointInterval = version >= 2 ? RequiredInt(o, "checkpointInterval", allowZero: true) : 0,
-        };
+        // Keys a file's version does not have yet keep their defaults.
+        var options = new TrainingOptions();
+        foreach (var option in TrainingOptions.All)
+            if (option.InCheckpoints && version >= option.Since) options = option.Read(o, options);
         try { options.Validate(); }
         catch (InvalidConfigurationException ex) { throw new FormatProblem($"optimizer.options is invalid: {ex.Message}"); }
         string fingerprint = Required(element, "corpusFingerprint", JsonValueKind.String).GetString()!;
@@ -399,11 +360,11 @@ public static class ModelFile
         return element;
     }
 
-    internal static int RequiredInt(JsonElement parent, string name, bool allowZero = false, bool allowNegative = false)
+    internal static int RequiredInt(JsonElement parent, string name, bool allowNegative = false)
     {
         var element = Required(parent, name, JsonValueKind.Number);
-        if (!element.TryGetInt32(out int value) || (value < 0 && !allowNegative) || (value == 0 && !allowZero && !allowNegative))
-            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a {(allowNegative ? "" : allowZero ? "non-negative " : "positive ")}32-bit integer.");
+        if (!element.TryGetInt32(out int value) || (value <= 0 && !allowNegative))
+            throw new FormatProblem($"'{name}' is {StrictJson.Quote(element)}, not a {(allowNegative ? "" : "positive ")}32-bit integer.");
         return value;
     }
 
@@ -426,7 +387,7 @@ public static class ModelFile
         return value;
     }
 
-    static double RequiredDouble(JsonElement parent, string name)
+    internal static double RequiredDouble(JsonElement parent, string name)
     {
         var element = Required(parent, name, JsonValueKind.Number);
         if (!element.TryGetDouble(out double value) || !double.IsFinite(value))

@@ -66,17 +66,15 @@ public sealed class Sampler
         sortKeys = new float[v];
     }
 
-    /// <summary>Generates one sentence, continuing the prompt's pieces when given.</summary>
-    public Sample Generate(IReadOnlyList<string>? prompt = null)
+    /// <summary>Generates one sentence, continuing the prompt's token ids (<see cref="Tokenizer.Encode"/>) when given.</summary>
+    public Sample Generate(IReadOnlyList<int>? prompt = null)
     {
         var tokenizer = model.Tokenizer;
         int blockSize = model.Config.BlockSize;
-        var ids = new List<int>();
-        foreach (string piece in prompt ?? [])
-        {
-            if (!tokenizer.TryGetId(piece, out int id)) throw new UnknownTokenException(piece, string.Join(tokenizer.TokenKind == TokenizerKind.Word ? " " : "", prompt!), tokenizer.TokenKind);
-            ids.Add(id);
-        }
+        var ids = new List<int>(prompt ?? []);
+        int outside = ids.FindIndex(id => (uint)id >= (uint)tokenizer.Bos);
+        if (outside >= 0)
+            throw new ArgumentOutOfRangeException(nameof(prompt), ids[outside], $"The prompt's token id {ids[outside]} is not one of the model's {tokenizer.Bos} pieces.");
         if (ids.Count >= blockSize)
             throw new InvalidConfigurationException(nameof(prompt), ids.Count, $"The prompt has {ids.Count} tokens, which leaves no room to generate within the block size of {blockSize}.");
 

@@ -1,9 +1,9 @@
 namespace MicroGpt;
 
 /// <summary>
-/// Sentences as the trainer sees them: one per line, trimmed, blank lines skipped, and for
-/// word corpora lower-cased (the tutorial's rules). Also the default corpus that ships
-/// inside this assembly, so that every example runs on a fresh install.
+/// Sentences as the trainer sees them in sentence mode: one per line, trimmed, blank lines
+/// skipped, and lower-cased for the kinds that say so (words: the tutorial's rules). Also the
+/// default corpus that ships inside this assembly, so that every example runs on a fresh install.
 /// </summary>
 public static class Corpus
 {
@@ -12,6 +12,7 @@ public static class Corpus
     /// <summary>The normalized, non-blank lines of some text, with their 1-based line numbers.</summary>
     public static List<Sentence> Normalize(TokenizerKind kind, IEnumerable<string> lines)
     {
+        bool lowerCase = TokenizerKindInfo.Of(kind).LowerCasesSentences;
         var sentences = new List<Sentence>();
         int number = 0;
         foreach (string raw in lines)
@@ -21,7 +22,7 @@ public static class Corpus
                 number++;
                 string text = line.Trim();
                 if (text.Length == 0) continue;
-                sentences.Add(new Sentence(kind == TokenizerKind.Word ? text.ToLowerInvariant() : text, number));
+                sentences.Add(new Sentence(lowerCase ? text.ToLowerInvariant() : text, number));
             }
         }
         return sentences;
@@ -54,7 +55,7 @@ public static class Corpus
         return (sentences.Where((_, i) => !heldOut[i]).ToArray(), sentences.Where((_, i) => heldOut[i]).ToArray());
     }
 
-    /// <summary>Encodes every sentence, naming the line (and the <paramref name="origin"/>, when given) of the first piece the tokenizer lacks.</summary>
+    /// <summary>Encodes every sentence ([BOS, ..., BOS]), naming the line (and the <paramref name="origin"/>, when given) of the first piece the tokenizer lacks.</summary>
     public static int[][] Encode(Tokenizer tokenizer, IReadOnlyList<Sentence> sentences, string? origin = null)
     {
         var encoded = new int[sentences.Count][];
@@ -62,11 +63,11 @@ public static class Corpus
         {
             try
             {
-                encoded[i] = tokenizer.Encode(sentences[i].Text);
+                encoded[i] = tokenizer.EncodeSentence(sentences[i].Text);
             }
             catch (UnknownTokenException ex)
             {
-                throw new UnknownTokenException(ex.Piece, ex.Sentence, tokenizer.TokenKind) { Line = sentences[i].Line, Origin = origin };
+                throw ex.At(sentences[i].Line, origin);
             }
         }
         return encoded;

@@ -1,59 +1,43 @@
 using System.Collections.ObjectModel;
-using System.Text;
+using System.Text.Json;
 
 namespace MicroGpt;
 
-/// <summary>How a tokenizer cuts text into tokens.</summary>
+/// <summary>How a tokenizer cuts text into tokens (New-Tokenizer -Kind).</summary>
+/// <remarks>A kind's value is hashed into the checksums of model files: never renumber one.</remarks>
 public enum TokenizerKind
 {
     /// <summary>Each space-separated word is a token (the tutorial's tokenizer).</summary>
-    Word,
+    Word = 0,
     /// <summary>Each character is a token, for name-like corpora.</summary>
-    Character,
+    Character = 1,
 }
 
 /// <summary>
-/// Maps text to token ids and back. The vocabulary is the distinct pieces of a corpus in
-/// ordinal order; the id one past the last piece is BOS, which opens and closes every
-/// sentence: a sentence encodes as [BOS, t1..tn, BOS]. Immutable, so one tokenizer can serve
-/// many models and threads. Its public properties are what PowerShell shows of it.
+/// Maps text to token ids and back. Every kind has the same shape: its pieces (the tokens as text,
+/// in id order), and one id past the last piece, BOS, which opens and closes every sentence in
+/// sentence mode. <see cref="Encode"/> takes text exactly as it is; <see cref="EncodeSentence"/>
+/// wraps a sentence (as <see cref="Corpus.Normalize"/> leaves it) in BOS, the tutorial's rule.
+/// A tokenizer writes itself into a model file and says what the file's checksum hashes of it; a
+/// file names its kind, and <see cref="TokenizerKindInfo"/> finds the kind that reads it.
+/// Immutable, so one tokenizer can serve many models and threads. Its public properties are what
+/// PowerShell shows of it (Select-Object *, ConvertTo-Json): the kinds add none.
 /// </summary>
-public sealed class Tokenizer
+public abstract class Tokenizer
 {
-    readonly string[] vocabulary;
-    readonly Dictionary<string, int> ids;
+    private protected Tokenizer(string[] pieces) => Vocabulary = new TokenList<string>(pieces);
 
-    Tokenizer(TokenizerKind kind, string[] vocabulary)
-    {
-        TokenKind = kind;
-        this.vocabulary = vocabulary;
-        Vocabulary = new TokenList<string>(vocabulary);
-        ids = new Dictionary<string, int>(vocabulary.Length, StringComparer.Ordinal);
-        for (int i = 0; i < vocabulary.Length; i++)
-        {
-            if (vocabulary[i].Length == 0 || !ids.TryAdd(vocabulary[i], i))
-                throw new ArgumentException($"The vocabulary entry '{vocabulary[i]}' at index {i} is empty or repeated.", nameof(vocabulary));
-            if (kind == TokenizerKind.Character && !IsOneCharacter(vocabulary[i]))
-                throw new ArgumentException($"The character vocabulary entry '{vocabulary[i]}' at index {i} is not one character.", nameof(vocabulary));
-            if (kind == TokenizerKind.Word && vocabulary[i].Any(char.IsWhiteSpace))
-                throw new ArgumentException($"The word vocabulary entry '{vocabulary[i]}' at index {i} contains white space.", nameof(vocabulary));
-        }
-    }
-
-    /// <summary>"Word" or "Character": the name of <see cref="TokenKind"/>, which ConvertTo-Json writes as text (an enum property would be a number there).</summary>
-    public string Kind => TokenKind.ToString();
+    /// <summary>"Word" or "Character": the name of the kind, which ConvertTo-Json writes as text (an enum property would be a number there).</summary>
+    public string Kind => Info.Kind.ToString();
 
     /// <summary>The token pieces, in id order, without BOS.</summary>
     public TokenList<string> Vocabulary { get; }
 
     /// <summary>The id of the sentence delimiter: the number of pieces.</summary>
-    public int Bos => vocabulary.Length;
+    public int Bos => Vocabulary.Count;
 
     /// <summary>Pieces plus BOS: the size of the model's embedding and output tables.</summary>
-    public int VocabSize => vocabulary.Length + 1;
-
-    /// <summary>Whether the tokens are words or characters.</summary>
-    internal TokenizerKind TokenKind { get; }
+    public int VocabSize => Vocabulary.Count + 1;
 
     /// <summary>
     /// The most pieces a vocabulary may have. A model's embedding and output tables grow with each
@@ -62,82 +46,91 @@ public sealed class Tokenizer
     /// </summary>
     public const int MaxVocabulary = 1 << 17;
 
+    /// <summary>The kind: its names, its sentence rule, how it learns and reads itself.</summary>
+    internal abstract TokenizerKindInfo Info { get; }
+
+    /// <summary>Whether the tokens are words or characters.</summary>
+    internal TokenizerKind TokenKind => Info.Kind;
+
+    /// <summary>
+    /// True when every text encodes (a byte-level tokenizer); false when a text may hold a piece
+    /// the vocabulary lacks, which <see cref="Encode"/> refuses with <see cref="UnknownTokenException"/>.
+    /// </summary>
+    internal abstract bool EncodesAnyText { get; }
+
     /// <summary>Builds the vocabulary of a corpus (lines as <see cref="Corpus.Normalize"/> leaves them).</summary>
     public static Tokenizer Build(TokenizerKind kind, IEnumerable<string> sentences) =>
         Build(kind, sentences.Select((text, i) => new Sentence(text, i + 1)), "the corpus");
 
     /// <summary>Builds the vocabulary of a corpus; one too many pieces names its line and <paramref name="origin"/> ("'words.txt'").</summary>
-    public static Tokenizer Build(TokenizerKind kind, IEnumerable<Sentence> sentences, string origin)
-    {
-        var pieces = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var sentence in sentences)
-            foreach (string piece in Split(kind, sentence.Text))
-                if (pieces.Add(piece) && pieces.Count > MaxVocabulary)
-                    throw new CorpusException($"{char.ToUpperInvariant(origin[0])}{origin[1..]} has more than {MaxVocabulary:N0} distinct {(kind == TokenizerKind.Word ? "words" : "characters")} (line {sentence.Line} brings one more): "
-                        + $"a model's embedding and output tables grow with each one. {(kind == TokenizerKind.Word ? "Use a character tokenizer instead (New-Tokenizer -Kind Character), or a corpus with fewer distinct words." : "Use a corpus with fewer distinct characters.")}");
-        if (pieces.Count == 0) throw new CorpusException("The corpus has no sentences: every line is blank.");
-        var sorted = pieces.ToArray();
-        Array.Sort(sorted, StringComparer.Ordinal);
-        return new Tokenizer(kind, sorted);
-    }
+    public static Tokenizer Build(TokenizerKind kind, IEnumerable<Sentence> sentences, string origin) =>
+        TokenizerKindInfo.Of(kind).Learn(sentences, origin);
 
-    /// <summary>A tokenizer over a given vocabulary, as a model file stores it.</summary>
-    public static Tokenizer FromVocabulary(TokenizerKind kind, IEnumerable<string> vocabulary) => new(kind, vocabulary.ToArray());
+    /// <summary>The ids of a text exactly as it is: no BOS, nothing trimmed or lower-cased. A piece outside the vocabulary is an error naming it.</summary>
+    public abstract int[] Encode(string text);
 
-    /// <summary>
-    /// The pieces of one normalized sentence: its words, or its characters. Words are split at any
-    /// white space (a tab or a no-break space too, where the tutorial splits at spaces only, which
-    /// gives the same words on its corpus) and runs of it count as one.
-    /// </summary>
-    public static IEnumerable<string> Split(TokenizerKind kind, string sentence) => kind switch
+    /// <summary>Sentence mode: [BOS, ids of the sentence's pieces..., BOS], for a sentence as <see cref="Corpus.Normalize"/> leaves it.</summary>
+    public int[] EncodeSentence(string sentence)
     {
-        TokenizerKind.Word => sentence.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries),
-        _ => sentence.EnumerateRunes().Select(r => r.ToString()),
-    };
-
-    /// <summary>[BOS, ids of the pieces..., BOS]. A piece outside the vocabulary is an error naming it.</summary>
-    public int[] Encode(string sentence)
-    {
-        var tokens = new List<int> { Bos };
-        foreach (string piece in Split(TokenKind, sentence))
-        {
-            if (!ids.TryGetValue(piece, out int id))
-                throw new UnknownTokenException(piece, sentence, TokenKind);
-            tokens.Add(id);
-        }
-        tokens.Add(Bos);
-        return tokens.ToArray();
+        var pieces = Encode(sentence);
+        var ids = new int[pieces.Length + 2];
+        ids[0] = ids[^1] = Bos;
+        pieces.CopyTo(ids, 1);
+        return ids;
     }
 
     /// <summary>One sentence as the model sees it: ids and pieces, BOS at both ends.</summary>
     public TokenizedText Tokenize(string sentence)
     {
-        var ids = Encode(sentence);
+        var ids = EncodeSentence(sentence);
         return new TokenizedText(sentence, new TokenList<string>(ids.Select(PieceOf).ToArray()), new TokenList<int>(ids));
     }
 
-    /// <summary>The id of one piece; false when the vocabulary lacks it.</summary>
-    public bool TryGetId(string piece, out int id) => ids.TryGetValue(piece, out id);
-
-    /// <summary>The text of token ids, BOS left out: words joined by spaces, characters joined directly.</summary>
-    public string Decode(ReadOnlySpan<int> tokens)
+    /// <summary>The text of token ids, BOS left out: for characters, decode(encode(x)) is x; words come back joined by single spaces.</summary>
+    public string Decode(int[] ids)
     {
-        var text = new StringBuilder();
-        foreach (int token in tokens)
+        var tokens = new List<int>(ids.Length);
+        foreach (int id in ids)
         {
-            if (token == Bos) continue;
-            if ((uint)token > (uint)vocabulary.Length)
-                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id {token} is outside the vocabulary of {VocabSize}.");
-            if (TokenKind == TokenizerKind.Word && text.Length > 0) text.Append(' ');
-            text.Append(vocabulary[token]);
+            if ((uint)id > (uint)Bos)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary of {VocabSize}.");
+            if (id != Bos) tokens.Add(id);
         }
-        return text.ToString();
+        return DecodePieces(tokens);
     }
 
     /// <summary>The piece of one id ("&lt;BOS&gt;" for BOS).</summary>
-    public string PieceOf(int token) => token == Bos ? "<BOS>" : vocabulary[token];
+    public string PieceOf(int token) => token == Bos ? "<BOS>" : Vocabulary[token];
 
-    static bool IsOneCharacter(string s) => Rune.DecodeFromUtf16(s, out _, out int used) == System.Buffers.OperationStatus.Done && used == s.Length;
+    /// <summary>The text of ids that are all pieces (BOS already left out).</summary>
+    private protected abstract string DecodePieces(List<int> tokens);
+
+    /// <summary>True when <paramref name="other"/> encodes every text as this one does.</summary>
+    internal virtual bool SameAs(Tokenizer other) => other.Info == Info && other.Vocabulary.SequenceEqual(Vocabulary);
+
+    /// <summary>Writes a model file's <c>tokenizer</c> object: <c>kind</c>, then what the kind keeps.</summary>
+    internal void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("tokenizer");
+        json.WriteString("kind", Info.FileName);
+        WriteContent(json);
+        json.WriteEndObject();
+    }
+
+    /// <summary>What the kind keeps in a model file's <c>tokenizer</c> object, after <c>kind</c>.</summary>
+    private protected abstract void WriteContent(Utf8JsonWriter json);
+
+    /// <summary>Reads a model file's <c>tokenizer</c> object, of the kind it names.</summary>
+    internal static Tokenizer Read(JsonElement element)
+    {
+        var kind = ModelFile.Required(element, "kind", JsonValueKind.String);
+        var info = TokenizerKindInfo.Named(kind.GetString()!)
+            ?? throw new FormatProblem($"tokenizer.kind {StrictJson.Quote(kind)} is none of the kinds this MicroGpt reads ({string.Join(", ", TokenizerKindInfo.All.Select(k => $"\"{k.FileName}\""))}).");
+        return info.Read(element);
+    }
+
+    /// <summary>Adds to a model file's checksum what it holds of the tokenizer: the kind, and what the kind keeps.</summary>
+    internal abstract void AddTo(ref Fnv1a hash);
 }
 
 /// <summary>A sentence as the model sees it: its pieces and ids, BOS included at both ends.</summary>

@@ -54,25 +54,14 @@ public sealed class OptimizerState
     }
 
     /// <summary>
-    /// The options that decide a run's numbers and that <paramref name="requested"/> sets otherwise
-    /// than this run did: (option, requested, this run's). Threads and validation are free to change.
+    /// The options that decide a run's numbers (<see cref="OnResume.KeepRuns"/>) and that
+    /// <paramref name="requested"/> sets otherwise than this run did: (option, requested, this run's).
+    /// Threads and validation are free to change.
     /// </summary>
-    public IEnumerable<(string Option, object Requested, object Saved)> Conflicts(TrainingOptions requested)
-    {
-        var saved = Options;
-        var pairs = new (string, object, object)[]
-        {
-            (nameof(TrainingOptions.Steps), requested.Steps, saved.Steps),
-            (nameof(TrainingOptions.LearningRate), requested.LearningRate, saved.LearningRate),
-            (nameof(TrainingOptions.Beta1), requested.Beta1, saved.Beta1),
-            (nameof(TrainingOptions.Beta2), requested.Beta2, saved.Beta2),
-            (nameof(TrainingOptions.Epsilon), requested.Epsilon, saved.Epsilon),
-            (nameof(TrainingOptions.BatchSize), requested.BatchSize, saved.BatchSize),
-            (nameof(TrainingOptions.Seed), requested.Seed, saved.Seed),
-            (nameof(TrainingOptions.Shuffle), requested.Shuffle, saved.Shuffle),
-        };
-        return pairs.Where(p => !p.Item2.Equals(p.Item3));
-    }
+    public IEnumerable<(TrainingOption Option, object Requested, object Saved)> Conflicts(TrainingOptions requested) =>
+        TrainingOptions.All.Where(option => option.OnResume == OnResume.KeepRuns)
+            .Select(option => (option, option.Get(requested), option.Get(Options)))
+            .Where(conflict => !conflict.Item2.Equals(conflict.Item3));
 }
 
 /// <summary>Where a corpus came from.</summary>

@@ -30,49 +30,56 @@ public sealed record TrainingOptions
     /// <summary>The most sentences one step may take.</summary>
     public const int MaxBatchSize = 4096;
 
+    /// <summary>The most threads one training may use.</summary>
+    public const int MaxThreadCount = 1024;
+
+    /// <summary>
+    /// Every option, described once, in the order a checkpoint's <c>optimizer.options</c> lists
+    /// them and its checksum hashes them. A new option is a property above and an entry here (its
+    /// key, the file version that adds it, its range, and what a resumed run does with it), plus
+    /// the Invoke-Training parameter that sets it.
+    /// </summary>
+    public static IReadOnlyList<TrainingOption> All { get; } =
+    [
+        TrainingOption.Int(nameof(Steps), "steps", o => o.Steps, (o, v) => o with { Steps = v }, Interval.AtLeast(1)),
+        TrainingOption.Real(nameof(LearningRate), "learningRate", o => o.LearningRate, (o, v) => o with { LearningRate = v }, new(0, 1, ExcludeMinimum: true)),
+        TrainingOption.Real(nameof(Beta1), "beta1", o => o.Beta1, (o, v) => o with { Beta1 = v }, new(0, 1, ExcludeMaximum: true)),
+        TrainingOption.Real(nameof(Beta2), "beta2", o => o.Beta2, (o, v) => o with { Beta2 = v }, new(0, 1, ExcludeMaximum: true)),
+        TrainingOption.Real(nameof(Epsilon), "epsilon", o => o.Epsilon, (o, v) => o with { Epsilon = v }, new(0, 1, ExcludeMinimum: true)),
+        TrainingOption.Int(nameof(BatchSize), "batchSize", o => o.BatchSize, (o, v) => o with { BatchSize = v }, new(1, MaxBatchSize)),
+        TrainingOption.Int(nameof(Seed), "seed", o => o.Seed, (o, v) => o with { Seed = v }),
+        TrainingOption.Flag(nameof(Shuffle), "shuffle", o => o.Shuffle, (o, v) => o with { Shuffle = v }),
+        TrainingOption.Int(nameof(ThreadCount), null, o => o.ThreadCount, (o, v) => o with { ThreadCount = v }, new(0, MaxThreadCount), OnResume.TakeCalls),
+        TrainingOption.Int(nameof(ValidationInterval), "validationInterval", o => o.ValidationInterval, (o, v) => o with { ValidationInterval = v },
+            Interval.AtLeast(1), OnResume.KeepRunsUnlessSet, unset: (0, "automatic")),
+        TrainingOption.Int(nameof(CheckpointInterval), "checkpointInterval", o => o.CheckpointInterval, (o, v) => o with { CheckpointInterval = v },
+            Interval.AtLeast(1), OnResume.KeepRunsUnlessSet, unset: (0, "none set"), since: 2),
+    ];
+
+    /// <summary>The option of a property's name.</summary>
+    public static TrainingOption Option(string name) => All.Single(o => o.Name == name);
+
     /// <summary>Throws <see cref="InvalidConfigurationException"/> naming the first option out of range.</summary>
     public TrainingOptions Validate()
     {
-        if (Steps < 1) Refuse(nameof(Steps), Steps, $"Steps must be at least 1; {Steps} is not.");
-        if (!(LearningRate > 0 && LearningRate <= 1)) Refuse(nameof(LearningRate), LearningRate, $"LearningRate must be greater than 0 and at most 1; {LearningRate} is not.");
-        if (!float.IsNormal((float)LearningRate)) RefuseRate(nameof(LearningRate), LearningRate);
-        if (!(Beta1 >= 0 && Beta1 < 1)) Refuse(nameof(Beta1), Beta1, $"Beta1 must be at least 0 and less than 1; {Beta1} is not.");
-        if ((float)Beta1 >= 1) RefuseBeta(nameof(Beta1), Beta1);
-        if (!(Beta2 >= 0 && Beta2 < 1)) Refuse(nameof(Beta2), Beta2, $"Beta2 must be at least 0 and less than 1; {Beta2} is not.");
-        if ((float)Beta2 >= 1) RefuseBeta(nameof(Beta2), Beta2);
-        if (!(Epsilon > 0 && double.IsFinite(Epsilon))) Refuse(nameof(Epsilon), Epsilon, $"Epsilon must be a positive finite number; {Epsilon} is not.");
-        if (!float.IsNormal((float)Epsilon)) RefuseRate(nameof(Epsilon), Epsilon);
-        if (BatchSize < 1 || BatchSize > MaxBatchSize) Refuse(nameof(BatchSize), BatchSize, $"BatchSize must be between 1 and {MaxBatchSize}; {BatchSize} is not.");
-        if (ThreadCount < 0) Refuse(nameof(ThreadCount), ThreadCount, $"ThreadCount must be 0 (all processors) or more; {ThreadCount} is not.");
-        if (ValidationInterval < 0) Refuse(nameof(ValidationInterval), ValidationInterval, $"ValidationInterval must be 0 (automatic) or more; {ValidationInterval} is not.");
-        if (CheckpointInterval < 0) Refuse(nameof(CheckpointInterval), CheckpointInterval, $"CheckpointInterval must be 0 (none set) or more; {CheckpointInterval} is not.");
+        foreach (var option in All) option.Check(this);
         return this;
     }
 
     /// <summary>
     /// These options for resuming a run that started with <paramref name="run"/>: the run's own
     /// options (they decide its numbers), with this call's threads, and its validation and
-    /// checkpoint intervals where this call sets them (non-zero), else the run's.
+    /// checkpoint intervals where this call sets them, else the run's.
     /// </summary>
-    public TrainingOptions ResumingFrom(TrainingOptions run) => run with
+    public TrainingOptions ResumingFrom(TrainingOptions run)
     {
-        ThreadCount = ThreadCount,
-        ValidationInterval = ValidationInterval > 0 ? ValidationInterval : run.ValidationInterval,
-        CheckpointInterval = CheckpointInterval > 0 ? CheckpointInterval : run.CheckpointInterval,
-    };
-
-    // Training computes in float32: a rate that becomes 0 or a denormal there makes the update
-    // divide by 0 or multiply into infinities, and a beta that becomes 1 never forgets.
-    const float SmallestNormal = 1.17549435E-38f, BiggestBelowOne = 0.99999994f;
-
-    static void RefuseRate(string name, double value) =>
-        Refuse(name, value, $"{name} {value} is {(float)value} in float32, the precision training computes in; it must be at least {SmallestNormal:G9}.");
-
-    static void RefuseBeta(string name, double value) =>
-        Refuse(name, value, $"{name} {value} is 1 in float32, the precision training computes in; it must be at most {BiggestBelowOne:G9}.");
+        var resumed = run;
+        foreach (var option in All)
+            if (option.OnResume == OnResume.TakeCalls || (option.OnResume == OnResume.KeepRunsUnlessSet && option.IsSet(this)))
+                resumed = option.With(resumed, option.Get(this));
+        return resumed;
+    }
 
     /// <summary>The thread count with 0 resolved to the processor count.</summary>
     public int EffectiveThreads => ThreadCount == 0 ? Environment.ProcessorCount : ThreadCount;
-
-    static void Refuse(string name, object value, string message) => throw new InvalidConfigurationException(name, value, message);
 }

@@ -106,7 +106,7 @@ public class HelpExampleTests
         var (type, count, files) = writes;
         if (type.Length > 0)
         {
-            int written = result.Output.Count(o => o.BaseObject.GetType().Name == type);
+            int written = result.Output.Count(o => o.TypeNames.Any(name => name.EndsWith($".{type}", StringComparison.Ordinal))); // its type or a base type (Tokenizer)
             Assert.True(count == 0 ? written > 0 : written == count, $"{cmdlet} example {example} wrote {written} {type} objects, not {(count == 0 ? "some" : count)}:\n{code}");
         }
         Assert.All(files, f => Assert.True(File.Exists(ps.PathOf(f)), $"{cmdlet} example {example} did not write {f}"));

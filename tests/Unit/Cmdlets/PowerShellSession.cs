@@ -112,7 +112,7 @@ sealed class PowerShellSession : IDisposable
     {
         var result = Run(script);
         result.ThrowIfFailed();
-        return result.Output.Select(o => Assert.IsType<T>(o.BaseObject)).ToList();
+        return result.Output.Select(o => Assert.IsAssignableFrom<T>(o.BaseObject)).ToList();
     }
 
     /// <summary>A session variable's value.</summary>

@@ -71,7 +71,7 @@ public class ReadmeExampleTests
         using var ps = new PowerShellSession();
         var result = RunBlock(ps, PowerShellBlocks()[1]);
         var output = result.Output.Select(o => o.BaseObject).ToList();
-        Assert.Equal(597, Assert.IsType<Tokenizer>(output[0]).VocabSize);
+        Assert.Equal(597, Assert.IsAssignableFrom<Tokenizer>(output[0]).VocabSize);
         var tokens = Assert.IsType<TokenizedText>(output[1]);
         Assert.Equal(7, tokens.Count);
         Assert.Equal([500L, 1000, 1500, 2000], output.OfType<TrainingStep>().Take(4).Select(s => s.Step));

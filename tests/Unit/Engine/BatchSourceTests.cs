@@ -77,7 +77,7 @@ public class BatchSourceTests
         // 'a cat ran' with the vocabulary a, cat, dog, ran, sat, the (BOS 6) kept corpusSentences 3 and
         // corpusFingerprint 0cdec0408bf222ba, so that a resumed run is refused any other corpus.
         int[][] sentences = [[6, 5, 1, 4, 6], [6, 5, 2, 3, 6], [6, 0, 1, 3, 6]];
-        var model = Model.Create(new ModelConfig(7, 4, 2, 1, 4), Tokenizer.FromVocabulary(TokenizerKind.Word, ["a", "cat", "dog", "ran", "sat", "the"]), 7);
+        var model = Model.Create(new ModelConfig(7, 4, 2, 1, 4), new WordTokenizer(["a", "cat", "dog", "ran", "sat", "the"]), 7);
         var batches = new SentenceBatches(model, sentences, new TrainingOptions());
         Assert.Equal(("sentences", 3, 0x0cdec0408bf222baUL), (batches.Unit, batches.Size, batches.Fingerprint));
     }

@@ -113,7 +113,7 @@ public class SamplerTests
                 var sampler = new Sampler(model, option with { Seed = seed });
                 for (int i = 0; i < 5; i++)
                 {
-                    var sample = sampler.Generate(i == 4 ? ["w003", "w007"] : null);
+                    var sample = sampler.Generate(i == 4 ? model.Tokenizer.Encode("w003 w007") : null);
                     text.AppendLine($"{sample.Text}|{string.Join(' ', sample.Ids)}|{BitConverter.DoubleToInt64Bits(sample.MeanLogProbability)}|{sample.Complete}");
                 }
             }
@@ -146,13 +146,12 @@ public class SamplerTests
     public void APromptIsContinued()
     {
         var model = TestData.RandomModel(Config);
-        var sample = new Sampler(model, new SamplingOptions()).Generate(["w003", "w007"]);
+        var sample = new Sampler(model, new SamplingOptions()).Generate(model.Tokenizer.Encode("w003 w007"));
         Assert.Equal(["w003", "w007"], sample.Tokens.Take(2));
         Assert.StartsWith("w003 w007", sample.Text);
 
-        var ex = Assert.Throws<UnknownTokenException>(() => new Sampler(model, new SamplingOptions()).Generate(["w003", "zebra"]));
-        Assert.Equal("zebra", ex.Piece);
-        Assert.Throws<InvalidConfigurationException>(() => new Sampler(model, new SamplingOptions()).Generate(Enumerable.Repeat("w001", 6).ToList()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(model, new SamplingOptions()).Generate([3, model.Tokenizer.Bos]));
+        Assert.Throws<InvalidConfigurationException>(() => new Sampler(model, new SamplingOptions()).Generate(Enumerable.Repeat(1, 6).ToList()));
     }
 
     [Theory]

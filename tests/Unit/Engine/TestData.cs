@@ -7,7 +7,7 @@ static class TestData
 {
     /// <summary>A word tokenizer over "w0".."w(n-1)", so a model of vocabulary n + 1.</summary>
     public static Tokenizer Words(int count) =>
-        Tokenizer.FromVocabulary(TokenizerKind.Word, Enumerable.Range(0, count).Select(i => $"w{i:D3}"));
+        new WordTokenizer(Enumerable.Range(0, count).Select(i => $"w{i:D3}"));
 
     public static Model RandomModel(ModelConfig config, int seed = 1) => Model.Create(config, Words(config.VocabSize - 1), seed);
 
