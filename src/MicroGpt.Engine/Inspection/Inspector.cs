@@ -199,14 +199,16 @@ public sealed class Inspector
     /// <summary>
     /// The <paramref name="count"/> pieces whose token embeddings (rows of wte) have the highest cosine
     /// similarity to <paramref name="token"/>'s, nearest first; BOS and the token itself are left out.
-    /// The token is read as a prompt is, and must be exactly one piece.
+    /// The token is a piece of the vocabulary, or text that reads as one piece as a prompt is read.
     /// </summary>
     public static List<SimilarToken> SimilarTokens(Model model, string token, int count)
     {
         if (count < 1) throw new InvalidConfigurationException(nameof(count), count, $"Count must be at least 1; {count} is not.");
         var tokenizer = model.Tokenizer;
+        // A piece as it is ("Cat", " " of a character model), else the token read as a prompt is ("CAT" is "cat" to words).
+        int piece = tokenizer.Vocabulary.IndexOf(token);
         var sentence = Corpus.Normalize(tokenizer.TokenKind, [token]);
-        var ids = sentence.Count == 1 ? tokenizer.Encode(sentence[0].Text) : [];
+        var ids = piece >= 0 ? [piece] : sentence.Count == 1 ? tokenizer.Encode(sentence[0].Text) : [];
         if (ids.Length != 1)
             throw new InvalidConfigurationException(nameof(token), token, $"'{token}' is {ids.Length} {tokenizer.Info.Pieces}, not one: Find-SimilarToken compares the embeddings of single tokens.");
         int query = ids[0], c = model.Config.EmbeddingSize;
