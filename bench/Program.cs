@@ -46,6 +46,12 @@ if (args.Contains("--breakdown"))
     return 0;
 }
 
+if (args.Contains("--inspect"))
+{
+    Console.WriteLine(InspectionBench.Run(BenchCorpus.Load()));
+    return 0;
+}
+
 if (args.Contains("--peak"))
 {
     Console.WriteLine(Machine.Describe());
