@@ -101,8 +101,10 @@ class Attention(nn.Module):
         self.k = nn.Linear(c, c, bias=False)
         self.v = nn.Linear(c, c, bias=False)
         self.o = nn.Linear(c, c, bias=False)
-        mask = torch.tril(torch.ones(config.block_size, config.block_size, dtype=torch.bool))
-        self.register_buffer("causal", mask, persistent=False)
+        # 0 where position t may look (s <= t), -inf after: added to the scores. A float, not a
+        # bool mask, because DistributedDataParallel on CPU (gloo) cannot broadcast bool buffers.
+        future = torch.full((config.block_size, config.block_size), float("-inf")).triu(1)
+        self.register_buffer("causal", future, persistent=False)
 
     def forward(self, x):
         b, t, c = x.shape
@@ -112,7 +114,7 @@ class Attention(nn.Module):
         k = self.k(x).view(b, t, self.n_head, hs).transpose(1, 2)
         v = self.v(x).view(b, t, self.n_head, hs).transpose(1, 2)
         scores = (q @ k.transpose(-2, -1)) / math.sqrt(hs)            # (B, H, T, T)
-        scores = scores.masked_fill(~self.causal[:t, :t], float("-inf"))
+        scores = scores + self.causal[:t, :t]
         y = F.softmax(scores, dim=-1) @ v                               # (B, H, T, hs)
         return self.o(y.transpose(1, 2).reshape(b, t, c))
 
@@ -182,24 +184,27 @@ class MicroGpt(nn.Module):
 
 def read_safetensors(path):
     """The float32 tensors of a safetensors file by name, and its __metadata__ (or {})."""
-    with open(path, "rb") as f:
-        data = f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as problem:
+        raise BridgeError(f"{path}: cannot be read: {problem.strerror}") from None
     if len(data) < 8:
-        raise ValueError(f"{path}: shorter than the 8-byte header length")
+        raise BridgeError(f"{path}: shorter than the 8-byte header length")
     (header_length,) = struct.unpack_from("<Q", data, 0)
     if header_length > len(data) - 8:
-        raise ValueError(f"{path}: its header claims {header_length} bytes, more than the file holds")
+        raise BridgeError(f"{path}: its header claims {header_length} bytes, more than the file holds")
     header = json.loads(data[8:8 + header_length].decode("utf-8"))
     body = memoryview(data)[8 + header_length:]
     metadata = header.pop("__metadata__", {}) or {}
     tensors = {}
     for name, entry in header.items():
         if entry.get("dtype") != "F32":
-            raise ValueError(f"{path}: tensor '{name}' has dtype {entry.get('dtype')}; MicroGpt files hold F32")
+            raise BridgeError(f"{path}: tensor '{name}' has dtype {entry.get('dtype')}; MicroGpt files hold F32")
         begin, end = entry["data_offsets"]
         shape = entry["shape"]
         if not 0 <= begin <= end <= len(body) or end - begin != 4 * math.prod(shape):
-            raise ValueError(f"{path}: tensor '{name}' has data_offsets [{begin}, {end}] that do not fit shape {shape}")
+            raise BridgeError(f"{path}: tensor '{name}' has data_offsets [{begin}, {end}] that do not fit shape {shape}")
         flat = torch.frombuffer(bytearray(body[begin:end]), dtype=torch.float32) if end > begin else torch.empty(0)
         tensors[name] = flat.reshape(shape).clone()
     return tensors, metadata
@@ -240,7 +245,7 @@ def config_of(path, metadata):
         return Config(*(int(metadata[k]) for k in keys))
     side = re.sub(r"\.safetensors$", "", path, flags=re.IGNORECASE) + ".config.json"
     if not os.path.exists(side):
-        raise ValueError(f"{path}: no configuration in __metadata__ and no {side} beside it")
+        raise BridgeError(f"{path}: no configuration in __metadata__ and no {side} beside it")
     with open(side, encoding="utf-8") as f:
         c = json.load(f)["config"]
     return Config(c["vocabSize"], c["nEmbd"], c["nHead"], c["nLayer"], c["blockSize"])
@@ -264,11 +269,11 @@ def load(path, check_checksum=True):
     model = MicroGpt(config)
     expected = model.tensors()
     if set(tensors) != set(expected):
-        raise ValueError(f"{path}: tensors {sorted(set(tensors) ^ set(expected))} do not match the configuration")
+        raise BridgeError(f"{path}: tensors {sorted(set(tensors) ^ set(expected))} do not match the configuration")
     with torch.no_grad():
         for name, parameter in expected.items():
             if tuple(tensors[name].shape) != tuple(parameter.shape):
-                raise ValueError(f"{path}: tensor '{name}' has shape {list(tensors[name].shape)}; the configuration needs {list(parameter.shape)}")
+                raise BridgeError(f"{path}: tensor '{name}' has shape {list(tensors[name].shape)}; the configuration needs {list(parameter.shape)}")
             parameter.copy_(tensors[name])
     model.tokenizer = description.tokenizer if described else None
     model.summary = description.summary if described else TrainingSummary()
@@ -319,7 +324,7 @@ WORDS = re.compile(f"[^{re.escape(DOTNET_WHITE_SPACE)}]+")
 LINE_END = re.compile(r"\r\n|\r|\n")  # TextReader.ReadLine's line ends, not str.splitlines()'s many
 
 
-class BridgeError(Exception):
+class BridgeError(ValueError):
     """Bad input from the user (a file, a word, a value): printed as one line naming it, without a traceback."""
 
 
@@ -524,21 +529,21 @@ def read_sentences(paths, tokenizer, block_size):
     return sentences
 
 
-def sentence_losses(model, sentences):
+def sentence_losses(network, block_size, sentences):
     """
     Each sentence's mean cross-entropy over its min(T, tokens - 1) positions, as the engine's
     PackedBatch counts them: (B) losses for B sentences. Sentences are padded to the longest; a
     padded position comes after every real one, so the causal attention keeps it out of them.
+    The network is the model, or the DistributedDataParallel that wraps it (which has no config).
     """
-    t = model.config.block_size
-    rows = [min(t, len(s) - 1) for s in sentences]
+    rows = [min(block_size, len(s) - 1) for s in sentences]
     width = max(rows)
     inputs = torch.zeros(len(sentences), width, dtype=torch.long)
     targets = torch.full((len(sentences), width), -100, dtype=torch.long)  # -100: cross_entropy's ignore_index
     for b, (s, n) in enumerate(zip(sentences, rows)):
         inputs[b, :n] = torch.tensor(s[:n])
         targets[b, :n] = torch.tensor(s[1:n + 1])
-    logits, _ = model(inputs)
+    logits, _ = network(inputs)
     losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, width), 0 where ignored
     return losses.sum(dim=1) / torch.tensor(rows, dtype=losses.dtype)
 
@@ -548,7 +553,7 @@ def mean_loss(model, sentences, chunk=64):
     total = 0.0
     with torch.no_grad():
         for first in range(0, len(sentences), chunk):
-            total += sentence_losses(model, sentences[first:first + chunk]).double().sum().item()
+            total += sentence_losses(model, model.config.block_size, sentences[first:first + chunk]).double().sum().item()
     return total / len(sentences)
 
 
@@ -601,32 +606,52 @@ def train_command(args):
     (seeded), step s takes the batch of B sentences from s B on, the loss is the mean of the
     sentences' mean losses, and Adam runs with the tutorial's betas (0.85, 0.99), epsilon 1e-8 and a
     rate decaying linearly to 0 over the steps. The result is saved in MicroGpt's layout with the
-    training summary carried on (steps, tokens, last loss added to the file's own). This is the
-    loop to replace with DistributedDataParallel under torchrun for a model bigger than a laptop.
+    training summary carried on (steps, tokens, last loss added to the file's own).
+
+    Started by torchrun (which sets WORLD_SIZE and RANK), it is data-parallel: every process
+    builds the same batch (same seed), takes its share (sentences rank, rank + W, ...), and
+    DistributedDataParallel averages the gradients, which with equal shares is the whole batch's
+    gradient: the same steps as one process, spread over W processes or machines.
     """
     if args.steps <= 0 or args.batch <= 0 or not (args.lr > 0 and math.isfinite(args.lr)):
         raise BridgeError(f"--steps {args.steps}, --batch {args.batch} and --lr {args.lr} must all be positive")
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    if args.batch % world != 0:
+        raise BridgeError(f"--batch {args.batch} does not divide among {world} processes; give each the same number of sentences")
     model = load(args.model)
     tokenizer = require_tokenizer(model, args.model)
     sentences = read_sentences(args.text, tokenizer, model.config.block_size)
     random.Random(args.seed).shuffle(sentences)
+    network = model
+    if world > 1:
+        torch.distributed.init_process_group("gloo")  # CPU processes; a GPU cluster would use nccl
+        network = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.85, 0.99), eps=1e-8)
+    block_size = model.config.block_size
     for step in range(args.steps):
         batch = [sentences[(step * args.batch + i) % len(sentences)] for i in range(args.batch)]
         rate = args.lr * (1 - step / args.steps)
         for group in optimizer.param_groups:
             group["lr"] = rate
-        loss = sentence_losses(model, batch).mean()
-        if not math.isfinite(loss.item()):
-            raise BridgeError(f"the loss at step {step + 1} is {loss.item()}; nothing was saved")
+        loss = sentence_losses(network, block_size, batch[rank::world]).mean()
+        batch_loss = loss.detach().clone()
+        if world > 1:
+            torch.distributed.all_reduce(batch_loss)  # every process sees the whole batch's loss, and stops alike
+            batch_loss /= world
+        if not math.isfinite(batch_loss.item()):
+            raise BridgeError(f"the loss at step {step + 1} is {batch_loss.item()}; nothing was saved")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         model.summary.steps += 1
-        model.summary.tokens += sum(min(model.config.block_size, len(s) - 1) for s in batch)
-        model.summary.last_loss = loss.item()
-        print(json.dumps({"step": model.summary.steps, "loss": loss.item(), "learning_rate": rate}), flush=True)
-    save(model, args.out)
+        model.summary.tokens += sum(min(block_size, len(s) - 1) for s in batch)
+        model.summary.last_loss = batch_loss.item()
+        if rank == 0:
+            print(json.dumps({"step": model.summary.steps, "loss": batch_loss.item(), "learning_rate": rate}), flush=True)
+    if rank == 0:
+        save(model, args.out)
+    if world > 1:
+        torch.distributed.destroy_process_group()
 
 
 # ---- which BLAS torch runs on ----
