@@ -86,6 +86,15 @@ Describe 'microgpt_torch.py loss' {
         $run.Error | Should -Not -Match 'Traceback'
     }
 
+    It 'refuses a control character, as Measure-Model does, naming its line' {
+        $text = Join-Path $TestDrive 'control.txt'
+        [IO.File]::WriteAllText($text, "the cat sat`nthe cat`fsat`n")
+        { Measure-Model -Model $WordModel -Path $text } | Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.MeasureModelCommand'
+        $run = Invoke-Bridge loss $WordPath $text
+        $run.ExitCode | Should -Be 1
+        $run.Error | Should -Match 'line 2: control character U\+000C'
+    }
+
     It 'refuses a file whose weights changed after MicroGpt wrote it, as Import-Model does' {
         $damaged = Join-Path $TestDrive 'damaged.safetensors'
         $bytes = [IO.File]::ReadAllBytes($WordPath)

@@ -31,8 +31,8 @@ that has torch (Debian: /usr/bin/python3 with python3-torch):
     microgpt_torch.py sample MODEL.safetensors [--count N] [--temperature T] [--seed S]
         Sentences decoded with the file's tokenizer, one a line (torch's seeded draws).
     microgpt_torch.py train MODEL.safetensors TEXT... --steps N --out OUT.safetensors [--lr --batch --seed]
-        Adam steps as Invoke-Training takes them, then OUT saved for Import-Model. Its loop is the
-        one to wrap in DistributedDataParallel and start with torchrun (README.md says how).
+        Adam steps as Invoke-Training takes them, then OUT saved for Import-Model. Started by
+        torchrun, it trains data-parallel (DistributedDataParallel); README.md has the commands.
 
     In a script: load(path) gives the nn.Module (with .tokenizer and .summary), save(model, path)
     writes it back.
@@ -293,8 +293,7 @@ def save(model, path):
     Import-Model loads it alone, and the same description, indented, in NAME.config.json beside it.
     """
     metadata = {"format": "pt", **model.config.as_metadata()}
-    tokenizer = getattr(model, "tokenizer", None)
-    if tokenizer is None:
+    if model.tokenizer is None:
         write_safetensors(path, model.tensors(), metadata)
         return
     description = Description.of(model)
@@ -322,6 +321,7 @@ FORMAT_VERSION = 2  # ModelFile.FormatVersion: the version whose safetensors fil
 DOTNET_WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 WORDS = re.compile(f"[^{re.escape(DOTNET_WHITE_SPACE)}]+")
 LINE_END = re.compile(r"\r\n|\r|\n")  # TextReader.ReadLine's line ends, not str.splitlines()'s many
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what CorpusFile refuses: control characters but tab
 
 
 class BridgeError(ValueError):
@@ -503,8 +503,8 @@ class Description:
 def read_sentences(paths, tokenizer, block_size):
     """
     The encoded sentences of corpus files as Measure-Model and Invoke-Training read them: lines
-    ending at LF, CR or CR LF, UTF-8 (a byte-order mark allowed), normalized by the tokenizer's kind,
-    blank ones skipped. A sentence longer than block_size + 1 tokens is cut there, as MicroGpt
+    ending at LF, CR or CR LF, UTF-8 (a byte-order mark allowed; MicroGpt's UTF-16 and UTF-32 are
+    refused here), no control character but tab, normalized by the tokenizer's kind, blank ones skipped. A sentence longer than block_size + 1 tokens is cut there, as MicroGpt
     trains and measures on its first block_size positions only; a warning says how many were cut.
     """
     sentences = []
@@ -517,6 +517,9 @@ def read_sentences(paths, tokenizer, block_size):
         except UnicodeDecodeError as problem:
             raise BridgeError(f"'{path}' is not UTF-8 text (byte {problem.start})") from None
         for number, line in enumerate(LINE_END.split(text), 1):
+            control = CONTROL.search(line)
+            if control:
+                raise BridgeError(f"'{path}' line {number}: control character U+{ord(control.group()):04X}, which a MicroGpt corpus may not hold")
             sentence = tokenizer.normalize(line)
             if sentence:
                 sentences.append(tokenizer.encode_sentence(sentence, f"'{path}' line {number}"))
