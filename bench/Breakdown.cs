@@ -6,17 +6,17 @@ namespace MicroGpt.Bench;
 
 /// <summary>
 /// The reference run's steps taken apart, with a stopwatch around each phase: the same calls
-/// the trainer makes (Gpt, Backpropagation's kernels, Adam), issued one by one on one thread.
+/// the trainer makes (Gpt, the step runner's kernels, Adam), issued one by one on one thread.
 /// </summary>
 sealed class Breakdown
 {
     const int Steps = 5000;
     static readonly string[] Names = ["forward", "loss (softmax, cross-entropy)", "backward, activations", "backward, weight gradients and their norm", "Adam"];
 
-    readonly BenchCorpus corpus;
     readonly ModelConfig config;
     readonly Model model;
-    readonly int[] order;
+    readonly SentenceBatches batches;
+    readonly TrainingOptions options = new() { Steps = Steps };
     readonly Activations activations;
     readonly ActivationGradients gradients;
     readonly PackedBatch batch;
@@ -26,15 +26,13 @@ sealed class Breakdown
 
     Breakdown(BenchCorpus corpus)
     {
-        this.corpus = corpus;
         config = new ModelConfig(corpus.Tokenizer.VocabSize);
         model = Model.Create(config, corpus.Tokenizer, 42);
-        order = Enumerable.Range(0, corpus.Sentences.Length).ToArray();
-        new Rng(42).Shuffle(order.AsSpan());
+        batches = new SentenceBatches(model, corpus.Sentences, options); // the trainer's order, one sentence a step
         activations = new Activations(config, config.BlockSize);
         gradients = new ActivationGradients(config, config.BlockSize);
         batch = new PackedBatch(config.BlockSize, 1);
-        jobs = Gpt.PlanWeightGradients(config, Backpropagation.GradientGrain);
+        jobs = WorkPlan.PlanWeightGradients(config);
         grad = new float[model.Parameters.Length];
         m = new float[grad.Length];
         v = new float[grad.Length];
@@ -62,9 +60,7 @@ sealed class Breakdown
     void Step(int s)
     {
         long t0 = Stopwatch.GetTimestamp();
-        batch.Clear();
-        batch.Add(corpus.Sentences[order[s % order.Length]], config.BlockSize);
-        batch.SetMeanWeights();
+        batches.Fill(batch, s);
         Gpt.Forward(model, activations, batch, 0, batch.Rows, withLoss: false);
         long t1 = Stopwatch.GetTimestamp();
         var logits = activations.Logits.AsSpan(0, batch.Rows * config.VocabSize);
@@ -76,11 +72,12 @@ sealed class Breakdown
         double norm = 0;
         foreach (var job in jobs)
         {
+            grad.AsSpan(job.Offset, job.Length).Clear();
             Gpt.WeightGradients(model, activations, gradients, batch, grad, job);
             norm += GradientNorm.SumOfSquares(grad.AsSpan(job.Offset, job.Length));
         }
         long t4 = Stopwatch.GetTimestamp();
-        Adam.Update(model.Parameters, grad, m, v, Adam.StepConstants.For(0.01 * (1 - (double)s / Steps), 0.85, 0.99, 1e-8, s));
+        Adam.Update(model.Parameters, grad, m, v, Adam.StepConstants.For(LearningRate.At(options, s), options.Beta1, options.Beta2, options.Epsilon, s));
         long t5 = Stopwatch.GetTimestamp();
         ticks[0] += t1 - t0; ticks[1] += t2 - t1; ticks[2] += t3 - t2; ticks[3] += t4 - t3; ticks[4] += t5 - t4;
         if (!double.IsFinite(loss + norm)) throw new InvalidOperationException("diverged");

@@ -186,7 +186,7 @@ static class FullLengthProfile
         var activations = new Activations(config, rows);
         var gradients = new ActivationGradients(config, rows);
         var batch = new PackedBatch(rows, b);
-        var jobs = Gpt.PlanWeightGradients(config, Backpropagation.GradientGrain);
+        var jobs = WorkPlan.PlanWeightGradients(config);
         var workspace = MatMul.Packs(rows) ? new GemmWorkspace() : null;
         float[] grad = new float[model.Parameters.Length], m = new float[grad.Length], v = new float[grad.Length];
         var names = new[] { "forward", "backward", "weight gradients", "Adam", "attention forward", "attention backward" };
@@ -202,7 +202,11 @@ static class FullLengthProfile
             times[1] = GemmBench.ThreadSeconds();
             Gpt.Backward(model, activations, gradients, batch, 0, rows, gemm: workspace);
             times[2] = GemmBench.ThreadSeconds();
-            foreach (var job in jobs) Gpt.WeightGradients(model, activations, gradients, batch, grad, job, workspace);
+            foreach (var job in jobs)
+            {
+                grad.AsSpan(job.Offset, job.Length).Clear();
+                Gpt.WeightGradients(model, activations, gradients, batch, grad, job, workspace);
+            }
             times[3] = GemmBench.ThreadSeconds();
             Adam.Update(model.Parameters, grad, m, v, Adam.StepConstants.For(1e-3, 0.9, 0.99, 1e-8, s + 2));
             times[4] = GemmBench.ThreadSeconds();

@@ -283,9 +283,13 @@ static class ReferenceChild
         collections = GC.CollectionCount(0) - collections;
 
         // The FLOPs of the sentences the run took, recomputed outside the timed loop.
-        var order = Enumerable.Range(0, corpus.Sentences.Length).ToArray();
-        new Rng(options.Seed).Shuffle(order.AsSpan());
-        for (int s = 0; s < Steps; s++) flops += Flops.PerSentence(config, corpus.Sentences[order[s % order.Length]].Length) + Flops.Adam(config);
+        var batches = new SentenceBatches(model, corpus.Sentences, options);
+        var batch = new PackedBatch(batches.MaxRows, batches.MaxExamples);
+        for (int s = 0; s < Steps; s++)
+        {
+            batches.Fill(batch, s);
+            flops += Flops.PerSentence(config, batch.Rows + 1) + Flops.Adam(config);
+        }
 
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
         Console.WriteLine(FormattableString.Invariant(

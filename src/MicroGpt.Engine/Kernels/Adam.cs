@@ -5,11 +5,10 @@ using System.Runtime.Intrinsics;
 namespace MicroGpt.Kernels;
 
 /// <summary>
-/// The tutorial's Adam, exact (a true square root and divide per parameter), fused with the
-/// zeroing of the gradient that the next step needs:
+/// The tutorial's Adam, exact (a true square root and divide per parameter):
 /// <code>
 /// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-/// p -= lr (m / (1 - b1^(s+1))) / (sqrt(v / (1 - b2^(s+1))) + eps);  g = 0
+/// p -= lr (m / (1 - b1^(s+1))) / (sqrt(v / (1 - b2^(s+1))) + eps)
 /// </code>
 /// and reports whether every new p is finite (the trainer undoes a step that made one not). The new
 /// moments stay finite while every gradient element is below 1e18 in magnitude (m within the
@@ -27,20 +26,20 @@ static class Adam
     }
 
     /// <summary>
-    /// One step over a slice of the parameters; zeroes the slice's gradient. A <paramref name="copy"/>,
+    /// One step over a slice of the parameters. A <paramref name="copy"/>,
     /// when given, receives the new parameters too (a trainer's per-thread copy of the weights).
     /// Returns false when a new parameter is NaN or infinite (all are written anyway).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool Update(Span<float> parameters, Span<float> gradients, Span<float> m, Span<float> v, in StepConstants k, Span<float> copy = default)
+    public static bool Update(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, in StepConstants k, Span<float> copy = default)
     {
         int i = 0;
         bool copied = !copy.IsEmpty, allFinite = true;
         if (copied && copy.Length != parameters.Length) throw new ArgumentException("The copy must be as long as the parameters.", nameof(copy));
-        // The square root and the divide bound this loop. With AVX-512 (Zen 4 here) their 512-bit
-        // forms retire more lanes per cycle than two 256-bit ones (26 against 30 us a step for
-        // 63,296 parameters); without it the runtime splits each Vector512 into two Vector256,
-        // within 6% of a 256-bit loop (measured with DOTNET_EnableAVX512=0), so one loop serves both.
+        // The square root and the divide bound this loop. With AVX-512 their 512-bit forms retire
+        // more lanes per cycle than two 256-bit ones; without it the runtime splits each Vector512
+        // into two Vector256, close to a 256-bit loop, so one loop serves both (bench/RESULTS.md,
+        // "Adam in Vector512").
         if (Simd.Enabled)
         {
             ref float p = ref MemoryMarshal.GetReference(parameters);
@@ -53,9 +52,8 @@ static class Adam
             var mc = Vector512.Create(k.MomentCorrection); var vc = Vector512.Create(k.VarianceCorrection);
             var lr = Vector512.Create(k.LearningRate); var eps = Vector512.Create(k.Epsilon);
             // x - x is 0 for a finite x and NaN otherwise, so drift stays 0 while every new parameter
-            // is finite: two cheap operations beside the square root and the divide, which cost no
-            // time here (18.4 against 18.3 us for 63,296 parameters, the median of 2,900 calls each,
-            // taken in turns; checking the moments too took 18.6, and comparing each vector 20.8).
+            // is finite: two cheap operations beside the square root and the divide, which measured
+            // no slower than no check (bench/RESULTS.md, "Training's tunables").
             var drift = Vector512<float>.Zero;
             for (; i + Vector512<float>.Count <= parameters.Length; i += Vector512<float>.Count)
             {
@@ -69,7 +67,6 @@ static class Adam
                 var updated = Vector512.LoadUnsafe(ref p, at) - step;
                 updated.StoreUnsafe(ref p, at);
                 if (copied) updated.StoreUnsafe(ref cr, at);
-                Vector512<float>.Zero.StoreUnsafe(ref g, at);
                 drift += updated - updated;
             }
             allFinite = Vector512.EqualsAll(drift, Vector512<float>.Zero);
@@ -81,7 +78,6 @@ static class Adam
             v[i] = k.Beta2 * v[i] + k.OneMinusBeta2 * (gi * gi);
             parameters[i] -= k.LearningRate * (m[i] * k.MomentCorrection) / (MathF.Sqrt(v[i] * k.VarianceCorrection) + k.Epsilon);
             if (copied) copy[i] = parameters[i];
-            gradients[i] = 0;
             allFinite &= float.IsFinite(parameters[i]);
         }
         return allFinite;

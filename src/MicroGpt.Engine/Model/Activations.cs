@@ -12,23 +12,37 @@ sealed class Activations
     public Activations(ModelConfig config, int maxRows)
     {
         CheckFits(config, maxRows);
-        int n = maxRows, c = config.EmbeddingSize, l = config.Layers, h = config.Heads, t = config.BlockSize;
         MaxRows = maxRows;
-        Encoded = new float[n * c];
-        EncodedRstd = new float[n];
-        Residual = new float[(l + 1) * n * c];
-        Ln1 = new float[l * n * c];
-        Ln1Rstd = new float[l * n];
-        Qkv = new float[l * n * 3 * c];
-        Att = new float[l * n * h * t];
-        AttOut = new float[l * n * c];
-        Residual2 = new float[l * n * c];
-        Ln2 = new float[l * n * c];
-        Ln2Rstd = new float[l * n];
-        Fc = new float[l * n * 4 * c];
-        FcRelu = new float[l * n * 4 * c];
-        Logits = new float[n * config.VocabSize];
-        Losses = new float[n];
+        var next = new Buffers(Lengths(config, maxRows));
+        Encoded = next.Take(nameof(Encoded));
+        EncodedRstd = next.Take(nameof(EncodedRstd));
+        Residual = next.Take(nameof(Residual));
+        Ln1 = next.Take(nameof(Ln1));
+        Ln1Rstd = next.Take(nameof(Ln1Rstd));
+        Qkv = next.Take(nameof(Qkv));
+        Att = next.Take(nameof(Att));
+        AttOut = next.Take(nameof(AttOut));
+        Residual2 = next.Take(nameof(Residual2));
+        Ln2 = next.Take(nameof(Ln2));
+        Ln2Rstd = next.Take(nameof(Ln2Rstd));
+        Fc = next.Take(nameof(Fc));
+        FcRelu = next.Take(nameof(FcRelu));
+        Logits = next.Take(nameof(Logits));
+        Losses = next.Take(nameof(Losses));
+        next.CheckAllTaken();
+    }
+
+    /// <summary>Each buffer below and its length for <paramref name="n"/> rows, in order (as llm.c's fill_in_activation_sizes).</summary>
+    static (string Name, long Length)[] Lengths(ModelConfig config, long n)
+    {
+        long c = config.EmbeddingSize, l = config.Layers, h = config.Heads, t = config.BlockSize, v = config.VocabSize;
+        return
+        [
+            (nameof(Encoded), n * c), (nameof(EncodedRstd), n), (nameof(Residual), (l + 1) * n * c),
+            (nameof(Ln1), l * n * c), (nameof(Ln1Rstd), l * n), (nameof(Qkv), l * n * 3 * c), (nameof(Att), l * n * h * t),
+            (nameof(AttOut), l * n * c), (nameof(Residual2), l * n * c), (nameof(Ln2), l * n * c), (nameof(Ln2Rstd), l * n),
+            (nameof(Fc), l * n * 4 * c), (nameof(FcRelu), l * n * 4 * c), (nameof(Logits), n * v), (nameof(Losses), n),
+        ];
     }
 
     public int MaxRows { get; }
@@ -56,11 +70,8 @@ sealed class Activations
     /// </summary>
     public static void CheckFits(ModelConfig config, long maxRows)
     {
-        long n = maxRows, c = config.EmbeddingSize, l = config.Layers, t = config.BlockSize, v = config.VocabSize;
-        long largest = new[] { l * n * 4 * c, l * n * config.Heads * t, (l + 1) * n * c, n * v }.Max();
-        // Every buffer of Activations and ActivationGradients, per row.
-        long total = n * (2 * v + 8 * c + 2 * (l + 1) * c + l * (23 * c + config.Heads * t) + t + 2 * l + 2);
-        long bytes = total * sizeof(float), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long[] lengths = [.. Lengths(config, maxRows).Select(b => b.Length), .. ActivationGradients.Lengths(config, maxRows).Select(b => b.Length)];
+        long largest = lengths.Max(), bytes = lengths.Sum() * sizeof(float), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (largest > Array.MaxLength || bytes > available)
             throw new InvalidConfigurationException(nameof(ModelConfig.BlockSize), config.BlockSize,
                 $"Processing {maxRows:N0} positions at once with embedding size {config.EmbeddingSize}, {config.Layers} layers, {config.Heads} heads and block size {config.BlockSize} needs {bytes / (1 << 20):N0} MiB of activations{(largest > Array.MaxLength ? $", one buffer of {largest:N0} numbers (more than an array holds)" : "")}; {available / (1 << 20):N0} MiB are available. Use a smaller block size, batch or model.");
@@ -80,17 +91,30 @@ sealed class ActivationGradients
 {
     public ActivationGradients(ModelConfig config, int maxRows)
     {
-        int n = maxRows, c = config.EmbeddingSize, l = config.Layers;
-        Logits = new float[n * config.VocabSize];
-        Encoded = new float[n * c];
-        Residual = new float[(l + 1) * n * c];
-        Residual2 = new float[l * n * c];
-        Qkv = new float[l * n * 3 * c];
-        Fc = new float[l * n * 4 * c];
-        Ln = new float[n * c];
-        AttOut = new float[n * c];
-        FcRelu = new float[n * 4 * c];
-        AttentionScratch = new float[n * config.BlockSize];
+        var next = new Buffers(Lengths(config, maxRows));
+        Logits = next.Take(nameof(Logits));
+        Encoded = next.Take(nameof(Encoded));
+        Residual = next.Take(nameof(Residual));
+        Residual2 = next.Take(nameof(Residual2));
+        Qkv = next.Take(nameof(Qkv));
+        Fc = next.Take(nameof(Fc));
+        Ln = next.Take(nameof(Ln));
+        AttOut = next.Take(nameof(AttOut));
+        FcRelu = next.Take(nameof(FcRelu));
+        AttentionScratch = next.Take(nameof(AttentionScratch));
+        next.CheckAllTaken();
+    }
+
+    /// <summary>Each buffer below and its length for <paramref name="n"/> rows, in order.</summary>
+    internal static (string Name, long Length)[] Lengths(ModelConfig config, long n)
+    {
+        long c = config.EmbeddingSize, l = config.Layers, t = config.BlockSize, v = config.VocabSize;
+        return
+        [
+            (nameof(Logits), n * v), (nameof(Encoded), n * c), (nameof(Residual), (l + 1) * n * c), (nameof(Residual2), l * n * c),
+            (nameof(Qkv), l * n * 3 * c), (nameof(Fc), l * n * 4 * c), (nameof(Ln), n * c), (nameof(AttOut), n * c),
+            (nameof(FcRelu), n * 4 * c), (nameof(AttentionScratch), n * t),
+        ];
     }
 
     public float[] Logits { get; }    // (N, V) kept: dout of LmHead
@@ -103,4 +127,23 @@ sealed class ActivationGradients
     public float[] AttOut { get; }    // (N, C) scratch
     public float[] FcRelu { get; }    // (N, 4C) scratch
     public float[] AttentionScratch { get; } // (N, T) scratch: the score gradients of each row, for one head at a time
+}
+
+/// <summary>Allocates the buffers of a list, in its order, checking that the constructor takes each by its name.</summary>
+struct Buffers((string Name, long Length)[] list)
+{
+    int taken;
+
+    public float[] Take(string name)
+    {
+        var (listed, length) = list[taken++];
+        if (listed != name) throw new InvalidOperationException($"The buffer list has {listed} where {name} is taken.");
+        return new float[length];
+    }
+
+    /// <summary>Throws unless every buffer of the list was taken.</summary>
+    public readonly void CheckAllTaken()
+    {
+        if (taken != list.Length) throw new InvalidOperationException($"{list.Length} buffers are listed but {taken} were taken.");
+    }
 }

@@ -10,8 +10,8 @@ namespace MicroGpt;
 /// per layer: x += Wo attention(rmsnorm(x));  x += Fc2 relu(Fc1 rmsnorm(x))
 /// logits = LmHead x   (no final norm)
 /// </code>
-/// Forward and <see cref="Backward"/> work on rows [n0, n1), which must hold whole sentences:
-/// each row depends only on the rows of its own sentence, so threads may take disjoint ranges
+/// Forward and <see cref="Backward"/> work on rows [n0, n1), which must hold whole examples:
+/// each row depends only on the rows of its own example, so threads may take disjoint ranges
 /// and get the same numbers as one thread. <see cref="WeightGradients"/> then sums over all rows
 /// in row order. Legend: N rows, C embedding, H heads, T block size, V vocabulary, L layers.
 /// </summary>
@@ -153,49 +153,6 @@ static class Gpt
         // dW (OC, C) += dout^T inp, for this job's output rows
         void Accumulate(int offset, ReadOnlySpan<float> dout, ReadOnlySpan<float> inp, int inC, int outC) =>
             MatMul.BackwardWeight(grad.AsSpan(offset, outC * inC), dout[..(rows * outC)], inp[..(rows * inC)], rows, inC, outC, job.O0, job.O1, gemm);
-    }
-
-    /// <summary>
-    /// The fewest output rows of a matrix job: each job reads all of its input's rows (and the
-    /// packed product copies them), so thin jobs of a wide matrix spend more on that than on the
-    /// sum (bench --gemm: 16 rows of a 512-wide input ran at 60% of the speed of 128 rows).
-    /// </summary>
-    const int MinJobRows = 256;
-
-    /// <summary>
-    /// The jobs that together compute every weight gradient, in parameter order, each at most about
-    /// <paramref name="grain"/> weights or <see cref="MinJobRows"/> output rows; the embeddings' in blocks of a quarter of that, since each
-    /// costs only a pass over the rows' tokens, and an optimizer may want them spread over threads.
-    /// </summary>
-    public static WeightGradientJob[] PlanWeightGradients(ModelConfig config, int grain)
-    {
-        var layout = new ParameterLayout(config);
-        int c = config.EmbeddingSize, tableRows = config.VocabSize + config.BlockSize;
-        var jobs = new List<WeightGradientJob>();
-        for (int r = 0, block = Math.Max(1, grain / 4 / c); r < tableRows; r += block)
-        {
-            int r1 = Math.Min(tableRows, r + block);
-            jobs.Add(new(GradientMatrix.Embeddings, 0, r, r1, layout.Wte + r * c, (r1 - r) * c));
-        }
-        void Split(GradientMatrix matrix, int layer, int offset, int outC, int inC)
-        {
-            int step = Math.Max(Math.Max(1, grain / inC), MinJobRows);
-            for (int o = 0; o < outC; o += step)
-            {
-                int o1 = Math.Min(outC, o + step);
-                jobs.Add(new(matrix, layer, o, o1, offset + o * inC, (o1 - o) * inC));
-            }
-        }
-        Split(GradientMatrix.LmHead, 0, layout.LmHead, config.VocabSize, c);
-        for (int l = 0; l < config.Layers; l++)
-        {
-            var w = layout.Layers[l];
-            Split(GradientMatrix.Qkv, l, w.Wq, 3 * c, c);
-            Split(GradientMatrix.Wo, l, w.Wo, c, c);
-            Split(GradientMatrix.Fc1, l, w.Fc1, 4 * c, c);
-            Split(GradientMatrix.Fc2, l, w.Fc2, c, 4 * c);
-        }
-        return jobs.ToArray();
     }
 }
 

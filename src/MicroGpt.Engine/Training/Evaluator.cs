@@ -3,22 +3,23 @@ namespace MicroGpt;
 /// <summary>
 /// The loss of a model on held-out sentences, measured the way training measures it: the mean
 /// over sentences of each sentence's mean cross-entropy over min(T, tokens - 1) positions.
-/// Forward only; threads take fixed chunks of sentences and the per-sentence losses are summed in
-/// order, so the figure does not depend on the thread count. Buffers are allocated once. A long
-/// measurement goes in slices of a few chunks per thread: between slices, on the calling thread,
-/// it reports how far it got and stops if cancelled.
+/// Forward only; threads take fixed chunks of sentences (on a trainer's <see cref="WorkerPool"/>,
+/// or one of the measurement's own) and the per-sentence losses are summed in order, so the figure
+/// does not depend on the thread count. Buffers are allocated once. A long measurement goes in
+/// slices of a few chunks per thread: between slices, on the calling thread, it reports how far it
+/// got and stops if cancelled.
 /// </summary>
 public sealed class Evaluator
 {
-    const int ChunkSentences = 64;
-    const int SliceChunksPerThread = 8; // a slice took 8 to 15 ms (median) at the tutorial's shape on this machine: Ctrl+C waits no longer
+    const int ChunkSentences = Tunables.EvaluationChunk;
 
     readonly Model model;
     readonly int[][] sentences;
     readonly double[] sentenceLoss;
     readonly Worker[] workers;
     readonly int threads;
-    readonly Action<int> evaluateChunk;
+    readonly Action<int> evaluateSliceChunk; // made once: a measurement allocates nothing
+    int sliceFirst;                          // the first chunk of the slice under way
 
     /// <summary>Measures on encoded sentences with up to <paramref name="threads"/> threads (0: one per processor).</summary>
     public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1)
@@ -35,15 +36,18 @@ public sealed class Evaluator
         int maxRows = ChunkSentences * Math.Min(model.Config.BlockSize, this.sentences.Max(s => s.Length) - 1);
         workers = new Worker[this.threads];
         for (int i = 0; i < workers.Length; i++) workers[i] = new Worker(new Activations(model.Config, maxRows), new PackedBatch(maxRows, ChunkSentences));
-        evaluateChunk = EvaluateChunk;
+        evaluateSliceChunk = i => EvaluateChunk(sliceFirst + i);
     }
 
     public int Sentences => sentences.Length;
 
+    /// <summary>The threads a measurement uses: at most one per chunk of sentences.</summary>
+    internal int Threads => threads;
+
     /// <summary>Predicted tokens: the sum over sentences of min(T, tokens - 1).</summary>
     public long Tokens => sentences.Sum(s => (long)PackedBatch.RowsOf(s.Length, model.Config.BlockSize));
 
-    /// <summary>The mean loss, its perplexity, and what it was measured on (see <see cref="MeanLoss"/>).</summary>
+    /// <summary>The mean loss, its perplexity, and what it was measured on (see <see cref="MeanLoss(Action{int}?, CancellationToken)"/>).</summary>
     public Measurement Measure(Action<int>? onProgress = null, CancellationToken cancellation = default)
     {
         double loss = MeanLoss(onProgress, cancellation);
@@ -58,17 +62,29 @@ public sealed class Evaluator
     /// </summary>
     public double MeanLoss(Action<int>? onProgress = null, CancellationToken cancellation = default)
     {
+        using var pool = threads > 1 ? new WorkerPool(threads - 1) : null;
+        return MeanLoss(pool, onProgress, cancellation);
+    }
+
+    /// <summary>
+    /// <see cref="MeanLoss(Action{int}?, CancellationToken)"/> on the threads of <paramref name="pool"/>
+    /// (a trainer's, with at least <see cref="Threads"/> threads), or on the calling thread alone when null.
+    /// </summary>
+    internal double MeanLoss(WorkerPool? pool, Action<int>? onProgress = null, CancellationToken cancellation = default)
+    {
         int chunks = (sentences.Length + ChunkSentences - 1) / ChunkSentences;
-        int sliceChunks = SliceChunksPerThread * threads;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        int sliceChunks = Tunables.EvaluationSliceChunksPerThread * threads;
         for (int first = 0; first < chunks; first += sliceChunks)
         {
             cancellation.ThrowIfCancellationRequested();
             int end = Math.Min(chunks, first + sliceChunks);
-            if (threads == 1)
+            if (pool is null || threads == 1)
                 for (int i = first; i < end; i++) EvaluateChunk(i);
             else
-                Parallel.For(first, end, parallel, evaluateChunk);
+            {
+                sliceFirst = first;
+                pool.For(end - first, evaluateSliceChunk, threads: threads);
+            }
             onProgress?.Invoke(Math.Min(sentences.Length, end * ChunkSentences));
         }
         double total = 0;
@@ -86,9 +102,9 @@ public sealed class Evaluator
             int first = chunk * ChunkSentences, last = Math.Min(sentences.Length, first + ChunkSentences);
             for (int i = first; i < last; i++) batch.Add(sentences[i], model.Config.BlockSize);
             Gpt.Forward(model, worker.Activations, batch, 0, batch.Rows, withLoss: true);
-            for (int b = 0; b < batch.Sentences; b++)
+            for (int b = 0; b < batch.Examples; b++)
             {
-                int n0 = batch.SentenceStart[b], n1 = batch.SentenceStart[b + 1];
+                int n0 = batch.ExampleStart[b], n1 = batch.ExampleStart[b + 1];
                 double sum = 0;
                 for (int n = n0; n < n1; n++) sum += worker.Activations.Losses[n];
                 sentenceLoss[first + b] = sum / (n1 - n0);

@@ -5,15 +5,16 @@ using MicroGpt.Kernels;
 namespace MicroGpt;
 
 /// <summary>
-/// Trains a model in place, one step at a time, exactly as the tutorial does: step s takes the
-/// sentences (s B + i) mod N of the (seeded, shuffled) corpus, runs forward, loss and backward,
-/// averages the gradients of its B sentences, and applies Adam with the rate lr (1 - s / steps).
-/// Nothing in a result depends on how work lands on threads (see <see cref="Backpropagation"/>),
-/// so losses and weights are bit-identical whatever <see cref="TrainingOptions.ThreadCount"/> is.
+/// Trains a model in place, one step at a time, exactly as the tutorial does: step s takes its
+/// batch from a batch source (the tutorial's: sentences (s B + i) mod N of the seeded, shuffled
+/// corpus, see <see cref="SentenceBatches"/>), runs forward, loss and backward, averages the
+/// gradients of the batch's examples, and applies Adam with the rate of <see cref="LearningRate.At"/>.
+/// Nothing in a result depends on how work lands on threads (see <see cref="StepRunner"/>), so
+/// losses and weights are bit-identical whatever <see cref="TrainingOptions.ThreadCount"/> is.
 /// A step whose loss or gradient is not finite throws <see cref="TrainingDivergedException"/>
 /// before touching the weights, and so does one whose gradient norm is above
 /// <see cref="MaxGradientNorm"/>. A step whose update makes a weight non-finite is undone: the
-/// trainer keeps a backup of the weights and moments every <see cref="BackupInterval"/>
+/// trainer keeps a backup of the weights and moments every <see cref="Tunables.BackupInterval"/>
 /// steps, goes back to it, and takes the steps since again (they give the same numbers, bit for bit),
 /// so that the model is exactly as the last good step left it; then it throws. The update runs
 /// under the model's <see cref="Model.StepGate"/>, so a save on another thread (see
@@ -22,15 +23,6 @@ namespace MicroGpt;
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    const int AdamChunk = 1 << 14; // parameters per Adam job: elementwise, so any split gives the same numbers
-
-    /// <summary>
-    /// Steps between backups. A backup copies the weights and both moments (17 us for the tutorial's
-    /// model, a quarter of a step, measured as the median of 4,900 copies), so every 256 steps it
-    /// costs about 0.1% of a step, and undoing a diverged update takes at most 255 steps again.
-    /// </summary>
-    internal const int BackupInterval = 256;
-
     /// <summary>
     /// The largest gradient norm a step may have: any element's square then fits float32 with room to
     /// spare (below 1e36), so Adam's moments stay finite (see <see cref="Adam"/>). A larger one is a
@@ -39,22 +31,15 @@ public sealed class Trainer : IDisposable
     internal const double MaxGradientNorm = 1e18;
 
     readonly Model model;
-    readonly int[][] sentences;
-    readonly int[] order;
+    readonly IBatchSource batches;
     readonly TrainingOptions options;
     readonly OptimizerState state;
-    readonly Backpropagation backprop;
-    readonly int[] pick;
-    readonly Action<int> adamChunk; // made once: steps allocate nothing
-    readonly ParameterRange[] adamChunks; // each on the thread that wrote its gradient
-    readonly int[] adamOwners;            // their threads, as the pool takes them
-    readonly WeightCopies? copies;  // per-thread weights, for small models on several threads
-    Adam.StepConstants adamConstants;
+    readonly WorkerPool? pool;     // the threads of the steps and of the validation
+    readonly StepRunner runner;
     readonly Evaluator? validation;
     readonly IDisposable lease;
     readonly Stopwatch clock = new();
     long runTokens;
-    int updateNotFinite; // set by an Adam chunk whose new weights are not all finite
     readonly Backup backup;
 
     /// <summary>
@@ -63,53 +48,53 @@ public sealed class Trainer : IDisposable
     /// (a resumed run keeps its checkpoint's when given none).
     /// </summary>
     public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
+        : this(model, run => new SentenceBatches(model, sentences, run), options, validationSentences, resume, origin)
+    {
+    }
+
+    /// <summary>
+    /// Starts or resumes a run whose batches come from <paramref name="batchesFor"/>, made for the
+    /// run's options (a resumed run's are its checkpoint's).
+    /// </summary>
+    internal Trainer(Model model, Func<TrainingOptions, IBatchSource> batchesFor, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
     {
         this.model = model;
         // A resumed run keeps the options that decide its numbers; threads may change, and so may the
         // validation and checkpoint intervals when new ones are given.
         this.options = (resume is null ? options : options.ResumingFrom(resume.Options)).Validate();
-        if (sentences.Count == 0) throw new CorpusException("The training corpus has no sentences.");
+        batches = batchesFor(this.options);
         model.CheckFinite(resume);
-        this.sentences = sentences.ToArray();
-        model.CheckTokens(this.sentences, "training");
-        ulong fingerprint = Fingerprint(this.sentences);
         if (resume is not null)
         {
-            if (resume.CorpusSentences != this.sentences.Length || resume.CorpusFingerprint != fingerprint)
-                throw new CheckpointMismatchException($"The checkpoint's run trained on other sentences ({resume.CorpusSentences:N0} of them, fingerprint {resume.CorpusFingerprint:x16}) than these ({this.sentences.Length:N0}, fingerprint {fingerprint:x16}); resume with the same corpus and the same validation split.");
+            if (resume.CorpusSentences != batches.Size || resume.CorpusFingerprint != batches.Fingerprint)
+                throw new CheckpointMismatchException($"The checkpoint's run trained on other {batches.Unit} ({resume.CorpusSentences:N0} of them, fingerprint {resume.CorpusFingerprint:x16}) than these ({batches.Size:N0}, fingerprint {batches.Fingerprint:x16}); resume with the same corpus and the same validation split.");
             if (resume.M.Length != model.Parameters.Length || resume.V.Length != model.Parameters.Length)
                 throw new InvalidConfigurationException(nameof(resume), resume.M.Length, $"The optimizer state has {resume.M.Length} moments but the model has {model.Parameters.Length} parameters.");
         }
         state = resume ?? new OptimizerState(new float[model.Parameters.Length], new float[model.Parameters.Length])
         {
             Options = this.options,
-            CorpusSentences = this.sentences.Length,
-            CorpusFingerprint = fingerprint,
+            CorpusSentences = batches.Size,
+            CorpusFingerprint = batches.Fingerprint,
         };
         state.CorpusOrigin = origin ?? state.CorpusOrigin;
 
         if (validationSentences is { Count: > 0 }) model.CheckTokens(validationSentences, "validation");
 
-        order = Enumerable.Range(0, this.sentences.Length).ToArray();
-        if (this.options.Shuffle) new Rng(this.options.Seed).Shuffle(order.AsSpan());
-        pick = new int[this.options.BatchSize];
-        adamChunk = AdamChunkUpdate;
-
         // Everything is checked; now take the model, and give it back if the buffers cannot be had.
         lease = model.BeginTraining();
         try
         {
-            backprop = new Backpropagation(model, this.options.BatchSize, this.sentences.Max(s => s.Length), this.options.EffectiveThreads);
-            adamChunks = backprop.PlanOptimizer(AdamChunk);
-            adamOwners = adamChunks.Select(chunk => chunk.Owner).ToArray();
-            if (WeightCopies.Worthwhile(model.Parameters.Length, backprop.Threads))
-                backprop.Copies = copies = new WeightCopies(model.Parameters, backprop.Threads, adamChunks);
             if (validationSentences is { Count: > 0 }) validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
+            int stepThreads = Math.Min(this.options.EffectiveThreads, batches.MaxExamples);
+            int threads = Math.Max(stepThreads, validation?.Threads ?? 1);
+            if (threads > 1) pool = new WorkerPool(threads - 1);
+            runner = new StepRunner(model, batches.MaxRows, batches.MaxExamples, stepThreads, pool);
             backup = new Backup(model.Parameters.Length);
         }
         catch
         {
-            backprop?.Dispose();
+            pool?.Dispose();
             lease.Dispose();
             throw;
         }
@@ -148,42 +133,37 @@ public sealed class Trainer : IDisposable
             Tokens = state.Tokens,
             TokensPerSecond = elapsed > 0 ? runTokens / elapsed : 0,
             ElapsedSeconds = elapsed,
-            ValidationLoss = ValidationDue(s + 1) ? validation!.MeanLoss() : null,
+            ValidationLoss = ValidationDue(s + 1) ? validation!.MeanLoss(pool) : null,
         };
     }
 
     /// <summary>Step s = state.NextStep: the batch's loss and gradient, then Adam, kept only when every new weight is finite.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as the methods it calls (see Backpropagation)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as the methods it calls (see StepRunner)
     (double Loss, double GradNorm, double LearningRate) Advance()
     {
         long s = state.NextStep;
-        int n = sentences.Length, b = options.BatchSize;
-        for (int i = 0; i < b; i++) pick[i] = order[(int)((s * b + i) % n)];
-        double loss = backprop.Compute(sentences, pick);
-        double gradNorm = backprop.GradientNorm();
+        batches.Fill(runner.Batch, s);
+        double loss = runner.Compute();
+        double gradNorm = runner.GradientNorm();
         if (!double.IsFinite(loss) || !(gradNorm <= MaxGradientNorm))
-        {
-            Array.Clear(backprop.Gradients);
             throw new TrainingDivergedException(s + 1, $"the loss is {loss} and the gradient norm {gradNorm}");
-        }
-        double lr = options.LearningRate * (1 - (double)s / options.Steps);
-        adamConstants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
+        double lr = LearningRate.At(options, s);
+        var constants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
         lock (model.StepGate)
         {
-            if (backup.Step < 0 || s - backup.Step >= BackupInterval) TakeBackup();
-            updateNotFinite = 0;
-            backprop.For(adamOwners.Length, adamChunk, adamOwners);
-            if (updateNotFinite != 0)
+            if (backup.Step < 0 || s - backup.Step >= Tunables.BackupInterval) TakeBackup();
+            if (!runner.Update(state.M, state.V, constants))
             {
                 ReturnTo(s);
                 throw new TrainingDivergedException(s + 1, "its update made a weight infinite or NaN, so it was undone");
             }
             state.NextStep = s + 1;
             model.Optimizer = state; // from the first completed step on, the model carries its run's state
-            state.Tokens += backprop.Rows;
-            runTokens += backprop.Rows;
+            int rows = runner.Batch.Rows;
+            state.Tokens += rows;
+            runTokens += rows;
             model.Summary.Steps++;
-            model.Summary.Tokens += backprop.Rows;
+            model.Summary.Tokens += rows;
             model.Summary.LastLoss = loss;
         }
         return (loss, gradNorm, lr);
@@ -207,23 +187,14 @@ public sealed class Trainer : IDisposable
         model.Summary.CopyFrom(backup.Summary);
         model.Optimizer = backup.ModelOptimizer;
         runTokens = backup.RunTokens;
-        copies?.Reset();
+        runner.ResetCopies();
         while (state.NextStep < step) Advance(); // bit for bit as before: these steps succeeded
     }
 
     public void Dispose()
     {
-        backprop.Dispose();
+        pool?.Dispose();
         lease.Dispose();
-    }
-
-    void AdamChunkUpdate(int i)
-    {
-        var (start, length, _) = adamChunks[i];
-        var parameters = model.Parameters.AsSpan(start, length);
-        if (!Adam.Update(parameters, backprop.Gradients.AsSpan(start, length), state.M.AsSpan(start, length), state.V.AsSpan(start, length), adamConstants, copies is null ? default : copies.Home(i)))
-            Volatile.Write(ref updateNotFinite, 1);
-        copies?.Send(i, parameters);
     }
 
     /// <summary>The weights, moments and counters of the run as they were before its 0-based step Step (-1 before the first backup).</summary>
@@ -242,17 +213,5 @@ public sealed class Trainer : IDisposable
         if (validation is null) return false;
         int interval = options.ValidationInterval > 0 ? options.ValidationInterval : Math.Max(1, options.Steps / 10);
         return step % interval == 0 || step == options.Steps;
-    }
-
-    /// <summary>FNV-1a over the encoded sentences: cheap, stable across runs and machines.</summary>
-    static ulong Fingerprint(int[][] sentences)
-    {
-        ulong hash = 14695981039346656037;
-        foreach (var sentence in sentences)
-        {
-            foreach (int token in sentence) hash = (hash ^ (uint)token) * 1099511628211;
-            hash = (hash ^ 0xFFFFFFFF) * 1099511628211;
-        }
-        return hash;
     }
 }

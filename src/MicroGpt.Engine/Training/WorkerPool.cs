@@ -10,12 +10,12 @@ namespace MicroGpt;
 /// caller), so that a job that writes the same memory every step runs on the same core every step
 /// (moving cache lines between cores costs more than the arithmetic on them), and then helps with
 /// any job still unclaimed, so that a thread whose core the host or another process has taken for
-/// a while does not hold up the phase (keeping each job on its owner measured no faster, and some
-/// runs of batch 16 on two threads then went slower than on one). Callers make each job write only
-/// its own outputs, so no result depends on which thread ran what. Parallel.For would do the same,
-/// but it allocates and wakes pool threads on every call, which costs more than a small model's
-/// whole phase.
-/// Idle workers spin for a short while, because the next phase usually follows within
+/// a while does not hold up the phase. Callers make each job write only its own outputs, so no
+/// result depends on which thread ran what. Parallel.For would do the same, but it allocates and
+/// wakes pool threads on every call, which costs more than a small model's whole phase.
+/// A phase may take fewer threads than the pool has (a trainer's steps may use fewer than its
+/// validation): the others sit it out. Idle workers spin for a short while
+/// (<see cref="Tunables.WorkerSpinTicks"/>), because the next phase usually follows within
 /// microseconds, and then sleep until the next phase. Each trainer owns its pool (there is no
 /// static state); the threads reference only <see cref="Crew"/>, never the pool, so an abandoned
 /// pool is finalized and its threads end.
@@ -27,6 +27,7 @@ sealed class WorkerPool : IDisposable
     /// <summary>Starts <paramref name="workers"/> threads to help the calling thread.</summary>
     public WorkerPool(int workers)
     {
+        Threads = workers + 1;
         crew = new Crew();
         for (int i = 1; i <= workers; i++)
         {
@@ -43,17 +44,22 @@ sealed class WorkerPool : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The threads a phase may use: the workers and the caller.</summary>
+    public int Threads { get; }
+
     /// <summary>
     /// Runs body(0) .. body(count - 1), on this thread and the workers; returns when all have run.
     /// <paramref name="owners"/>[i], when given, is the thread that should run job i (0: the caller).
+    /// <paramref name="threads"/>, when given, is how many threads take part, the caller included:
+    /// workers 1 .. threads - 1.
     /// </summary>
-    public void For(int count, Action<int> body, int[]? owners = null) => crew.Run(count, body, owners);
+    public void For(int count, Action<int> body, int[]? owners = null, int threads = 0) =>
+        crew.Run(count, body, owners, threads > 0 ? threads : Threads);
 
     /// <summary>What the threads share.</summary>
     sealed class Crew
     {
         const int Closed = 1 << 30;  // set in members once the caller has run out of jobs
-        static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // 100 us
 
         readonly object gate = new();
         int phase;       // incremented, under the gate, to start a phase
@@ -63,14 +69,16 @@ sealed class WorkerPool : IDisposable
         int[]? owners;
         int[] claimed = [];  // per job, 1 once a thread has taken it (when jobs have owners)
         int count, next;
+        int participants; // threads that take part in the phase, the caller included
         int members;     // workers inside the current phase, plus Closed
         ExceptionDispatchInfo? failure;
 
-        public void Run(int jobs, Action<int> work, int[]? owners)
+        public void Run(int jobs, Action<int> work, int[]? owners, int threads)
         {
             body = work;
             count = jobs;
             next = 0;
+            participants = threads;
             this.owners = owners;
             if (owners is not null)
             {
@@ -106,9 +114,10 @@ sealed class WorkerPool : IDisposable
         public void Work(int id)
         {
             int seen = 0;
+            bool spin = true; // false after sitting out a phase: the next one is not likely to be ours soon
             while (true)
             {
-                long until = Stopwatch.GetTimestamp() + SpinTicks;
+                long until = Stopwatch.GetTimestamp() + (spin ? Tunables.WorkerSpinTicks : 0);
                 int current;
                 while ((current = Volatile.Read(ref phase)) == seen && !Volatile.Read(ref stopping) && Stopwatch.GetTimestamp() < until)
                     Thread.SpinWait(1);
@@ -124,7 +133,9 @@ sealed class WorkerPool : IDisposable
                 seen = current;
                 if (TryJoin())
                 {
-                    RunJobs(body!, id);
+                    // Joined, the phase cannot end, so its fields are this phase's until we leave.
+                    spin = id < participants;
+                    if (spin) RunJobs(body!, id);
                     Interlocked.Decrement(ref members);
                 }
             }

@@ -41,7 +41,7 @@ public class ModelReaderTests
         int v = config.VocabSize, h = config.Heads, t = config.BlockSize;
         for (int b = 0; b < sentences.Length; b++)
         {
-            int first = batch.SentenceStart[b], rows = batch.SentenceStart[b + 1] - first;
+            int first = batch.ExampleStart[b], rows = batch.ExampleStart[b + 1] - first;
             reader.Forward(sentences[b].AsSpan(0, rows));
             Assert.Equal(rows, reader.Count);
             double loss = 0;

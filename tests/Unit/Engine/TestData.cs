@@ -29,11 +29,14 @@ static class TestData
         return Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1) * scale).ToArray();
     }
 
-    /// <summary>The engine's gradient and loss of one batch, without an optimizer step.</summary>
+    /// <summary>The engine's gradient and loss of one batch of all the sentences, in order, without an optimizer step.</summary>
     public static (double Loss, float[] Gradient) Gradient(Model model, int[][] sentences, int threads = 1)
     {
-        var backprop = new Backpropagation(model, sentences.Length, sentences.Max(s => s.Length), threads);
-        double loss = backprop.Compute(sentences, Enumerable.Range(0, sentences.Length).ToArray());
-        return (loss, backprop.Gradients);
+        var batches = new SentenceBatches(model, sentences, new TrainingOptions { BatchSize = sentences.Length, Shuffle = false });
+        using var pool = threads > 1 ? new WorkerPool(threads - 1) : null;
+        var runner = new StepRunner(model, batches.MaxRows, batches.MaxExamples, threads, pool);
+        batches.Fill(runner.Batch, step: 0);
+        double loss = runner.Compute();
+        return (loss, runner.Gradients);
     }
 }

@@ -1,107 +1,67 @@
 namespace MicroGpt.Tests.Engine;
 
-/// <summary>How a step's work is shared out: sentences to groups, gradients and the optimizer to threads.</summary>
+/// <summary>How a step's work is shared out: examples to groups, gradients and the optimizer to threads.</summary>
 public class WorkPlanTests
 {
     [Fact]
-    public void TheRingCutFindsTheEvenSplitThatAStraightCutMisses()
+    public void EachGroupEndsAtTheExampleBoundaryNearestItsShareOfTheRows()
     {
-        // Sentences of 6, 6, 3 and 3 rows: cut straight, the halves are 6 and 12 rows (or 12 and 6);
-        // started at the second sentence, the ring gives 6 + 3 and 3 + 6.
+        // Examples of 6, 6, 3 and 3 rows, 18 in all: boundaries 6 and 12 are as near to the middle (9), and the first wins.
         int[] starts = [0, 6, 12, 15, 18];
         var cut = new int[3];
-        int first = Backpropagation.SplitIntoGroups(starts, 2, cut, new int[3]);
-        Assert.Equal(1, first);
-        Assert.Equal([0, 2, 4], cut);
-        Assert.Equal((6, 15, 0, 0), Backpropagation.RunsOf(starts, first, cut[0], cut[1]));  // sentences 1 and 2
-        Assert.Equal((15, 18, 0, 6), Backpropagation.RunsOf(starts, first, cut[1], cut[2])); // sentence 3, then 0
-    }
-
-    [Fact]
-    public void TheStraightCutStartsAtTheFirstSentenceAndEndsAtTheBoundaryNearestTheMiddle()
-    {
-        int[] starts = [0, 6, 12, 15, 18];
-        var cut = new int[3];
-        Assert.Equal(0, Backpropagation.SplitIntoGroups(starts, 2, cut, new int[3], ring: false));
-        Assert.Equal([0, 1, 4], cut); // 6 and 12 rows: boundaries 6 and 12 are as near to 9, and the first wins
-        Assert.Equal((0, 6, 0, 0), Backpropagation.RunsOf(starts, 0, cut[0], cut[1]));
-        Assert.Equal((6, 18, 0, 0), Backpropagation.RunsOf(starts, 0, cut[1], cut[2]));
+        WorkPlan.SplitIntoGroups(starts, 2, cut);
+        Assert.Equal([0, 1, 4], cut);
+        // Three groups: shares end at rows 6 and 12, which are boundaries.
+        cut = new int[4];
+        WorkPlan.SplitIntoGroups(starts, 3, cut);
+        Assert.Equal([0, 1, 2, 4], cut);
     }
 
     [Theory]
-    [InlineData(1, 1)]   // one sentence, one group
+    [InlineData(1, 1)]   // one example, one group
     [InlineData(5, 1)]   // one group takes the batch
-    [InlineData(3, 3)]   // a group per sentence
-    public void EdgeCutsGiveEveryGroupItsSentences(int sentences, int groups)
+    [InlineData(3, 3)]   // a group per example
+    public void EdgeCutsGiveEveryGroupItsExamples(int examples, int groups)
     {
-        var starts = Enumerable.Range(0, sentences + 1).Select(i => 4 * i).ToArray();
-        foreach (bool ring in new[] { true, false })
-        {
-            var cut = new int[groups + 1];
-            int first = Backpropagation.SplitIntoGroups(starts, groups, cut, new int[groups + 1], ring);
-            for (int g = 0; g < groups; g++)
-            {
-                var (n0, n1, m0, m1) = Backpropagation.RunsOf(starts, first, cut[g], cut[g + 1]);
-                Assert.Equal(4 * sentences / groups, n1 - n0 + m1 - m0);
-            }
-        }
-    }
-
-    [Fact]
-    public void ALargeBatchTriesOnlyTheFirstSentencesAsTheStartOfTheRing()
-    {
-        // Eight groups of 4,000 sentences rarely come out even, and trying every start would walk
-        // the batch 4,000 times a step; the search stops after RingStarts starts.
-        var rng = new Random(1);
-        var starts = new int[4001];
-        for (int i = 0; i < 4000; i++) starts[i + 1] = starts[i] + rng.Next(1, 16);
-        var cut = new int[9];
-        int first = Backpropagation.SplitIntoGroups(starts, 8, cut, new int[9]);
-        Assert.InRange(first, 0, Backpropagation.RingStarts - 1);
+        var starts = Enumerable.Range(0, examples + 1).Select(i => 4 * i).ToArray();
+        var cut = new int[groups + 1];
+        WorkPlan.SplitIntoGroups(starts, groups, cut);
+        for (int g = 0; g < groups; g++) Assert.Equal(4 * examples / groups, starts[cut[g + 1]] - starts[cut[g]]);
     }
 
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public void EverySentenceIsInExactlyOneGroupAndTwoGroupsAreAsEvenAsAnyRingCut(int groups)
+    [InlineData(8)]
+    public void EveryExampleIsInExactlyOneGroupAndTwoGroupsAreAsEvenAsAnyCut(int groups)
     {
         var rng = new Random(groups);
         for (int trial = 0; trial < 500; trial++)
         {
-            int sentences = rng.Next(groups, 24);
-            var starts = new int[sentences + 1];
-            for (int i = 0; i < sentences; i++) starts[i + 1] = starts[i] + rng.Next(1, 16);
+            int examples = rng.Next(groups, 24);
+            var starts = new int[examples + 1];
+            for (int i = 0; i < examples; i++) starts[i + 1] = starts[i] + rng.Next(1, 16);
             var cut = new int[groups + 1];
-            int first = Backpropagation.SplitIntoGroups(starts, groups, cut, new int[groups + 1]);
+            WorkPlan.SplitIntoGroups(starts, groups, cut);
 
-            var covered = new int[starts[sentences]];
+            Assert.Equal(0, cut[0]);
+            Assert.Equal(examples, cut[groups]);
             int largest = 0;
             for (int g = 0; g < groups; g++)
             {
                 Assert.True(cut[g] < cut[g + 1], $"group {g} of trial {trial} is empty");
-                var (n0, n1, m0, m1) = Backpropagation.RunsOf(starts, first, cut[g], cut[g + 1]);
-                for (int n = n0; n < n1; n++) covered[n]++;
-                for (int n = m0; n < m1; n++) covered[n]++;
-                Assert.Contains(n0, starts); // runs begin and end on sentence boundaries
-                Assert.Contains(n1, starts);
-                largest = Math.Max(largest, n1 - n0 + m1 - m0);
+                largest = Math.Max(largest, starts[cut[g + 1]] - starts[cut[g]]);
             }
-            Assert.All(covered, c => Assert.Equal(1, c));
-            if (groups == 2) Assert.Equal(BestRingCutOfTwo(starts), largest);
+            if (groups == 2) Assert.Equal(BestCutOfTwo(starts), largest);
         }
     }
 
-    // Every start and every cut of the ring, by brute force: the smallest possible larger half.
-    static int BestRingCutOfTwo(int[] starts)
+    // Every cut between two examples, by brute force: the smallest possible larger half.
+    static int BestCutOfTwo(int[] starts)
     {
         int rows = starts[^1], best = rows;
-        for (int a = 0; a < starts.Length - 1; a++)
-            for (int b = a + 1; b < starts.Length - 1 + (a == 0 ? 0 : 1) && b < starts.Length; b++)
-            {
-                int inside = starts[b] - starts[a]; // one group: sentences [a, b); the other the rest of the ring
-                best = Math.Min(best, Math.Max(inside, rows - inside));
-            }
+        for (int k = 1; k < starts.Length - 1; k++) best = Math.Min(best, Math.Max(starts[k], rows - starts[k]));
         return best;
     }
 
@@ -109,18 +69,24 @@ public class WorkPlanTests
     [InlineData(32, 2, 16, 1)]
     [InlineData(32, 2, 16, 2)]
     [InlineData(32, 2, 16, 3)]
+    [InlineData(128, 4, 16, 2)]
     [InlineData(256, 4, 64, 2)]
     [InlineData(256, 4, 64, 4)]
-    public void TheOptimizerTakesEachParameterOnceOnTheThreadThatWroteItsGradientAndThreadsGetEvenShares(int c, int layers, int t, int threads)
+    public void TheOptimizerTakesEachParameterOnceOnTheThreadThatWroteItsGradient(int c, int layers, int t, int threads)
     {
         var config = new ModelConfig(597, c, 4, layers, t);
-        var model = Model.Create(config, TestData.Words(596), 1);
-        using var backprop = new Backpropagation(model, 16, 12, threads);
+        var jobs = WorkPlan.PlanWeightGradients(config);
+        var owners = WorkPlan.PlanGradientOwners(jobs, threads);
         const int Chunk = 1 << 14;
-        var ranges = backprop.PlanOptimizer(Chunk);
-        var (jobs, owners) = backprop.GradientPlan;
+        var ranges = WorkPlan.PlanOptimizer(jobs, owners, Chunk);
 
-        var ownerOf = new int[model.Parameters.Length];
+        int parameters = new ParameterLayout(config).Count;
+        var written = new int[parameters];
+        foreach (var job in jobs)
+            for (int i = job.Offset; i < job.Offset + job.Length; i++) written[i]++;
+        Assert.All(written, w => Assert.Equal(1, w)); // one job writes each gradient element
+
+        var ownerOf = new int[parameters];
         Array.Fill(ownerOf, -1);
         foreach (var (start, length, owner) in ranges)
         {
@@ -134,16 +100,34 @@ public class WorkPlanTests
         Assert.DoesNotContain(-1, ownerOf); // none left out
         for (int j = 0; j < jobs.Length; j++)
             Assert.All(ownerOf.AsSpan(jobs[j].Offset, jobs[j].Length).ToArray(), owner => Assert.Equal(owners[j], owner));
+    }
 
-        // Each thread updates about its share of the parameters, and computes about its share of the
-        // matrices' gradients (to within the largest job).
-        double share = (double)model.Parameters.Length / threads;
-        for (int thread = 0; thread < threads; thread++)
+    [Theory]
+    [InlineData(32, 2, 16)]   // the tutorial's model
+    [InlineData(64, 2, 16)]
+    [InlineData(128, 2, 16)]
+    [InlineData(128, 4, 16)]
+    [InlineData(256, 4, 64)]
+    [InlineData(256, 8, 64)]
+    public void TwoThreadsShareEachKindOfGradientJobAsEvenlyAsAnyCutOfTheJobsAllows(int c, int layers, int t)
+    {
+        // A matrix job costs its rows × weights and an embedding block a pass over the tokens, so each
+        // kind is split on its own; each thread then also updates what it computed. For two threads,
+        // no cut of a kind's jobs (in parameter order, one run a thread) has a smaller larger half.
+        var jobs = WorkPlan.PlanWeightGradients(new ModelConfig(597, c, 4, layers, t));
+        var owners = WorkPlan.PlanGradientOwners(jobs, threads: 2);
+        foreach (bool embeddings in new[] { false, true })
         {
-            Assert.InRange(ownerOf.Count(o => o == thread), 0.9 * share, 1.1 * share);
-            long matrices = jobs.Where((job, j) => owners[j] == thread && job.Matrix != GradientMatrix.Embeddings).Sum(job => (long)job.Length);
-            double matrixShare = jobs.Where(job => job.Matrix != GradientMatrix.Embeddings).Sum(job => (double)job.Length) / threads;
-            Assert.InRange(matrices, matrixShare - jobs.Max(job => job.Length), matrixShare + jobs.Max(job => job.Length));
+            var kind = Enumerable.Range(0, jobs.Length).Where(j => (jobs[j].Matrix == GradientMatrix.Embeddings) == embeddings).ToArray();
+            Assert.Equal(kind.Select(j => owners[j]).Order(), kind.Select(j => owners[j])); // one run a thread, in order
+            long total = kind.Sum(j => (long)jobs[j].Length), first = kind.Where(j => owners[j] == 0).Sum(j => (long)jobs[j].Length);
+            long best = total, before = 0;
+            foreach (int j in kind.Append(-1))
+            {
+                best = Math.Min(best, Math.Max(before, total - before));
+                if (j >= 0) before += jobs[j].Length;
+            }
+            Assert.Equal(best, Math.Max(first, total - first));
         }
     }
 
