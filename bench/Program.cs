@@ -5,7 +5,8 @@
 // table over embedding size, layers, block size and batch size, on short sentences and on
 // full-length lines of exactly T positions; and, when /usr/bin/python3 has torch, the same
 // training step in PyTorch (tools/torch/microgpt_torch.py, on OpenBLAS) at the full-length shapes
-// (with --torch: it takes a few minutes more).
+// (with --torch: it takes a few minutes more); then the byte-level BPE tokenizer's learning and
+// encoding (BpeBench; `--bpe` prints those rows alone).
 // FLOP counts are analytic (see Flops); "% of peak" is against one core's FMA rate, probed with the
 // widest vectors the CPU has. See bench/README.md for the options and where OpenBLAS comes from.
 using System.Globalization;
@@ -43,6 +44,15 @@ if (args.Length == 5 && args[0] == "--profile")
 if (args.Contains("--breakdown"))
 {
     Console.WriteLine(Breakdown.Run(BenchCorpus.Load()));
+    return 0;
+}
+
+if (args.Length == 3 && args[0] == "--bpe-child")
+    return BpeBench.Child.Run(args[1], int.Parse(args[2]));
+
+if (args.Contains("--bpe"))
+{
+    Console.WriteLine(BpeBench.Run());
     return 0;
 }
 
@@ -162,6 +172,9 @@ int Report()
     report.AppendLine();
 
     report.Append(Comparison.Section(comparisons, peer, peerMissing));
+
+    // 4. The byte-level BPE tokenizer.
+    report.Append(BpeBench.Run());
 
     Console.WriteLine(report);
     if (write)
