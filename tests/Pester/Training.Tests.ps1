@@ -296,4 +296,39 @@ Describe 'Invoke-Training' {
             Test-SameWeights $uninterrupted.GetWeights() $resumed.GetWeights() | Should -BeTrue
         }
     }
+
+    Context "nanoGPT's options" {
+        It 'warms up, follows the cosine to the minimum, and shows the norm before clipping' {
+            $m = New-Model -Init Gpt2 -Seed 3
+            $steps = Invoke-Training -Model $m -Steps 41 -BatchSize 2 -LearningRate 0.002 -WarmupSteps 10 -Schedule Cosine -MinLearningRate 0.0002 -WeightDecay 0.1 -GradientClip 0.5
+            $steps[0].LearningRate | Should -Be (0.002 * 1 / 11)
+            $steps[10].LearningRate | Should -Be 0.002
+            $steps[-1].LearningRate | Should -BeLessOrEqual 0.0002000000001
+            $steps[-1].LearningRate | Should -BeGreaterOrEqual 0.0001999999999
+            ($steps | Where-Object GradNorm -gt 0.5) | Should -Not -BeNullOrEmpty
+        }
+
+        It 'tab-completes -Schedule and -Init with their values' {
+            $line = 'Invoke-Training -Schedule '
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'Cosine', 'Linear'
+            $line = 'New-Model -Init '
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'Gpt2', 'Tutorial'
+        }
+
+        It 'refuses a weight decay out of range, naming the value, and trains nothing' {
+            $m = New-Model -Seed 3
+            $before = $m.GetWeights()
+            { Invoke-Training -Model $m -Steps 5 -WeightDecay 1.5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,MicroGpt.Commands.InvokeTrainingCommand' -ExpectedMessage '*1.5*'
+            Test-SameWeights $before $m.GetWeights() | Should -BeTrue
+            $m.Steps | Should -Be 0
+        }
+
+        It 'refuses a minimum learning rate above the rate with our id, and trains nothing' {
+            $m = New-Model -Seed 3
+            { Invoke-Training -Model $m -Steps 5 -LearningRate 0.001 -MinLearningRate 0.01 -LogPath (Join-Path $TestDrive 'never.csv') } |
+                Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand' -ExpectedMessage '*MinLearningRate 0.01*'
+            $m.Steps | Should -Be 0
+            Join-Path $TestDrive 'never.csv' | Should -Not -Exist
+        }
+    }
 }

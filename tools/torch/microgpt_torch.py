@@ -314,7 +314,7 @@ def save(model, path):
 
 DESCRIPTION_KEY = "microgpt"
 FORMAT_NAME = "microgpt"
-FORMAT_VERSION = 2  # ModelFile.FormatVersion: the version whose safetensors files describe themselves
+FORMAT_VERSION = 2  # the version MicroGpt writes safetensors files in (ModelFile.VersionFor: version 3 adds only checkpoint options, which they never hold)
 
 # The characters .NET's char.IsWhiteSpace accepts, which string.Trim() removes and the word
 # tokenizer splits at. Python's own str.split() differs (it also splits at U+001C to U+001F).

@@ -51,7 +51,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [ValidateNotNull] // blank lines are allowed (Get-Content gives them) and skipped, as in files
     public string[]? Text { get; set; }
 
-    /// <summary>Optimizer steps; the learning rate decays linearly to 0 over them.</summary>
+    /// <summary>Optimizer steps; the learning rate decays over them (see -Schedule).</summary>
     [Parameter]
     [TrainingOption(nameof(TrainingOptions.Steps))]
     public int Steps { get; set; } = 5000;
@@ -75,6 +75,31 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [Parameter]
     [TrainingOption(nameof(TrainingOptions.Epsilon))]
     public double Epsilon { get; set; } = 1e-8;
+
+    /// <summary>AdamW's decoupled weight decay (at least 0, at most 1): each step first shrinks every weight by lr * decay of itself. Default 0: none.</summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.WeightDecay))]
+    public double WeightDecay { get; set; }
+
+    /// <summary>Steps over which the rate rises linearly to -LearningRate before it decays (fewer than -Steps). Default 0.</summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.WarmupSteps))]
+    public int WarmupSteps { get; set; }
+
+    /// <summary>How the rate decays after the warm-up: Linear (the tutorial's, the default) or Cosine (nanoGPT's, to -MinLearningRate at the last step).</summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.Schedule))]
+    public Schedule Schedule { get; set; }
+
+    /// <summary>The rate the schedule decays to (at least 0, at most -LearningRate). Default 0.</summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.MinLearningRate))]
+    public double MinLearningRate { get; set; }
+
+    /// <summary>Scale the gradient down to this global norm when it is larger, as clip_grad_norm_ does; the GradNorm column keeps the norm before. Default 0: no clipping.</summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.GradientClip))]
+    public double GradientClip { get; set; }
 
     /// <summary>Sentences per step; their gradients are averaged.</summary>
     [Parameter]

@@ -3,7 +3,7 @@ using System.Management.Automation;
 namespace MicroGpt.Commands;
 
 /// <summary>
-/// <para type="synopsis">Creates an untrained GPT with weights drawn from N(0, 0.08).</para>
+/// <para type="synopsis">Creates an untrained GPT with weights drawn from N(0, 0.08), or as GPT-2 draws them.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.New, "Model")]
 [OutputType(typeof(Model))]
@@ -39,14 +39,18 @@ public sealed class NewModelCommand : MicroGptCmdlet
     [Parameter]
     public int Seed { get; set; } = 42;
 
+    /// <summary>How the weights are drawn: Tutorial (the default), N(0, 0.08); or Gpt2, N(0, 0.02) with each layer's two residual projections over sqrt(2 x layers).</summary>
+    [Parameter]
+    public Initialization Init { get; set; }
+
     #endregion
 
     protected override void ProcessRecord()
     {
         var tokenizer = Tokenizer ?? CorpusInput.DefaultTokenizer;
         var config = new ModelConfig(tokenizer.VocabSize, EmbeddingSize, Heads, Layers, BlockSize);
-        var model = Guard(() => Model.Create(config, tokenizer, Seed), config);
-        WriteVerbose($"Vocabulary: {tokenizer.VocabSize:N0} tokens. Model: {Layers} layers, embedding {EmbeddingSize}, {Heads} heads, block {BlockSize}: {config.ParameterCount:N0} parameters.");
+        var model = Guard(() => Model.Create(config, tokenizer, Seed, Init), config);
+        WriteVerbose($"Vocabulary: {tokenizer.VocabSize:N0} tokens. Model: {Layers} layers, embedding {EmbeddingSize}, {Heads} heads, block {BlockSize}: {config.ParameterCount:N0} parameters, {Init} initialization.");
         WriteObject(model);
     }
 }

@@ -23,12 +23,30 @@ public static class ModelFile
     public const string FormatName = "microgpt";
 
     /// <summary>
-    /// The version written. Version 2 added the run's checkpoint interval to the optimizer options
-    /// and the self-describing safetensors metadata; version 1 files are read too.
+    /// The newest version, read and written. Version 2 added the run's checkpoint interval to the
+    /// optimizer options and the self-describing safetensors metadata; version 3 the weight decay,
+    /// warm-up, schedule, minimum learning rate and gradient clipping. Older files are read too, and
+    /// a file is written in the oldest version that holds it (see <see cref="VersionFor"/>).
     /// </summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     const int OldestVersion = 1;
+
+    /// <summary>The oldest version written: version 1 files are saved again as version 2.</summary>
+    const int OldestWritten = 2;
+
+    /// <summary>
+    /// The version a file of this optimizer state (null for a model without one) is written in: the
+    /// oldest that holds its options, which is version 2 unless the run sets an option a later
+    /// version added. The files of runs that use no newer option stay as they were, byte for byte,
+    /// and readable by the MicroGpt before.
+    /// </summary>
+    internal static int VersionFor(OptimizerState? optimizer)
+    {
+        if (optimizer is null) return OldestWritten;
+        var defaults = new TrainingOptions();
+        return TrainingOptions.All.Where(o => o.InCheckpoints && !o.Get(optimizer.Options).Equals(o.Get(defaults))).Select(o => o.Since).Append(OldestWritten).Max();
+    }
 
     /// <summary>Bytes of memory that reading a JSON model file takes per byte of the file: the text, the parsed document's index of it, and the numbers.</summary>
     const int JsonBytesOfMemoryPerByte = 3;
@@ -54,7 +72,7 @@ public static class ModelFile
             WriteDescription(json, snapshot);
             WriteFloats(json, "weights", snapshot.Parameters);
             if (optimizer is not null) WriteOptimizer(json, optimizer);
-            json.WriteString("checksum", Checksum.Of(snapshot, optimizer));
+            json.WriteString("checksum", Checksum.Of(snapshot, optimizer, VersionFor(optimizer)));
             json.WriteEndObject();
         }, decorate);
     }
@@ -171,7 +189,7 @@ public static class ModelFile
     internal static void WriteDescription(Utf8JsonWriter json, Model model)
     {
         json.WriteString("format", FormatName);
-        json.WriteNumber("formatVersion", FormatVersion);
+        json.WriteNumber("formatVersion", VersionFor(model.Optimizer));
         WriteConfig(json, model.Config);
         model.Tokenizer.Write(json);
         WriteSummary(json, model.Summary);
@@ -258,8 +276,9 @@ public static class ModelFile
         json.WriteString("corpusFingerprint", state.CorpusFingerprint.ToString("x16", CultureInfo.InvariantCulture));
         if (state.CorpusOrigin is { } origin) WriteCorpusOrigin(json, origin);
         json.WriteStartObject("options");
+        int version = VersionFor(state);
         foreach (var option in TrainingOptions.All)
-            if (option.InCheckpoints) option.Write(json, state.Options);
+            if (option.InCheckpoints && option.Since <= version) option.Write(json, state.Options);
         json.WriteEndObject();
         WriteFloats(json, "m", state.M);
         WriteFloats(json, "v", state.V);

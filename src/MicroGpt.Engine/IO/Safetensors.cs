@@ -98,7 +98,7 @@ public static class Safetensors
             json.WriteStartArray("tensors");
             foreach (var t in tensors) json.WriteStringValue(t.Name);
             json.WriteEndArray();
-            json.WriteString("checksum", Checksum.Of(model, null));
+            json.WriteString("checksum", Checksum.Of(model, null, ModelFile.VersionFor(null)));
             json.WriteEndObject();
         }
         return buffer.ToArray();

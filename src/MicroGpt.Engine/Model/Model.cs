@@ -1,5 +1,14 @@
 namespace MicroGpt;
 
+/// <summary>How <see cref="Model.Create"/> draws a new model's weights.</summary>
+public enum Initialization
+{
+    /// <summary>The tutorial's: every weight from N(0, 0.08).</summary>
+    Tutorial,
+    /// <summary>GPT-2's: N(0, 0.02), and N(0, 0.02 / sqrt(2 L)) for each layer's two residual projections.</summary>
+    Gpt2,
+}
+
 /// <summary>
 /// A GPT: its configuration, its tokenizer and one flat float32 buffer of parameters in the
 /// tutorial's order (see <see cref="ParameterLayout"/>). Training changes the parameters in
@@ -18,6 +27,9 @@ public sealed class Model
     /// <summary>The standard deviation of the tutorial's N(0, 0.08) initialization.</summary>
     public const double InitStd = 0.08;
 
+    /// <summary>The standard deviation of GPT-2's N(0, 0.02) initialization; each layer's two residual projections take it over sqrt(2 L).</summary>
+    public const double Gpt2InitStd = 0.02;
+
     int training; // 1 while a trainer holds the model
     readonly object stepGate = new();
 
@@ -34,13 +46,24 @@ public sealed class Model
         Parameters = parameters;
     }
 
-    /// <summary>An untrained model: every parameter drawn from N(0, 0.08) in buffer order from a seeded generator.</summary>
-    public static Model Create(ModelConfig config, Tokenizer tokenizer, int seed)
+    /// <summary>
+    /// An untrained model: every parameter drawn in buffer order from a seeded generator, from
+    /// N(0, 0.08) (the tutorial's), or for <see cref="Initialization.Gpt2"/> from N(0, 0.02) with
+    /// each layer's attention output (Wo) and MLP output (Fc2) from N(0, 0.02 / sqrt(2 L)), as
+    /// GPT-2 and nanoGPT scale the projections that add into the residual stream.
+    /// </summary>
+    public static Model Create(ModelConfig config, Tokenizer tokenizer, int seed, Initialization init = Initialization.Tutorial)
     {
         var layout = new ParameterLayout(config.Validate());
         var parameters = new float[layout.Count];
         var rng = new Rng(seed);
-        for (int i = 0; i < parameters.Length; i++) parameters[i] = (float)rng.NextGaussian(0, InitStd);
+        double residualStd = Gpt2InitStd / Math.Sqrt(2.0 * config.Layers);
+        foreach (var (_, offset, rows, columns) in ParameterLayout.Tensors(config))
+        {
+            bool residual = layout.Layers.Any(layer => layer.Wo == offset || layer.Fc2 == offset);
+            double std = init == Initialization.Tutorial ? InitStd : residual ? residualStd : Gpt2InitStd;
+            for (int i = offset; i < offset + rows * columns; i++) parameters[i] = (float)rng.NextGaussian(0, std);
+        }
         return new Model(config, tokenizer, parameters) { Summary = new TrainingSummary { Seed = seed } };
     }
 

@@ -8,7 +8,8 @@ namespace MicroGpt;
 /// Trains a model in place, one step at a time, exactly as the tutorial does: step s takes its
 /// batch from a batch source (the tutorial's: sentences (s B + i) mod N of the seeded, shuffled
 /// corpus, see <see cref="SentenceBatches"/>), runs forward, loss and backward, averages the
-/// gradients of the batch's examples, and applies Adam with the rate of <see cref="LearningRate.At"/>.
+/// gradients of the batch's examples, and applies Adam with the rate of <see cref="LearningRate.At"/>
+/// (with AdamW's weight decay, and the gradient scaled down to its clipping norm, when the options say so).
 /// Nothing in a result depends on how work lands on threads (see <see cref="StepRunner"/>), so
 /// losses and weights are bit-identical whatever <see cref="TrainingOptions.ThreadCount"/> is.
 /// A step whose loss or gradient is not finite throws <see cref="TrainingDivergedException"/>
@@ -148,7 +149,7 @@ public sealed class Trainer : IDisposable
         if (!double.IsFinite(loss) || !(gradNorm <= MaxGradientNorm))
             throw new TrainingDivergedException(s + 1, $"the loss is {loss} and the gradient norm {gradNorm}");
         double lr = LearningRate.At(options, s);
-        var constants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s);
+        var constants = Adam.StepConstants.For(lr, options.Beta1, options.Beta2, options.Epsilon, s, options.WeightDecay, ClipScale(gradNorm));
         lock (model.StepGate)
         {
             if (backup.Step < 0 || s - backup.Step >= Tunables.BackupInterval) TakeBackup();
@@ -168,6 +169,9 @@ public sealed class Trainer : IDisposable
         }
         return (loss, gradNorm, lr);
     }
+
+    /// <summary>What clip_grad_norm_ multiplies the gradient by: min(1, clip / (norm + 1e-6)), or 1 without clipping.</summary>
+    double ClipScale(double gradNorm) => options.GradientClip > 0 ? Math.Min(1, options.GradientClip / (gradNorm + 1e-6)) : 1;
 
     void TakeBackup()
     {

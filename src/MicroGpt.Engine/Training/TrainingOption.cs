@@ -37,7 +37,7 @@ public sealed class TrainingOption
     /// <summary>The name of the <see cref="TrainingOptions"/> property.</summary>
     public string Name { get; }
 
-    /// <summary>The type of its values: int, double or bool.</summary>
+    /// <summary>The type of its values: int, double, bool or an enum.</summary>
     public Type Type { get; }
 
     /// <summary>Its key in a checkpoint's <c>optimizer.options</c>; null for an option checkpoints do not keep.</summary>
@@ -75,8 +75,12 @@ public sealed class TrainingOption
         new(name, typeof(int), o => get(o), (o, v) => with(o, (int)v)) { Key = key, Range = range, OnResume = onResume, Unset = unset, Since = since };
 
     /// <summary>A real number, which training computes with in float32: it must stay within its range there too.</summary>
-    internal static TrainingOption Real(string name, string key, Func<TrainingOptions, double> get, Func<TrainingOptions, double, TrainingOptions> with, Interval range) =>
-        new(name, typeof(double), o => get(o), (o, v) => with(o, (double)v)) { Key = key, Range = range };
+    internal static TrainingOption Real(string name, string key, Func<TrainingOptions, double> get, Func<TrainingOptions, double, TrainingOptions> with, Interval range, int since = 1) =>
+        new(name, typeof(double), o => get(o), (o, v) => with(o, (double)v)) { Key = key, Range = range, Since = since };
+
+    /// <summary>One of an enum's named values, kept in checkpoints by its name in lower case.</summary>
+    internal static TrainingOption Choice<T>(string name, string key, Func<TrainingOptions, T> get, Func<TrainingOptions, T, TrainingOptions> with, int since = 1) where T : struct, Enum =>
+        new(name, typeof(T), o => get(o), (o, v) => with(o, (T)v)) { Key = key, Since = since };
 
     internal static TrainingOption Flag(string name, string key, Func<TrainingOptions, bool> get, Func<TrainingOptions, bool, TrainingOptions> with) =>
         new(name, typeof(bool), o => get(o), (o, v) => with(o, (bool)v)) { Key = key };
@@ -84,8 +88,10 @@ public sealed class TrainingOption
     /// <summary>Throws <see cref="InvalidConfigurationException"/> when the option's value in <paramref name="options"/> is out of its range.</summary>
     internal void Check(TrainingOptions options)
     {
-        if (Range is not { } range) return;
         object value = get(options);
+        if (Type.IsEnum && !Enum.IsDefined(Type, value))
+            throw new InvalidConfigurationException(Name, value, $"{Name} must be one of {string.Join(", ", Enum.GetNames(Type))}; {value} is not.");
+        if (Range is not { } range) return;
         if (Unset is { } unset && value.Equals(unset.Value)) return;
         double number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
         if (!range.Contains(number))
@@ -103,6 +109,7 @@ public sealed class TrainingOption
             case int i: json.WriteNumber(Key!, i); break;
             case double d: json.WriteNumber(Key!, d); break;
             case bool b: json.WriteBoolean(Key!, b); break;
+            case Enum e: json.WriteString(Key!, e.ToString().ToLowerInvariant()); break;
         }
     }
 
@@ -110,10 +117,16 @@ public sealed class TrainingOption
     internal TrainingOptions Read(JsonElement parent, TrainingOptions options)
     {
         object value = Type == typeof(bool) ? ModelFile.Required(parent, Key!, JsonValueKind.True, JsonValueKind.False).GetBoolean()
-            : Type == typeof(int) ? (object)ModelFile.RequiredInt(parent, Key!, allowNegative: true)
+            : Type == typeof(int) ? ModelFile.RequiredInt(parent, Key!, allowNegative: true)
+            : Type.IsEnum ? ReadName(ModelFile.Required(parent, Key!, JsonValueKind.String).GetString()!)
             : ModelFile.RequiredDouble(parent, Key!);
         return with(options, value);
     }
+
+    /// <summary>The enum value a checkpoint names (in lower case, as <see cref="Write"/> writes it).</summary>
+    object ReadName(string name) =>
+        Enum.GetNames(Type).FirstOrDefault(known => known.ToLowerInvariant() == name) is { } known ? Enum.Parse(Type, known)
+            : throw new FormatProblem($"'{Key}' is \"{StrictJson.Cut(name)}\", none of {string.Join(", ", Enum.GetNames(Type).Select(n => $"\"{n.ToLowerInvariant()}\""))}.");
 
     /// <summary>What a model file's checksum hashes of the option: an integer as it is, a real number's bits, true as 1 and false as 0.</summary>
     internal long ChecksumValue(TrainingOptions options) => get(options) switch
@@ -121,6 +134,7 @@ public sealed class TrainingOption
         int i => i,
         double d => BitConverter.DoubleToInt64Bits(d),
         bool b => b ? 1 : 0,
+        Enum e => Convert.ToInt64(e, CultureInfo.InvariantCulture),
         var other => throw new InvalidOperationException($"{Name} has values of type {other.GetType().Name}, which model files cannot hold."),
     };
 }

@@ -2,7 +2,9 @@ namespace MicroGpt;
 
 /// <summary>
 /// How to train: the tutorial's defaults (5,000 steps, Adam with learning rate 0.01 decaying
-/// linearly to 0, betas 0.85 and 0.99, epsilon 1e-8, one sentence a step, seeded shuffle).
+/// linearly to 0, betas 0.85 and 0.99, epsilon 1e-8, one sentence a step, seeded shuffle), and
+/// nanoGPT's options around them (weight decay, warm-up, a cosine schedule, gradient clipping),
+/// which are off by default.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -26,6 +28,16 @@ public sealed record TrainingOptions
     /// keeps them too; 0 when none was set. The trainer itself writes no checkpoints.
     /// </summary>
     public int CheckpointInterval { get; init; }
+    /// <summary>AdamW's decoupled weight decay: each step first takes p -= lr_s wd p, on every tensor (all are matrices).</summary>
+    public double WeightDecay { get; init; }
+    /// <summary>Steps whose rate rises linearly, lr (s + 1) / (warm-up + 1), before the schedule's decay (see <see cref="MicroGpt.LearningRate"/>).</summary>
+    public int WarmupSteps { get; init; }
+    /// <summary>How the rate decays after the warm-up: linearly (the tutorial's) or along a cosine (nanoGPT's).</summary>
+    public Schedule Schedule { get; init; }
+    /// <summary>The rate the decay tends to (Linear) or ends at (Cosine); at most <see cref="LearningRate"/>.</summary>
+    public double MinLearningRate { get; init; }
+    /// <summary>The most the gradient's global norm may be: a larger one is scaled down to it (as clip_grad_norm_); 0 means no clipping.</summary>
+    public double GradientClip { get; init; }
 
     /// <summary>The most sentences one step may take.</summary>
     public const int MaxBatchSize = 4096;
@@ -54,15 +66,24 @@ public sealed record TrainingOptions
             Interval.AtLeast(1), OnResume.KeepRunsUnlessSet, unset: (0, "automatic")),
         TrainingOption.Int(nameof(CheckpointInterval), "checkpointInterval", o => o.CheckpointInterval, (o, v) => o with { CheckpointInterval = v },
             Interval.AtLeast(1), OnResume.KeepRunsUnlessSet, unset: (0, "none set"), since: 2),
+        TrainingOption.Real(nameof(WeightDecay), "weightDecay", o => o.WeightDecay, (o, v) => o with { WeightDecay = v }, new(0, 1), since: 3),
+        TrainingOption.Int(nameof(WarmupSteps), "warmupSteps", o => o.WarmupSteps, (o, v) => o with { WarmupSteps = v }, Interval.AtLeast(0), since: 3),
+        TrainingOption.Choice(nameof(Schedule), "schedule", o => o.Schedule, (o, v) => o with { Schedule = v }, since: 3),
+        TrainingOption.Real(nameof(MinLearningRate), "minLearningRate", o => o.MinLearningRate, (o, v) => o with { MinLearningRate = v }, new(0, 1), since: 3),
+        TrainingOption.Real(nameof(GradientClip), "gradientClip", o => o.GradientClip, (o, v) => o with { GradientClip = v }, Interval.AtLeast(0), since: 3),
     ];
 
     /// <summary>The option of a property's name.</summary>
     public static TrainingOption Option(string name) => All.Single(o => o.Name == name);
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> naming the first option out of range.</summary>
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> naming the first option out of range, or out of step with another.</summary>
     public TrainingOptions Validate()
     {
         foreach (var option in All) option.Check(this);
+        if (MinLearningRate > LearningRate)
+            throw new InvalidConfigurationException(nameof(MinLearningRate), MinLearningRate, $"{nameof(MinLearningRate)} {MinLearningRate} is above {nameof(LearningRate)} {LearningRate}; the schedule decays from the learning rate to the minimum.");
+        if (WarmupSteps >= Steps)
+            throw new InvalidConfigurationException(nameof(WarmupSteps), WarmupSteps, $"{nameof(WarmupSteps)} {WarmupSteps} leaves none of the {Steps} steps to decay over; it must be less than {nameof(Steps)}.");
         return this;
     }
 

@@ -205,6 +205,13 @@ public class ErrorTests
     [InlineData("Invoke-Training -Beta1 1.5", "Beta1", "1.5")]
     [InlineData("Invoke-Training -Beta2 -0.1", "Beta2", "-0.1")]
     [InlineData("Invoke-Generation -TopP 1.5", "TopP", "1.5")]
+    [InlineData("Invoke-Training -WeightDecay 1.5", "WeightDecay", "1.5")]
+    [InlineData("Invoke-Training -WeightDecay -0.1", "WeightDecay", "-0.1")]
+    [InlineData("Invoke-Training -WarmupSteps -1", "WarmupSteps", "-1")]
+    [InlineData("Invoke-Training -MinLearningRate -0.001", "MinLearningRate", "-0.001")]
+    [InlineData("Invoke-Training -MinLearningRate 2", "MinLearningRate", "2")]
+    [InlineData("Invoke-Training -GradientClip -1", "GradientClip", "-1")]
+    [InlineData("Invoke-Training -GradientClip NaN", "GradientClip", "NaN")]
     public void ValuesOutOfRangeAreRefusedByParameterValidation(string script, string parameter, string value)
     {
         using var ps = new PowerShellSession();
@@ -337,6 +344,38 @@ public class ErrorTests
         CheckError(refused, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, "ValidationFraction");
         Assert.Equal("keep me", File.ReadAllText(ps.PathOf("run.csv")));
         Assert.Null(((Model)ps.Variable("m")!).Optimizer); // not even the optimizer state was touched
+    }
+
+    /// <summary>Options that are each in range but do not fit together: the engine refuses them before anything changes.</summary>
+    [Theory]
+    [InlineData("-LearningRate 0.001 -MinLearningRate 0.002", "MinLearningRate", "0.002", "above LearningRate 0.001")]
+    [InlineData("-WarmupSteps 10", "WarmupSteps", "10", "less than Steps")]   // of the 10 steps
+    [InlineData("-WarmupSteps 25 -Schedule Cosine", "WarmupSteps", "25", "less than Steps")]
+    public void ScheduleOptionsThatDoNotFitTogetherAreRefusedNamingTheValueAndChangeNothing(string arguments, string option, string value, string rule)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run($"$m = New-Model; $before = $m.GetWeights(); Invoke-Training -Model $m -Steps 10 -LogPath run.csv -CheckpointPath ck.json {arguments}");
+        CheckError(result, "InvalidConfiguration", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument, option, value, rule);
+        Assert.Equal(value, result.Error!.TargetObject.ToString());
+        Assert.Empty(result.Output);
+        CheckUnchanged(ps);
+        Assert.Null(((Model)ps.Variable("m")!).Optimizer);
+        Assert.Empty(Directory.GetFileSystemEntries(ps.Folder)); // no log, no checkpoint
+    }
+
+    [Theory]
+    [InlineData("-Schedule Cosine", "Schedule", "Cosine", "Linear")]
+    [InlineData("-WeightDecay 0.1", "WeightDecay", "0.1", "0")]
+    [InlineData("-GradientClip 1", "GradientClip", "1", "0")]
+    [InlineData("-WarmupSteps 2", "WarmupSteps", "2", "0")]
+    public void ResumingWithAnotherScheduleDecayOrClipIsAConflict(string arguments, string option, string value, string saved)
+    {
+        using var ps = new PowerShellSession();
+        ps.Run("Invoke-Training -Model (New-Model -Layers 1) -Steps 10 -CheckpointPath ck.json | Out-Null").ThrowIfFailed();
+        byte[] before = File.ReadAllBytes(ps.PathOf("ck.json"));
+        CheckError(ps.Run($"Invoke-Training -Resume ck.json {arguments}"), "CheckpointMismatch", "InvokeTrainingCommand", System.Management.Automation.ErrorCategory.InvalidArgument,
+            $"-{option} {value} differs from the checkpoint's {saved}");
+        Assert.Equal(before, File.ReadAllBytes(ps.PathOf("ck.json")));
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public class HelpExampleTests
         [("Get-Tokens", 2)] = "UnknownToken",
         [("New-Model", 4)] = "InvalidConfiguration",
         [("Save-Model", 3)] = "ModelFileExists",
+        [("Invoke-Training", 12)] = "InvalidConfiguration",
         [("Get-Attention", 3)] = "LayerOutOfRange",
     };
 
@@ -42,6 +43,7 @@ public class HelpExampleTests
         [("New-Model", 3)] = ("Model", 1, []),
         [("New-Model", 5)] = ("PSCustomObject", 2, []),
         [("New-Model", 6)] = ("GenericMeasureInfo", 1, []),
+        [("New-Model", 7)] = ("GenericMeasureInfo", 1, []),
         [("Invoke-Training", 1)] = ("", 0, ["loss.csv"]),
         [("Invoke-Training", 2)] = ("TrainingStep", 4, []),
         [("Invoke-Training", 3)] = ("Model", 1, ["run.csv", "model.json"]),
@@ -52,6 +54,7 @@ public class HelpExampleTests
         [("Invoke-Training", 8)] = ("String", 5, []),
         [("Invoke-Training", 9)] = ("TrainingStep", 3, []),
         [("Invoke-Training", 10)] = ("", 0, []),
+        [("Invoke-Training", 11)] = ("PSCustomObject", 4, []),
         [("Save-Model", 1)] = ("FileInfo", 1, ["model.json"]),
         [("Save-Model", 2)] = ("FileInfo", 1, ["model.safetensors", "model.config.json"]),
         [("Save-Model", 4)] = ("Model", 1, ["checkpoint.json"]),

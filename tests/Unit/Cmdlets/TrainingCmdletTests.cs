@@ -131,6 +131,29 @@ public class TrainingCmdletTests
     }
 
     [Fact]
+    public void NanoGptsOptionsReachTheEngineAndItsCheckpoints()
+    {
+        using var ps = new PowerShellSession();
+        var steps = ps.Run<TrainingStep>("$m = New-Model -Init Gpt2 -Seed 7; Invoke-Training -Model $m -Steps 12 -BatchSize 4 -LearningRate 0.003 -WeightDecay 0.1 -WarmupSteps 3 -Schedule Cosine -MinLearningRate 0.0003 -GradientClip 0.5 -CheckpointPath ck.json");
+
+        var lines = Corpus.Normalize(TokenizerKind.Word, Corpus.DefaultLines());
+        var tokenizer = Tokenizer.Build(TokenizerKind.Word, lines.Select(s => s.Text));
+        var model = Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, 7, Initialization.Gpt2);
+        var options = new TrainingOptions
+        {
+            Steps = 12, BatchSize = 4, LearningRate = 0.003, WeightDecay = 0.1, WarmupSteps = 3, Schedule = Schedule.Cosine, MinLearningRate = 0.0003, GradientClip = 0.5,
+        };
+        var expected = new List<TrainingStep>();
+        using (var trainer = new Trainer(model, Corpus.Encode(tokenizer, lines), options)) trainer.Run(expected.Add);
+
+        Assert.Equal(expected.Select(s => (s.Loss, s.GradNorm, s.LearningRate)), steps.Select(s => (s.Loss, s.GradNorm, s.LearningRate)));
+        Assert.Equal(0.0003, steps[^1].LearningRate, 1e-18); // the cosine ends at the minimum
+        Assert.Contains(steps, s => s.GradNorm > 0.5);         // the norm before clipping
+        Assert.Equal(model.Parameters, ((Model)ps.Variable("m")!).Parameters);
+        Assert.Equal(options with { CheckpointInterval = 1000 }, ModelFile.Load(ps.PathOf("ck.json")).Optimizer!.Options); // -CheckpointPath keeps its default interval
+    }
+
+    [Fact]
     public void ThreadCountDoesNotChangeTheNumbers()
     {
         using var ps = new PowerShellSession();

@@ -66,15 +66,18 @@ public class TrainingOptionParameterTests
     {
         var option = TrainingOptions.Option(name);
         object value = option.Type == typeof(int) ? (object)int.Parse(text, CultureInfo.InvariantCulture) : double.Parse(text, CultureInfo.InvariantCulture);
+        // At the highest learning rate, so that any minimum learning rate in its range is at most it.
+        var highest = new TrainingOptions { LearningRate = 1 };
+        string atHighest = name == nameof(TrainingOptions.LearningRate) ? "" : "-LearningRate 1";
         bool engineAccepts;
-        try { option.With(new TrainingOptions(), value).Validate(); engineAccepts = true; }
+        try { option.With(highest, value).Validate(); engineAccepts = true; }
         catch (InvalidConfigurationException) { engineAccepts = false; }
         bool inRange = option.Range!.Value.Contains(Convert.ToDouble(value, CultureInfo.InvariantCulture));
         Assert.Equal(inRange || value.Equals(option.Unset?.Value), engineAccepts); // the engine also takes "not set" (0: automatic)
 
         using var ps = new PowerShellSession();
         // -WhatIf: the corpus is read and the trainer made (the engine checks every option), and nothing trains.
-        var result = ps.Run($"Invoke-Training -Model (New-Model -Layers 1 -EmbeddingSize 8 -Heads 2) -Text 'the cat sat' -{name} {text} -WhatIf");
+        var result = ps.Run($"Invoke-Training -Model (New-Model -Layers 1 -EmbeddingSize 8 -Heads 2) -Text 'the cat sat' -{name} {text} {atHighest} -WhatIf");
         if (inRange) result.ThrowIfFailed();
         else Assert.StartsWith("ParameterArgumentValidationError,", result.Error?.FullyQualifiedErrorId ?? "no error");
     }
