@@ -5,17 +5,24 @@ namespace MicroGpt.Commands;
 /// <summary>
 /// The sentences a cmdlet reads: from files (-Path), from strings (-Text, pipeline), or, with
 /// neither, from the default corpus that ships in the engine. Keeps a description for messages.
+/// In stream mode it is the text itself instead: the files exactly as they are, joined in order;
+/// strings (which have lost their line ends) joined by LF.
 /// </summary>
 sealed class CorpusInput
 {
-    CorpusInput(IReadOnlyList<Sentence> sentences, string description, CorpusOrigin origin)
+    CorpusInput(IReadOnlyList<Sentence> sentences, string description, CorpusOrigin origin, string? streamText = null)
     {
         Sentences = sentences;
         Description = description;
         Origin = origin;
+        StreamText = streamText;
     }
 
+    /// <summary>The sentences (none in stream mode).</summary>
     public IReadOnlyList<Sentence> Sentences { get; }
+
+    /// <summary>In stream mode, the whole text; null otherwise.</summary>
+    public string? StreamText { get; }
 
     /// <summary>Where the sentences came from, for messages: "the default corpus", a file name, "-Text".</summary>
     public string Description { get; }
@@ -28,6 +35,19 @@ sealed class CorpusInput
             new CorpusOrigin(CorpusSource.Files, files.ToList()));
 
     public static CorpusInput FromText(IEnumerable<string> text, TokenizerKind kind, string description = "the text given") => new(Corpus.Normalize(kind, text), description, CorpusOrigin.Text);
+
+    /// <summary>Stream mode: the files' text exactly as it is, joined in order.</summary>
+    public static CorpusInput StreamFromFiles(IReadOnlyList<string> files) =>
+        new([], files.Count == 1 ? $"'{files[0]}'" : $"{files.Count} files", new CorpusOrigin(CorpusSource.Files, files.ToList()), CorpusFile.ReadText(files));
+
+    /// <summary>Stream mode: strings joined by LF, the line end they lost (Get-Content's lines) or never had.</summary>
+    public static CorpusInput StreamFromText(IEnumerable<string> text, string description = "the text given") =>
+        new([], description, CorpusOrigin.Text, string.Join("\n", text));
+
+    /// <summary>Stream mode: the default corpus's lines, each ending in LF.</summary>
+    public static CorpusInput DefaultStream() => DefaultStreamInput.Value;
+
+    static readonly Lazy<CorpusInput> DefaultStreamInput = new(() => new([], DefaultDescription, CorpusOrigin.Default, string.Concat(Corpus.DefaultLines().Select(line => line + "\n"))));
 
     /// <summary>The default corpus, in sentences as a tokenizer of <paramref name="kind"/> reads them.</summary>
     public static CorpusInput Default(TokenizerKind kind) => DefaultSentences.GetOrAdd(kind, k => new(Corpus.Normalize(k, Corpus.DefaultLines()), DefaultDescription, CorpusOrigin.Default));
@@ -50,6 +70,12 @@ sealed class CorpusInput
 
     /// <summary>The vocabulary of the sentences; one piece too many names its line and source.</summary>
     public Tokenizer BuildTokenizer(TokenizerKind kind) => Tokenizer.Build(kind, Sentences, Description);
+
+    /// <summary>Stream mode's tokenizer when none is given: the characters (code points) of the whole text, line ends and all.</summary>
+    public Tokenizer BuildStreamTokenizer() => Tokenizer.Build(TokenizerKind.Character, [new Sentence(StreamText!, 1)], Description);
+
+    /// <summary>Stream mode: the whole text encoded exactly as it is; an unknown piece names its line and source.</summary>
+    public int[] EncodeStream(Tokenizer tokenizer) => Corpus.EncodeStream(tokenizer, StreamText!, Description);
 
     /// <summary>The sentences encoded with a tokenizer; an unknown piece names its line and source.</summary>
     public int[][] Encode(Tokenizer tokenizer)

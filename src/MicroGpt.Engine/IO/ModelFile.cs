@@ -23,10 +23,11 @@ public static class ModelFile
     public const string FormatName = "microgpt";
 
     /// <summary>
-    /// The version written. Version 2 added the run's checkpoint interval to the optimizer options
-    /// and the self-describing safetensors metadata; version 1 files are read too.
+    /// The version written. Version 3 added the run's mode (stream or sentences) to the optimizer
+    /// options; version 2 the run's checkpoint interval and the self-describing safetensors
+    /// metadata. Versions 1 and 2 are read too.
     /// </summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     const int OldestVersion = 1;
 

@@ -78,8 +78,8 @@ public sealed class TrainingOption
     internal static TrainingOption Real(string name, string key, Func<TrainingOptions, double> get, Func<TrainingOptions, double, TrainingOptions> with, Interval range) =>
         new(name, typeof(double), o => get(o), (o, v) => with(o, (double)v)) { Key = key, Range = range };
 
-    internal static TrainingOption Flag(string name, string key, Func<TrainingOptions, bool> get, Func<TrainingOptions, bool, TrainingOptions> with) =>
-        new(name, typeof(bool), o => get(o), (o, v) => with(o, (bool)v)) { Key = key };
+    internal static TrainingOption Flag(string name, string key, Func<TrainingOptions, bool> get, Func<TrainingOptions, bool, TrainingOptions> with, int since = 1) =>
+        new(name, typeof(bool), o => get(o), (o, v) => with(o, (bool)v)) { Key = key, Since = since };
 
     /// <summary>Throws <see cref="InvalidConfigurationException"/> when the option's value in <paramref name="options"/> is out of its range.</summary>
     internal void Check(TrainingOptions options)

@@ -11,7 +11,7 @@ public sealed record TrainingOptions
     public double Beta1 { get; init; } = 0.85;
     public double Beta2 { get; init; } = 0.99;
     public double Epsilon { get; init; } = 1e-8;
-    /// <summary>Sentences per step; their gradients are averaged.</summary>
+    /// <summary>Sentences (in stream mode, windows) per step; their gradients are averaged.</summary>
     public int BatchSize { get; init; } = 1;
     /// <summary>Seeds the shuffle of the sentences.</summary>
     public int Seed { get; init; } = 42;
@@ -26,6 +26,12 @@ public sealed record TrainingOptions
     /// keeps them too; 0 when none was set. The trainer itself writes no checkpoints.
     /// </summary>
     public int CheckpointInterval { get; init; }
+    /// <summary>
+    /// Stream mode: the corpus is one token stream and a step takes BatchSize windows of
+    /// BlockSize + 1 tokens at seeded offsets (see <see cref="StreamWindows"/>); otherwise sentence
+    /// mode, the tutorial's. Kept in checkpoints, so a resumed run stays in its mode.
+    /// </summary>
+    public bool Stream { get; init; }
 
     /// <summary>The most sentences one step may take.</summary>
     public const int MaxBatchSize = 4096;
@@ -54,6 +60,7 @@ public sealed record TrainingOptions
             Interval.AtLeast(1), OnResume.KeepRunsUnlessSet, unset: (0, "automatic")),
         TrainingOption.Int(nameof(CheckpointInterval), "checkpointInterval", o => o.CheckpointInterval, (o, v) => o with { CheckpointInterval = v },
             Interval.AtLeast(1), OnResume.KeepRunsUnlessSet, unset: (0, "none set"), since: 2),
+        TrainingOption.Flag(nameof(Stream), "stream", o => o.Stream, (o, v) => o with { Stream = v }, since: 3),
     ];
 
     /// <summary>The option of a property's name.</summary>

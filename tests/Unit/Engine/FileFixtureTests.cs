@@ -63,14 +63,15 @@ public sealed class FileFixtureTests : IDisposable
     }
 
     [Fact]
-    public void AVersion1CheckpointLoadsAndSavesAsVersion2WithTheSameValues()
+    public void AVersion1CheckpointLoadsAndSavesAsTheCurrentVersionWithTheSameValues()
     {
         var old = ModelFile.Load(Fixture("checkpoint-without-corpus-origin.json"));
         Assert.Equal(0, old.Optimizer!.Options.CheckpointInterval); // version 1 had none
         Assert.Null(old.Optimizer.CorpusOrigin);
-        string copy = Path.Combine(folder, "v2.json");
+        string copy = Path.Combine(folder, "current.json");
         ModelFile.Save(old, copy, includeOptimizer: true);
-        Assert.Contains("\"formatVersion\":2", File.ReadAllText(copy));
+        Assert.Contains($"\"formatVersion\":{ModelFile.FormatVersion}", File.ReadAllText(copy));
+        Assert.False(old.Optimizer.Options.Stream); // versions before 3 ran in sentence mode only
         var again = ModelFile.Load(copy);
         Assert.Equal(old.Parameters, again.Parameters);
         Assert.Equal(old.Optimizer.M, again.Optimizer!.M);
