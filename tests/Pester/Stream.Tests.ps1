@@ -1,6 +1,7 @@
 #Requires -Version 7.4
 # Stream mode, as a user meets it: New-Tokenizer -Stream, Invoke-Training -Stream (and resuming
-# it), Measure-Model -Stream, Invoke-Generation -MaxTokens, the bad inputs, and examples/text.ps1.
+# it), Measure-Model -Stream, Invoke-Generation -MaxTokens, and the bad inputs. examples/text.ps1
+# runs in tests/Unit/Cmdlets/ExampleScriptTests.cs.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/MicroGpt/MicroGpt.psd1') -Force
@@ -118,13 +119,5 @@ Describe 'Bad input in stream mode' {
     It 'refuses -NoShuffle with -Stream' {
         { Invoke-Training -Model (New-StreamModel) -Path $play -Stream -NoShuffle -Steps 2 } |
             Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand'
-    }
-}
-
-Describe 'examples/text.ps1' {
-    It 'trains a stream model on the help text that ships, and prints a sample' {
-        $output = & (Join-Path $PSScriptRoot '../../examples/text.ps1') -Steps 4 -MaxTokens 40
-        ($output -join "`n") | Should -BeLike '*Vocabulary:*step     4: loss*Loss over the whole text:*'
-        $output.Count | Should -BeGreaterThan 6
     }
 }
