@@ -304,7 +304,7 @@ Describe 'Save-Model and Import-Model' {
             @{ Case = 'empty'; Corrupt = { param($text) '' } }
             @{ Case = 'not JSON'; Corrupt = { param($text) 'this is not a model' } }
             @{ Case = 'of the wrong shape'; Corrupt = { param($text) $text.Replace('"nEmbd":8', '"nEmbd":16').Replace('"headDim":4', '"headDim":8') } }
-            @{ Case = 'of an unknown version'; Corrupt = { param($text) $text.Replace('"formatVersion":3', '"formatVersion":99') } }
+            @{ Case = 'of an unknown version'; Corrupt = { param($text) $text.Replace('"formatVersion":2', '"formatVersion":99') } }
         ) {
             $name = ($Case -replace ' ', '-') + '.json'
             $bad = Join-Path $TestDrive $name

@@ -23,11 +23,30 @@ public static class ModelFile
     public const string FormatName = "microgpt";
 
     /// <summary>
-    /// The version written. Version 3 added the run's mode (stream or sentences) to the optimizer
-    /// options; version 2 the run's checkpoint interval and the self-describing safetensors
-    /// metadata. Versions 1 and 2 are read too.
+    /// The newest version, which this MicroGpt reads (as it reads every older one). Version 3 added
+    /// the run's mode (stream or sentences) to the optimizer options; version 2 the run's checkpoint
+    /// interval and the self-describing safetensors metadata. A file is written in the oldest version
+    /// that holds its values (<see cref="VersionFor"/>): version 2, unless it is a stream run's checkpoint.
     /// </summary>
     public const int FormatVersion = 3;
+
+    /// <summary>The oldest version written: version 1 had no safetensors description.</summary>
+    const int OldestWritten = 2;
+
+    /// <summary>
+    /// The version a file of <paramref name="optimizer"/> (null for none) is written in: the oldest
+    /// that has every option whose value is not the default, so that files of what older versions
+    /// could do stay byte for byte as they were, and readers of those versions still read them.
+    /// </summary>
+    internal static int VersionFor(OptimizerState? optimizer)
+    {
+        int version = OldestWritten;
+        if (optimizer is null) return version;
+        var defaults = new TrainingOptions();
+        foreach (var option in TrainingOptions.All)
+            if (option.InCheckpoints && option.Since > version && !option.Get(optimizer.Options).Equals(option.Get(defaults))) version = option.Since;
+        return version;
+    }
 
     const int OldestVersion = 1;
 
@@ -48,14 +67,15 @@ public static class ModelFile
         snapshot.CheckFinite(snapshot.Optimizer);
         if (Safetensors.IsSafetensorsPath(path)) { Safetensors.Save(snapshot, path, decorate); return; }
         var optimizer = snapshot.Optimizer;
+        int version = VersionFor(optimizer);
         AtomicFile.Write(path, stream =>
         {
             using var json = new Utf8JsonWriter(stream);
             json.WriteStartObject();
-            WriteDescription(json, snapshot);
+            WriteDescription(json, snapshot, version);
             WriteFloats(json, "weights", snapshot.Parameters);
-            if (optimizer is not null) WriteOptimizer(json, optimizer);
-            json.WriteString("checksum", Checksum.Of(snapshot, optimizer));
+            if (optimizer is not null) WriteOptimizer(json, optimizer, version);
+            json.WriteString("checksum", Checksum.Of(snapshot, optimizer, version));
             json.WriteEndObject();
         }, decorate);
     }
@@ -169,10 +189,10 @@ public static class ModelFile
     /// What a file says about a model besides its numbers: format, version, config, tokenizer and
     /// training summary (a JSON model file's first keys, and a safetensors file's description).
     /// </summary>
-    internal static void WriteDescription(Utf8JsonWriter json, Model model)
+    internal static void WriteDescription(Utf8JsonWriter json, Model model, int version)
     {
         json.WriteString("format", FormatName);
-        json.WriteNumber("formatVersion", FormatVersion);
+        json.WriteNumber("formatVersion", version);
         WriteConfig(json, model.Config);
         model.Tokenizer.Write(json);
         WriteSummary(json, model.Summary);
@@ -250,7 +270,7 @@ public static class ModelFile
         return summary;
     }
 
-    static void WriteOptimizer(Utf8JsonWriter json, OptimizerState state)
+    static void WriteOptimizer(Utf8JsonWriter json, OptimizerState state, int version)
     {
         json.WriteStartObject("optimizer");
         json.WriteNumber("nextStep", state.NextStep);
@@ -260,7 +280,7 @@ public static class ModelFile
         if (state.CorpusOrigin is { } origin) WriteCorpusOrigin(json, origin);
         json.WriteStartObject("options");
         foreach (var option in TrainingOptions.All)
-            if (option.InCheckpoints) option.Write(json, state.Options);
+            if (option.InCheckpoints && version >= option.Since) option.Write(json, state.Options);
         json.WriteEndObject();
         WriteFloats(json, "m", state.M);
         WriteFloats(json, "v", state.V);

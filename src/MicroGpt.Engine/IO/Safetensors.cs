@@ -94,11 +94,11 @@ public static class Safetensors
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
         {
             json.WriteStartObject();
-            ModelFile.WriteDescription(json, model);
+            ModelFile.WriteDescription(json, model, ModelFile.VersionFor(null));
             json.WriteStartArray("tensors");
             foreach (var t in tensors) json.WriteStringValue(t.Name);
             json.WriteEndArray();
-            json.WriteString("checksum", Checksum.Of(model, null));
+            json.WriteString("checksum", Checksum.Of(model, null, ModelFile.VersionFor(null)));
             json.WriteEndObject();
         }
         return buffer.ToArray();

@@ -18,7 +18,7 @@ public class OutputObjectTests
         { "TrainingStep", "Invoke-Training -Steps 1", ["Step", "Steps", "Loss", "LearningRate", "GradNorm", "Tokens", "TokensPerSecond", "ElapsedSeconds", "ValidationLoss"] },
         { "Sample", "New-Model -Layers 1 | Invoke-Generation -Count 1 -Seed 3", ["Text", "Tokens", "Ids", "MeanLogProbability", "Complete"] },
         { "TokenizedText", "'the cat sat' | Get-Tokens", ["Text", "Tokens", "Ids", "Count"] },
-        { "Measurement", "New-Model -Layers 1 | Measure-Model -Text 'the cat is big'", ["Loss", "Perplexity", "Sentences", "Tokens"] },
+        { "Measurement", "New-Model -Layers 1 | Measure-Model -Text 'the cat is big'", ["Loss", "Perplexity", "Sentences", "Tokens", "Windows"] },
     };
 
     [Theory]

@@ -63,14 +63,14 @@ public sealed class FileFixtureTests : IDisposable
     }
 
     [Fact]
-    public void AVersion1CheckpointLoadsAndSavesAsTheCurrentVersionWithTheSameValues()
+    public void AVersion1CheckpointLoadsAndSavesAsVersion2WithTheSameValues()
     {
         var old = ModelFile.Load(Fixture("checkpoint-without-corpus-origin.json"));
         Assert.Equal(0, old.Optimizer!.Options.CheckpointInterval); // version 1 had none
         Assert.Null(old.Optimizer.CorpusOrigin);
-        string copy = Path.Combine(folder, "current.json");
+        string copy = Path.Combine(folder, "v2.json");
         ModelFile.Save(old, copy, includeOptimizer: true);
-        Assert.Contains($"\"formatVersion\":{ModelFile.FormatVersion}", File.ReadAllText(copy));
+        Assert.Contains("\"formatVersion\":2", File.ReadAllText(copy)); // a sentence run: version 3 adds nothing it needs
         Assert.False(old.Optimizer.Options.Stream); // versions before 3 ran in sentence mode only
         var again = ModelFile.Load(copy);
         Assert.Equal(old.Parameters, again.Parameters);

@@ -168,6 +168,36 @@ public class StreamTests
     }
 
     [Fact]
+    public void OnlyAStreamRunsCheckpointIsWrittenInVersion3()
+    {
+        // Version 3 adds the stream key alone: every other file stays as version 2 wrote it, byte for byte.
+        string folder = Directory.CreateTempSubdirectory("microgpt-stream-version-").FullName;
+        try
+        {
+            var stream = TestData.RandomModel(Small);
+            using (var trainer = Trainer.ForStream(stream, RandomStream(50, seed: 1), new TrainingOptions { Steps = 2 })) trainer.Step();
+            var sentences = TestData.RandomModel(Small);
+            using (var trainer = new Trainer(sentences, TestData.RandomSentences(13, 5, 4, seed: 1), new TrainingOptions { Steps = 2 })) trainer.Step();
+            string streamFile = Path.Combine(folder, "stream.json"), sentenceFile = Path.Combine(folder, "sentences.json"), weights = Path.Combine(folder, "stream.safetensors");
+            ModelFile.Save(stream, streamFile, includeOptimizer: true);
+            ModelFile.Save(sentences, sentenceFile, includeOptimizer: true);
+            ModelFile.Save(stream, weights);
+            Assert.Contains("\"formatVersion\":3", File.ReadAllText(streamFile));
+            Assert.Contains("\"stream\":true", File.ReadAllText(streamFile));
+            Assert.Contains("\"formatVersion\":2", File.ReadAllText(sentenceFile));
+            Assert.DoesNotContain("\"stream\"", File.ReadAllText(sentenceFile));
+            Assert.True(ModelFile.Load(streamFile).Optimizer!.Options.Stream);
+            Assert.False(ModelFile.Load(sentenceFile).Optimizer!.Options.Stream);
+            Assert.Contains("\"formatVersion\": 2", File.ReadAllText(Safetensors.ConfigPathFor(weights))); // indented for people
+            Assert.Equal(stream.Parameters, ModelFile.Load(weights).Parameters);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ASentenceRunDoesNotResumeAsAStreamAndSentencesAreNotTakenForAStream()
     {
         var model = TestData.RandomModel(Small);
