@@ -237,25 +237,20 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     /// (without -Model, a Character tokenizer of the whole text and a model of the tutorial's shape),
     /// held out at its end by -ValidationFraction, or against a -ValidationPath or -ValidationText stream.
     /// </summary>
-    void TrainStream(Model? model, TrainingOptions options, string? checkpoint, string[]? paths, string[]? literalPaths, IReadOnlyList<string>? text)
+    void TrainStream(Model? given, TrainingOptions options, string? checkpoint, string[]? paths, string[]? literalPaths, IReadOnlyList<string>? text)
     {
         if (NoShuffle)
             Refuse("-NoShuffle takes sentences in file order; stream mode has no sentences, only windows at seeded offsets. Leave out -NoShuffle or -Stream.", nameof(NoShuffle));
         var corpus = ReadCorpus(paths, text, TokenizerKind.Character, literalPaths: literalPaths, stream: true);
         WriteVerbose($"Read {corpus.StreamText!.Length:N0} UTF-16 units of text from {corpus.Description}.");
-        if (model is null)
-        {
-            var tokenizer = Guard(() => corpus.BuildStreamTokenizer(), corpus.Description);
-            model = Guard(() => MicroGpt.Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, Seed), corpus.Description);
-            WriteVerbose($"No -Model given: a new model with the tutorial's shape on the {tokenizer.Vocabulary.Count:N0} characters of the text, {model.Parameters.Length:N0} parameters.");
-        }
-        var encoder = model;
-        var tokens = Guard(() => EncodeStream(corpus, encoder, checkpoint), corpus.Description);
-        int[] training = tokens, validation = null!;
+        var model = given ?? NewStreamModel(corpus);
+        var tokens = Guard(() => EncodeStream(corpus, model, checkpoint), corpus.Description);
+        int[] training = tokens;
+        int[]? validation = null;
         if (ValidationPath is not null || ValidationText is not null)
         {
             var held = ReadCorpus(ValidationPath, ValidationText, TokenizerKind.Character, "the validation text", stream: true);
-            validation = Guard(() => held.EncodeStream(encoder.Tokenizer), held.Description);
+            validation = Guard(() => held.EncodeStream(model.Tokenizer), held.Description);
         }
         else if (ValidationFraction > 0)
         {
@@ -267,6 +262,15 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         using var trainer = Guard(() => NewStreamTrainer(model, training, options, validation, corpus, checkpoint), corpus.Description);
         string size = $"{training.Length:N0} tokens{(validation is null ? "" : $", validating on {validation.Length:N0} more")}";
         Run(trainer, model, corpus, size, logPath, checkpointPath, checkpoint);
+    }
+
+    /// <summary>Stream mode's model when none is given: the tutorial's shape, on a Character tokenizer of the whole text.</summary>
+    Model NewStreamModel(CorpusInput corpus)
+    {
+        var tokenizer = Guard(() => corpus.BuildStreamTokenizer(), corpus.Description);
+        var model = Guard(() => MicroGpt.Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, Seed), corpus.Description);
+        WriteVerbose($"No -Model given: a new model with the tutorial's shape on the {tokenizer.Vocabulary.Count:N0} characters of the text, {model.Parameters.Length:N0} parameters.");
+        return model;
     }
 
     /// <summary>The log's path and the checkpoint's: a resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.</summary>
