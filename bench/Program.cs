@@ -47,6 +47,12 @@ if (args.Contains("--breakdown"))
     return 0;
 }
 
+if (args.Contains("--inspect"))
+{
+    Console.WriteLine(InspectionBench.Run(BenchCorpus.Load()));
+    return 0;
+}
+
 if (args.Length == 3 && args[0] == "--bpe-child")
     return BpeBench.Child.Run(args[1], int.Parse(args[2]));
 

@@ -37,6 +37,10 @@
         'Invoke-Generation'
         'Measure-Model'
         'Export-LossChart'
+        'Get-Prediction'
+        'Get-Attention'
+        'Export-AttentionMap'
+        'Find-SimilarToken'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

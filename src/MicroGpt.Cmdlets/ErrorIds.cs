@@ -21,4 +21,8 @@ static class ErrorIds
     public const string FileWriteFailed = nameof(FileWriteFailed);
     public const string CheckpointMismatch = nameof(CheckpointMismatch);
     public const string InvalidChartData = nameof(InvalidChartData);
+    public const string TextTooLong = nameof(TextTooLong);
+    public const string LayerOutOfRange = nameof(LayerOutOfRange);
+    public const string HeadOutOfRange = nameof(HeadOutOfRange);
+    public const string PositionOutOfRange = nameof(PositionOutOfRange);
 }

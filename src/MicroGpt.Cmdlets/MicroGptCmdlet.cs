@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Management.Automation;
 
 namespace MicroGpt.Commands;
@@ -85,6 +86,25 @@ public abstract class MicroGptCmdlet : PSCmdlet
         WriteWarning($"{cut:N0} of the {sentences.Count:N0} sentences of {description} are longer than the model's block size of {blockSize} and are cut: {use} covers only their first {blockSize} {pieces}, not their end. The longest has {longest:N0} {pieces}; a model made with New-Model -BlockSize {longest + 1} would see whole sentences.");
     }
 
+    /// <summary>
+    /// A property as a number: a TrainingStep's as it is; a CSV row's (Import-Csv gives text, empty
+    /// where ValidationLoss was not measured) as the current culture writes numbers, which is how
+    /// Export-Csv wrote them ("3,25" in de-DE), else as the invariant culture does, which is how
+    /// -LogPath writes them ("3.25"). Neither allows thousands separators, so no text reads as a
+    /// different number in the two: a decimal comma reads in one only, a decimal point in the other.
+    /// </summary>
+    protected static double? Number(object? value) => value switch
+    {
+        null => null,
+        PSObject wrapped => Number(wrapped.BaseObject),
+        string text => text.Length == 0 ? null
+            : double.TryParse(text, NumberStyles.Float, CultureInfo.CurrentCulture, out double local) ? local
+            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double invariant) ? invariant
+            : double.NaN,
+        not (bool or char) when value.GetType().IsPrimitive || value is decimal => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        _ => double.NaN,
+    };
+
     /// <summary>An output path, which need not exist yet.</summary>
     protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
@@ -95,6 +115,10 @@ public abstract class MicroGptCmdlet : PSCmdlet
         UnknownTokenException => new ErrorRecord(ex, ErrorIds.UnknownToken, ErrorCategory.InvalidData, target),
         CheckpointMismatchException => new ErrorRecord(ex, ErrorIds.CheckpointMismatch, ErrorCategory.InvalidArgument, target),
         CorpusException => new ErrorRecord(ex, ErrorIds.InvalidCorpus, ErrorCategory.InvalidData, target),
+        TextTooLongException tooLong => new ErrorRecord(ex, ErrorIds.TextTooLong, ErrorCategory.InvalidArgument, tooLong.Text),
+        InvalidConfigurationException { Parameter: "layer" } config => new ErrorRecord(ex, ErrorIds.LayerOutOfRange, ErrorCategory.InvalidArgument, config.Value),
+        InvalidConfigurationException { Parameter: "head" } config => new ErrorRecord(ex, ErrorIds.HeadOutOfRange, ErrorCategory.InvalidArgument, config.Value),
+        InvalidConfigurationException { Parameter: "position" } config => new ErrorRecord(ex, ErrorIds.PositionOutOfRange, ErrorCategory.InvalidArgument, config.Value),
         InvalidConfigurationException config => new ErrorRecord(ex, ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, config.Value ?? target),
         TrainingDivergedException => new ErrorRecord(ex, ErrorIds.TrainingDiverged, ErrorCategory.InvalidResult, target),
         ModelNotFiniteException => new ErrorRecord(ex, ErrorIds.ModelNotFinite, ErrorCategory.InvalidData, target),

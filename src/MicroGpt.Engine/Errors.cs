@@ -40,6 +40,19 @@ public sealed class UnknownTokenException(string piece, string sentence, string 
     };
 }
 
+/// <summary>
+/// A text that the model cannot read whole: with the BOS that opens it, <paramref name="pieces"/>
+/// pieces take one position more than the block size has.
+/// </summary>
+public sealed class TextTooLongException(string text, int count, int blockSize, string pieces)
+    : MicroGptException($"\"{text}\" is {count} {pieces}; with the BOS that opens it, that is {count + 1} positions, more than the model's block size of {blockSize}. At most {blockSize - 1} {pieces} fit.")
+{
+    public string Text { get; } = text;
+    /// <summary>How many pieces the text is.</summary>
+    public int Count { get; } = count;
+    public int BlockSize { get; } = blockSize;
+}
+
 /// <summary>A model configuration or option that the engine refuses (sizes, rates, betas).</summary>
 public sealed class InvalidConfigurationException(string parameter, object? value, string message)
     : MicroGptException(message)

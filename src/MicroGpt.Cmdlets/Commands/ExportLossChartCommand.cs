@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Management.Automation;
 
 namespace MicroGpt.Commands;
@@ -73,25 +72,6 @@ public sealed class ExportLossChartCommand : MicroGptCmdlet
         }
         points.Add(new LossPoint(s, l, validation));
     }
-
-    /// <summary>
-    /// A property as a number: a TrainingStep's as it is; a CSV row's (Import-Csv gives text, empty
-    /// where ValidationLoss was not measured) as the current culture writes numbers, which is how
-    /// Export-Csv wrote them ("3,25" in de-DE), else as the invariant culture does, which is how
-    /// -LogPath writes them ("3.25"). Neither allows thousands separators, so no text reads as a
-    /// different number in the two: a decimal comma reads in one only, a decimal point in the other.
-    /// </summary>
-    static double? Number(object? value) => value switch
-    {
-        null => null,
-        PSObject wrapped => Number(wrapped.BaseObject),
-        string text => text.Length == 0 ? null
-            : double.TryParse(text, NumberStyles.Float, CultureInfo.CurrentCulture, out double local) ? local
-            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double invariant) ? invariant
-            : double.NaN,
-        not (bool or char) when value.GetType().IsPrimitive || value is decimal => Convert.ToDouble(value, CultureInfo.InvariantCulture),
-        _ => double.NaN,
-    };
 
     protected override void EndProcessing()
     {

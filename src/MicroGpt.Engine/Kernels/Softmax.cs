@@ -59,13 +59,16 @@ static class Softmax
         for (int i = 0; i < x.Length; i++) p[i] = (float)(p[i] / sum);
     }
 
-    /// <summary>log softmax(x)[index] in double: x[index] - max - log(sum_j e^(x[j] - max)).</summary>
-    public static double LogAt(ReadOnlySpan<float> x, int index)
+    /// <summary>
+    /// log softmax(x / temperature)[index] in double: (x[index] - max) / temperature - log(sum_j e^((x[j] - max) / temperature)).
+    /// At temperature 1, dividing changes no bit.
+    /// </summary>
+    public static double LogAt(ReadOnlySpan<float> x, int index, double temperature = 1)
     {
         float max = Max(x, vector: false);
         double sum = 0;
-        foreach (float l in x) sum += Math.Exp(l - max);
-        return x[index] - max - Math.Log(sum);
+        foreach (float l in x) sum += Math.Exp((l - max) / temperature);
+        return (x[index] - max) / temperature - Math.Log(sum);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

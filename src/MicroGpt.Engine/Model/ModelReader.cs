@@ -161,14 +161,26 @@ public sealed class ModelReader
     public ReadOnlySpan<float> Attention(int layer, int head, int queryPosition)
     {
         var config = model.Config;
-        if ((uint)layer >= (uint)config.Layers)
-            throw new InvalidConfigurationException(nameof(layer), layer, $"The model has {config.Layers} layers (0 to {config.Layers - 1}); there is no layer {layer}.");
-        if ((uint)head >= (uint)config.Heads)
-            throw new InvalidConfigurationException(nameof(head), head, $"The model has {config.Heads} heads per layer (0 to {config.Heads - 1}); there is no head {head}.");
+        CheckLayer(config, layer);
+        CheckHead(config, head);
         CheckPosition(queryPosition);
         // att is (L, N, H, T) with N = the block size
         var row = activations.Rows(activations.Att, layer, config.Heads * config.BlockSize, queryPosition, queryPosition + 1);
         return row.Slice(head * config.BlockSize, queryPosition + 1);
+    }
+
+    /// <summary>Refuses a layer the model does not have, naming it ("layer").</summary>
+    internal static void CheckLayer(ModelConfig config, int layer)
+    {
+        if ((uint)layer >= (uint)config.Layers)
+            throw new InvalidConfigurationException(nameof(layer), layer, $"The model has {config.Layers} layers (0 to {config.Layers - 1}); there is no layer {layer}.");
+    }
+
+    /// <summary>Refuses a head the model's layers do not have, naming it ("head").</summary>
+    internal static void CheckHead(ModelConfig config, int head)
+    {
+        if ((uint)head >= (uint)config.Heads)
+            throw new InvalidConfigurationException(nameof(head), head, $"The model has {config.Heads} heads per layer (0 to {config.Heads - 1}); there is no head {head}.");
     }
 
     void CheckPosition(int position)

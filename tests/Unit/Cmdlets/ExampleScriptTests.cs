@@ -113,4 +113,24 @@ public class ExampleScriptTests
         Assert.Equal(61, sample.EnumerateRunes().Count());
         Assert.All(sample.EnumerateRunes(), r => Assert.Contains(r.ToString(), help));
     }
+
+    [Fact]
+    public void InspectShowsTheModelBeforeAndAfterTrainingAndDrawsBothAttentionMaps()
+    {
+        using var ps = new PowerShellSession();
+        var lines = Lines(RunExample(ps, "inspect.ps1", "-Steps 1500"));
+        Assert.Equal("== Before training ==", lines[0]);
+        Assert.Contains("== After 1500 steps ==", lines);
+        var losses = lines.Where(l => l.StartsWith("Loss of 'the cat eats a cake': "))
+            .Select(l => double.Parse(l.Split(": ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, losses.Count);
+        Assert.True(losses[0] > 6 && losses[1] < losses[0] - 2, $"the sentence's loss went from {losses[0]} to {losses[1]}");
+        Assert.Equal(2, lines.Count(l => l.StartsWith("Nearest to 'cat': ") && l.Split(", ").Length == 5));
+        foreach (string map in new[] { "before.svg", "after.svg" })
+        {
+            string svg = File.ReadAllText(ps.PathOf(map));
+            Assert.Equal(2 * 4 * 6 * 7 / 2, System.Text.RegularExpressions.Regex.Matches(svg, "class=\"cell\"").Count); // 2 layers, 4 heads, BOS and 5 words
+        }
+        Assert.Contains("Before training", File.ReadAllText(ps.PathOf("before.svg")));
+    }
 }

@@ -20,6 +20,7 @@ public class HelpExampleTests
         [("Get-Tokens", 2)] = "UnknownToken",
         [("New-Model", 4)] = "InvalidConfiguration",
         [("Save-Model", 3)] = "ModelFileExists",
+        [("Get-Attention", 3)] = "LayerOutOfRange",
     };
 
     /// <summary>What each example writes: objects (type name, and how many; 0 for "at least one") and files.</summary>
@@ -73,6 +74,17 @@ public class HelpExampleTests
         [("Export-LossChart", 2)] = ("", 0, ["run.csv", "run.svg"]),
         [("Export-LossChart", 3)] = ("", 0, []),
         [("Export-LossChart", 4)] = ("FileInfo", 1, ["spikes.svg", "spikes-log.svg", "end.svg"]),
+        [("Get-Prediction", 1)] = ("Prediction", 5, []),
+        [("Get-Prediction", 2)] = ("TokenSurprise", 4, []),
+        [("Get-Prediction", 3)] = ("PSCustomObject", 2, []),
+        [("Get-Prediction", 4)] = ("Prediction", 3, []),
+        [("Get-Attention", 1)] = ("AttentionWeight", 6, []),
+        [("Get-Attention", 2)] = ("AttentionWeight", 5, []),
+        [("Export-AttentionMap", 1)] = ("FileInfo", 1, ["attention.svg"]),
+        [("Export-AttentionMap", 2)] = ("", 0, ["attention.csv", "untrained.svg"]),
+        [("Export-AttentionMap", 3)] = ("", 0, []),
+        [("Find-SimilarToken", 1)] = ("SimilarToken", 5, []),
+        [("Find-SimilarToken", 2)] = ("SimilarToken", 6, []),
     };
 
     public static TheoryData<string, int> Examples()
@@ -125,7 +137,7 @@ public class HelpExampleTests
     public void EveryCmdletHasExamplesToRun()
     {
         var examples = Load();
-        Assert.Equal(9, examples.Count);
+        Assert.Equal(13, examples.Count);
         Assert.All(examples, e => Assert.True(e.Code.Count >= 2, $"{e.Cmdlet}: {e.Code.Count} examples"));
         Assert.True(examples.Single(e => e.Cmdlet == "Invoke-Training").Code.Count >= 3);
     }

@@ -6,7 +6,7 @@ namespace MicroGpt.Tests.Cmdlets;
 /// <summary>The module as a whole: manifest, exported commands, help, completion, Pester files.</summary>
 public class ModuleTests
 {
-    static readonly string[] Cmdlets = ["New-Tokenizer", "Get-Tokens", "New-Model", "Invoke-Training", "Save-Model", "Import-Model", "Invoke-Generation", "Measure-Model", "Export-LossChart"];
+    static readonly string[] Cmdlets = ["New-Tokenizer", "Get-Tokens", "New-Model", "Invoke-Training", "Save-Model", "Import-Model", "Invoke-Generation", "Measure-Model", "Export-LossChart", "Get-Prediction", "Get-Attention", "Export-AttentionMap", "Find-SimilarToken"];
 
     [Fact]
     public void TheManifestPassesTestModuleManifestAndExportsExactlyTheCmdlets()

@@ -19,6 +19,10 @@ public class OutputObjectTests
         { "Sample", "New-Model -Layers 1 | Invoke-Generation -Count 1 -Seed 3", ["Text", "Tokens", "Ids", "MeanLogProbability", "Complete"] },
         { "TokenizedText", "'the cat sat' | Get-Tokens", ["Text", "Tokens", "Ids", "Count"] },
         { "Measurement", "New-Model -Layers 1 | Measure-Model -Text 'the cat is big'", ["Loss", "Perplexity", "Sentences", "Tokens", "Windows"] },
+        { "Prediction", "New-Model -Layers 1 | Get-Prediction 'the cat' -Top 1", ["Prompt", "Rank", "Token", "Id", "Probability", "LogProbability"] },
+        { "TokenSurprise", "New-Model -Layers 1 | Get-Prediction 'the cat' -Position 1", ["Position", "Context", "Token", "Id", "Probability", "LogProbability", "Rank", "Expected"] },
+        { "AttentionWeight", "New-Model -Layers 1 | Get-Attention 'the cat' -Head 0 | Select-Object -First 1", ["Layer", "Head", "QueryPosition", "QueryToken", "KeyPosition", "KeyToken", "Weight"] },
+        { "SimilarToken", "New-Model -Layers 1 | Find-SimilarToken cat -Count 1", ["Query", "Rank", "Token", "Id", "Similarity"] },
     };
 
     [Theory]

@@ -45,7 +45,7 @@ public class ReadmeExampleTests
     public void TheQuickTourRunsAsWritten()
     {
         var blocks = PowerShellBlocks();
-        Assert.Equal(2, blocks.Count);
+        Assert.Equal(3, blocks.Count);
         Assert.DoesNotMatch(@"my-sentences", blocks[0]); // a file a fresh clone does not have
         using var ps = new PowerShellSession();
         var result = RunBlock(ps, blocks[0]);
@@ -80,6 +80,22 @@ public class ReadmeExampleTests
         Assert.All(samples, s => Assert.StartsWith("the dog", s.Text));
         Assert.Equal(2, Assert.Single(output.OfType<Measurement>()).Sentences);
         Assert.StartsWith("<svg", File.ReadAllText(ps.PathOf("loss.svg")));
+        AssertEverythingWrittenIsIgnored(ps);
+    }
+
+    [Fact]
+    public void TheLookInsideRunsAsWritten()
+    {
+        using var ps = new PowerShellSession();
+        var output = RunBlock(ps, PowerShellBlocks()[2]).Output.Select(o => o.BaseObject).ToList();
+        var predictions = output.OfType<Prediction>().ToList();
+        Assert.Equal(5, predictions.Count);
+        Assert.Equal("is", predictions[0].Token); // as the comment says, with the default seed
+        var surprises = output.OfType<TokenSurprise>().ToList();
+        Assert.Equal(6, surprises.Count);
+        Assert.Equal(surprises.OrderBy(s => s.Probability), surprises);
+        Assert.Equal(["cow", "bird", "mouse"], output.OfType<SimilarToken>().Select(s => s.Token).Where(t => t is "cow" or "bird" or "mouse"));
+        Assert.StartsWith("<svg", File.ReadAllText(ps.PathOf("attention.svg")));
         AssertEverythingWrittenIsIgnored(ps);
     }
 
