@@ -79,7 +79,7 @@ try
     if (args.Length >= 6 && args[0] == "--row")
     {
         var numbers = args[1..6].Select(int.Parse).ToArray();
-        var shape = new Shape(args.Contains("full") ? Sequences.FullLength : Sequences.Sentences, numbers[0], numbers[1], numbers[2], numbers[3]);
+        var shape = new Shape(args.Contains("full") ? Sequences.FullLength : args.Contains("stream") ? Sequences.Stream : Sequences.Sentences, numbers[0], numbers[1], numbers[2], numbers[3]);
         Console.WriteLine(ScalingRow.Header);
         var corpus = BenchCorpus.Load();
         var rowPeer = shape.Kind == Sequences.FullLength ? peer : null;

@@ -11,9 +11,12 @@ enum Sequences
     /// <summary>Lines of exactly T positions cut from the default corpus's words (<see cref="BenchCorpus.FullLength"/>).</summary>
     FullLength,
 
-    // Stream mode (Invoke-Training -Stream, issue 14) will be a third kind: B windows of T + 1
-    // tokens at seeded offsets of the corpus read as one stream. Its rows go beside the
-    // full-length ones and take the same shapes, so that the two can be compared.
+    /// <summary>
+    /// Stream mode (Invoke-Training -Stream): B windows of T + 1 tokens at seeded offsets of the
+    /// default corpus's words as one stream (<see cref="BenchCorpus.Stream"/>), T predictions each,
+    /// the same work as a full-length row of the same shape.
+    /// </summary>
+    Stream,
 }
 
 /// <summary>One row's shape: what it trains on, embedding C, layers L, block size T, batch B, heads H.</summary>
@@ -21,7 +24,15 @@ sealed record Shape(Sequences Kind, int C, int L, int T, int B, int H = 4)
 {
     public string Describe() => $"C {C}, L {L}, H {H}, T {T}, B {B}";
 
-    public string KindName => Kind == Sequences.FullLength ? $"full length ({T} positions)" : "short sentences (at most 9 positions)";
+    public string KindName => Kind switch
+    {
+        Sequences.FullLength => $"full length ({T} positions)",
+        Sequences.Stream => $"stream ({T} positions a window)",
+        _ => "short sentences (at most 9 positions)",
+    };
+
+    /// <summary>True when every example trains exactly T positions.</summary>
+    public bool FullWindows => Kind != Sequences.Sentences;
 }
 
 /// <summary>A row of the scaling table: tokens/s over its slices (median, min, max) and the figures of the median slice.</summary>
@@ -83,7 +94,7 @@ static class Scaling
     /// <summary>
     /// Short-sentence rows over embedding size, layers, block size and batch; then full-length
     /// rows at the three shapes of issue 15 and nanoGPT's CPU quick-start shape (C 128, L 4, H 4,
-    /// T 64, B 12). Every row has 4 heads: head sizes of 8 to 128, and the quick-start's own count
+    /// T 64, B 12), and a stream-mode row at the quick-start shape. Every row has 4 heads: head sizes of 8 to 128, and the quick-start's own count
     /// (attention's FLOPs do not depend on the heads).
     /// </summary>
     public static IEnumerable<Shape> Configurations(bool quick)
@@ -100,6 +111,7 @@ static class Scaling
             yield return new(Sequences.Sentences, 256, 8, 64, 32);
         }
         foreach (var shape in FullLengthShapes(quick)) yield return shape;
+        foreach (var shape in StreamShapes()) yield return shape;
     }
 
     /// <summary>The full-length shapes, which the PyTorch peer runs too.</summary>
@@ -109,6 +121,12 @@ static class Scaling
         yield return new(Sequences.FullLength, 256, 4, 64, 16);
         if (!quick) yield return new(Sequences.FullLength, 512, 6, 128, 8);
         yield return new(Sequences.FullLength, 128, 4, 64, 12);
+    }
+
+    /// <summary>Stream mode at nanoGPT's CPU quick-start shape.</summary>
+    public static IEnumerable<Shape> StreamShapes()
+    {
+        yield return new(Sequences.Stream, 128, 4, 64, 12);
     }
 
     /// <summary>
@@ -125,16 +143,19 @@ static class Scaling
         BenchCorpus corpus, Shape shape, int[] threadCounts, IReadOnlyList<(ITimedTraining Training, int Steps)> others)
     {
         var config = new ModelConfig(corpus.Tokenizer.VocabSize, shape.C, shape.H, shape.L, shape.T);
-        var sentences = corpus.For(shape);
-        var trainers = threadCounts.Select(threads => new TrainerTiming(new Trainer(InitialModel(config, corpus.Tokenizer, shape.Kind), sentences,
-            new TrainingOptions
+        var trainers = threadCounts.Select(threads =>
+        {
+            var model = InitialModel(config, corpus.Tokenizer, shape.Kind);
+            var options = new TrainingOptions
             {
                 Steps = 1_000_000,
                 BatchSize = shape.B,
                 ThreadCount = threads,
                 Shuffle = shape.Kind == Sequences.Sentences,
-                LearningRate = shape.Kind == Sequences.FullLength ? FullLengthLearningRate : new TrainingOptions().LearningRate,
-            }))).ToList();
+                LearningRate = shape.FullWindows ? FullLengthLearningRate : new TrainingOptions().LearningRate,
+            };
+            return new TrainerTiming(shape.Kind == Sequences.Stream ? Trainer.ForStream(model, corpus.Stream, options) : new Trainer(model, corpus.For(shape), options));
+        }).ToList();
         try
         {
             var firstLosses = Enumerable.Range(0, CheckedSteps).Select(_ => trainers[0].Step().Loss).ToArray();
@@ -153,7 +174,7 @@ static class Scaling
                 {
                     var (training, perSlice) = all[k];
                     var slice = training.Slice(perSlice / 10, perSlice);
-                    if (shape.Kind == Sequences.FullLength && slice.Tokens != (long)perSlice * shape.B * shape.T)
+                    if (shape.FullWindows && slice.Tokens != (long)perSlice * shape.B * shape.T)
                         throw new InvalidOperationException($"A full-length slice of {perSlice} steps at {shape.Describe()} trained {slice.Tokens} positions, not {perSlice} x B x T.");
                     slices[k].Add(slice, perSlice);
                 }
@@ -174,11 +195,11 @@ static class Scaling
     }
 
     /// <summary>
-    /// The FLOPs of a step: exact for full-length lines; for sentences, those of sentences with the
+    /// The FLOPs of a step: exact for full-length lines and stream windows; for sentences, those of sentences with the
     /// average number of predicted positions (attention is quadratic, so close, not exact).
     /// </summary>
     static double FlopsPerStep(ModelConfig config, Shape shape, double rowsPerSentence) =>
-        shape.Kind == Sequences.FullLength ? Flops.FullLengthStep(config, shape.B)
+        shape.FullWindows ? Flops.FullLengthStep(config, shape.B)
             : shape.B * Flops.PerSentence(config, (int)Math.Round(rowsPerSentence) + 1) + Flops.Adam(config);
 }
 

@@ -40,6 +40,11 @@ sealed record BenchCorpus(Tokenizer Tokenizer, int[][] Sentences)
         return fullLength[positions] = lines;
     }
 
+    /// <summary>Stream mode's corpus: the default corpus's words in file order, as one stream (no BOS).</summary>
+    public int[] Stream => stream ??= Sentences.SelectMany(sentence => sentence[1..^1]).ToArray();
+
+    int[]? stream;
+
     public static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -51,15 +51,17 @@ public abstract class MicroGptCmdlet : PSCmdlet
 
     /// <summary>
     /// The sentences of -Path files (wildcards allowed) or -LiteralPath files, else of -Text strings,
-    /// else of the default corpus; a missing file stops the command with CorpusNotFound naming it.
+    /// else of the default corpus (in <paramref name="stream"/> mode, their text as one stream); a
+    /// missing file stops the command with CorpusNotFound naming it.
     /// </summary>
-    private protected CorpusInput ReadCorpus(string[]? paths, IEnumerable<string>? text, TokenizerKind kind, string textDescription = "the text given", string[]? literalPaths = null) =>
+    private protected CorpusInput ReadCorpus(string[]? paths, IEnumerable<string>? text, TokenizerKind kind, string textDescription = "the text given", string[]? literalPaths = null, bool stream = false) =>
         Guard(() =>
         {
             if (paths is not { Length: > 0 } && literalPaths is not { Length: > 0 })
-                return text is not null ? CorpusInput.FromText(text, kind, textDescription) : CorpusInput.Default(kind);
+                return text is not null ? stream ? CorpusInput.StreamFromText(text, textDescription) : CorpusInput.FromText(text, kind, textDescription)
+                    : stream ? CorpusInput.DefaultStream() : CorpusInput.Default(kind);
             var files = (paths ?? []).SelectMany(p => ResolveInputPaths(p)).Concat((literalPaths ?? []).Select(p => ResolveLiteralInputPath(p))).ToList();
-            try { return CorpusInput.FromFiles(files, kind); }
+            try { return stream ? CorpusInput.StreamFromFiles(files) : CorpusInput.FromFiles(files, kind); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) // a folder, a locked file: reading, not writing, failed
             {
                 throw new PipelineError(new ErrorRecord(ex, ErrorIds.CorpusUnreadable, ErrorCategory.ReadError, string.Join(", ", files)));

@@ -85,10 +85,11 @@ Describe 'Measure-Model' {
         $heldOut = 'the cat sat', 'i like my dog'
     }
 
-    It 'writes a MicroGpt.Measurement with Loss, Perplexity, Sentences and Tokens' {
+    It 'writes a MicroGpt.Measurement with Loss, Perplexity, Sentences, Tokens and Windows (0 for sentences)' {
         $measurement = Measure-Model -Model $model -Text $heldOut
         $measurement | Should -BeOfType MicroGpt.Measurement
-        $measurement.PSObject.Properties.Name | Should -Be 'Loss', 'Perplexity', 'Sentences', 'Tokens'
+        $measurement.PSObject.Properties.Name | Should -Be 'Loss', 'Perplexity', 'Sentences', 'Tokens', 'Windows'
+        $measurement.Windows | Should -Be 0
     }
 
     It 'gives Perplexity = exp(Loss)' {

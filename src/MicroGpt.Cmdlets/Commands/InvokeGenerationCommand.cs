@@ -47,6 +47,16 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
     [Parameter]
     public int? Seed { get; set; }
 
+    /// <summary>
+    /// Continue the prompt's text for this many tokens instead of generating a sentence: the prompt is
+    /// taken exactly as it is (not trimmed or lower-cased), BOS is never drawn, and once the text fills
+    /// the block size each token is predicted from the last BlockSize tokens (a sliding window), as for
+    /// a model trained with Invoke-Training -Stream. Without -Prompt, the text starts at a line end.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxTokens { get; set; }
+
     /// <summary>Write each distinct sentence once: keep sampling until -Count different ones (or 20 tries per sentence).</summary>
     [Parameter]
     public SwitchParameter Unique { get; set; }
@@ -62,13 +72,16 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
         if (Model is null) WriteWarning("No -Model given: sampling from an untrained model, so the words are random. Train one with Invoke-Training -PassThru.");
         var options = new SamplingOptions { Temperature = Temperature, TopK = TopK, TopP = TopP, Seed = Seed ?? Random.Shared.Next() };
         var sampler = Guard(() => new Sampler(model, options), options);
-        // The prompt is a sentence's start: trimmed, and lower-cased for a word tokenizer.
-        var prompt = Guard(() => Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => model.Tokenizer.Encode(s.Text)).FirstOrDefault(), Prompt);
+        // The prompt is a sentence's start: trimmed, and lower-cased for a word tokenizer. A
+        // continuation's is text as it is; without one, it starts where a stream's lines start.
+        int[]? prompt = MaxTokens > 0
+            ? Guard(() => model.Tokenizer.Encode(Prompt.Length > 0 ? Prompt : "\n"), Prompt.Length > 0 ? Prompt : "\n")
+            : Guard(() => Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => model.Tokenizer.Encode(s.Text)).FirstOrDefault(), Prompt);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int written = 0, tries = 0, maxTries = Unique ? 20 * Count : Count;
         while (written < Count && tries++ < maxTries && !stopping.IsCancellationRequested)
         {
-            var sample = Guard(() => sampler.Generate(prompt), Prompt);
+            var sample = Guard(() => MaxTokens > 0 ? sampler.Continue(prompt!, MaxTokens) : sampler.Generate(prompt), Prompt);
             if (Unique && !seen.Add(sample.Text)) continue;
             WriteObject(sample);
             written++;

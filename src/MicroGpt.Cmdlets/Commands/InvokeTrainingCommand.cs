@@ -101,7 +101,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [TrainingOption(nameof(TrainingOptions.GradientClip))]
     public double GradientClip { get; set; }
 
-    /// <summary>Sentences per step; their gradients are averaged.</summary>
+    /// <summary>Sentences (with -Stream, windows) per step; their gradients are averaged.</summary>
     [Parameter]
     [TrainingOption(nameof(TrainingOptions.BatchSize))]
     public int BatchSize { get; set; } = 1;
@@ -121,7 +121,17 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [TrainingOption(nameof(TrainingOptions.ThreadCount))]
     public int ThreadCount { get; set; }
 
-    /// <summary>Files of held-out sentences whose loss fills the ValidationLoss column.</summary>
+    /// <summary>
+    /// Stream mode: the corpus is one token stream (the files' text exactly as it is, joined in order;
+    /// line ends are tokens), and each step takes -BatchSize windows of BlockSize + 1 tokens at seeded
+    /// offsets, every one of their BlockSize predictions counting. Without -Model, a Character
+    /// tokenizer learned from the whole text. A run resumed from a stream checkpoint stays in stream mode.
+    /// </summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.Stream))]
+    public SwitchParameter Stream { get; set; }
+
+    /// <summary>Files of held-out sentences (with -Stream, held-out text) whose loss fills the ValidationLoss column.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? ValidationPath { get; set; }
@@ -131,7 +141,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? ValidationText { get; set; }
 
-    /// <summary>Hold out this fraction of the corpus (a seeded random choice) for validation instead of training on it.</summary>
+    /// <summary>Hold out this fraction of the corpus (a seeded random choice of sentences; with -Stream, the last fraction of the stream) for validation instead of training on it.</summary>
     [Parameter]
     [ValidateRange(0.0, 0.9)]
     public double ValidationFraction { get; set; }
@@ -225,6 +235,11 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         };
         var (checkpoint, resumed) = ParameterSetName == ResumeSet ? LoadCheckpoint(options) : (null, null);
         var model = resumed ?? given;
+        if (resumed?.Optimizer!.Options.Stream ?? Stream)
+        {
+            TrainStream(model, options, checkpoint, paths, literalPaths, text);
+            return;
+        }
         var corpus = ReadCorpus(paths, text, model?.Tokenizer.TokenKind ?? TokenizerKind.Word, literalPaths: literalPaths);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
         model ??= NewDefaultModel(corpus);
@@ -233,24 +248,99 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         // A resumed run holds out the sentences it first held out.
         var (training, validation) = SplitValidation(sentences, model, resumed?.Optimizer!.Options.Seed ?? Seed);
 
-        string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
-        // A resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.
-        string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : checkpoint;
-        if (checkpointPath is not null && Safetensors.IsSafetensorsPath(checkpointPath))
-            Refuse($"A checkpoint holds the optimizer state, which safetensors files cannot: use a .json path instead of '{checkpointPath}'.", checkpointPath);
+        var (logPath, checkpointPath) = OutputPaths(checkpoint);
 
         // Everything that can be refused is checked before anything changes: the options and the
         // corpus (by the trainer), then the files; only then is the log opened (or truncated).
         using var trainer = Guard(() => NewTrainer(model, training, options, validation, corpus, checkpoint), corpus.Description);
-        string run = DescribeRun(model, trainer, corpus, training.Count, validation?.Count, logPath, checkpointPath, checkpoint);
+        string size = $"{training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0} more")}";
+        Run(trainer, model, corpus, size, logPath, checkpointPath, checkpoint);
+    }
+
+    /// <summary>
+    /// A stream-mode run: the corpus's text as one token stream, encoded by the model's tokenizer
+    /// (without -Model, a Character tokenizer of the whole text and a model of the tutorial's shape),
+    /// held out at its end by -ValidationFraction, or against a -ValidationPath or -ValidationText stream.
+    /// </summary>
+    void TrainStream(Model? given, TrainingOptions options, string? checkpoint, string[]? paths, string[]? literalPaths, IReadOnlyList<string>? text)
+    {
+        if (NoShuffle)
+            Refuse("-NoShuffle takes sentences in file order; stream mode has no sentences, only windows at seeded offsets. Leave out -NoShuffle or -Stream.", nameof(NoShuffle));
+        var corpus = ReadCorpus(paths, text, TokenizerKind.Character, literalPaths: literalPaths, stream: true);
+        WriteVerbose($"Read {corpus.StreamText!.Length:N0} UTF-16 units of text from {corpus.Description}.");
+        var model = given ?? NewStreamModel(corpus);
+        var tokens = Guard(() => EncodeStream(corpus, model, checkpoint), corpus.Description);
+        int[] training = tokens;
+        int[]? validation = null;
+        if (ValidationPath is not null || ValidationText is not null)
+        {
+            var held = ReadCorpus(ValidationPath, ValidationText, TokenizerKind.Character, "the validation text", stream: true);
+            validation = Guard(() => held.EncodeStream(model.Tokenizer), held.Description);
+        }
+        else if (ValidationFraction > 0)
+        {
+            // The last fraction, as nanoGPT's 90/10 split holds out the end of the data.
+            int cut = (int)(tokens.Length * (1 - ValidationFraction));
+            (training, validation) = (tokens[..cut], tokens[cut..]);
+        }
+        var (logPath, checkpointPath) = OutputPaths(checkpoint);
+        using var trainer = Guard(() => NewStreamTrainer(model, training, options, validation, corpus, checkpoint), corpus.Description);
+        string size = $"{training.Length:N0} tokens{(validation is null ? "" : $", validating on {validation.Length:N0} more")}";
+        Run(trainer, model, corpus, size, logPath, checkpointPath, checkpoint);
+    }
+
+    /// <summary>Stream mode's model when none is given: the tutorial's shape, on a Character tokenizer of the whole text.</summary>
+    Model NewStreamModel(CorpusInput corpus)
+    {
+        var tokenizer = Guard(() => corpus.BuildStreamTokenizer(), corpus.Description);
+        var model = Guard(() => MicroGpt.Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, Seed), corpus.Description);
+        WriteVerbose($"No -Model given: a new model with the tutorial's shape on the {tokenizer.Vocabulary.Count:N0} characters of the text, {model.Parameters.Length:N0} parameters.");
+        return model;
+    }
+
+    /// <summary>The log's path and the checkpoint's: a resumed run keeps its checkpoint moving forward in the file it resumed from, unless told otherwise.</summary>
+    (string? Log, string? Checkpoint) OutputPaths(string? checkpoint)
+    {
+        string? logPath = LogPath is null ? null : ResolveOutputPath(LogPath);
+        string? checkpointPath = CheckpointPath is not null ? ResolveOutputPath(CheckpointPath) : checkpoint;
+        if (checkpointPath is not null && Safetensors.IsSafetensorsPath(checkpointPath))
+            Refuse($"A checkpoint holds the optimizer state, which safetensors files cannot: use a .json path instead of '{checkpointPath}'.", checkpointPath);
+        return (logPath, checkpointPath);
+    }
+
+    /// <summary>A checked run's files and steps (unless -WhatIf): <paramref name="size"/> says what it trains on, for messages.</summary>
+    void Run(Trainer trainer, Model model, CorpusInput corpus, string size, string? logPath, string? checkpointPath, string? checkpoint)
+    {
+        string run = DescribeRun(model, trainer, corpus, size, logPath, checkpointPath, checkpoint);
         if (!ShouldProcess(run, run, "Invoke-Training")) return;
         if (checkpointPath is not null) Guard(() => AtomicFile.CheckWritable(checkpointPath), checkpointPath);
-        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, resumed is null ? null : trainer.NextStep - 1), logPath);
+        using var log = logPath is null ? null : Guard(() => TrainingLog.Open(logPath, checkpoint is null ? null : trainer.NextStep - 1), logPath);
         if (trainer.Finished) WriteWarning($"The run in '{checkpoint}' has already taken all its {trainer.Options.Steps:N0} steps; there is nothing left to train.");
-        WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {training.Count:N0} sentences{(validation is null ? "" : $", validating on {validation.Count:N0}")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
+        WriteVerbose($"Training {model.Parameters.Length:N0} parameters on {size}{(trainer.Options.Stream ? " (stream mode)" : "")}: steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}, batch {trainer.Options.BatchSize}.");
 
         Train(trainer, model, log, checkpointPath);
         if (PassThru && !stopping.IsCancellationRequested) WriteObject(model);
+    }
+
+    /// <summary>The stream encoded for the model; when resuming, a piece the vocabulary lacks says which corpus to pass.</summary>
+    static int[] EncodeStream(CorpusInput corpus, Model model, string? checkpoint)
+    {
+        try { return corpus.EncodeStream(model.Tokenizer); }
+        catch (UnknownTokenException unknown) when (checkpoint is not null)
+        {
+            throw CheckpointCorpusMismatch(checkpoint, model.Optimizer!, $"The checkpoint '{checkpoint}' was trained on another corpus than {corpus.Description}. {unknown.Message}", unknown);
+        }
+    }
+
+    /// <summary>The stream-mode trainer; a resumed run given another stream than its checkpoint's says which corpus to pass.</summary>
+    Trainer NewStreamTrainer(Model model, int[] training, TrainingOptions options, int[]? validation, CorpusInput corpus, string? checkpoint)
+    {
+        var resume = checkpoint is not null ? model.Optimizer : null;
+        try { return Trainer.ForStream(model, training, options, validation, resume, corpus.Origin); }
+        catch (CheckpointMismatchException mismatch)
+        {
+            throw CheckpointCorpusMismatch(checkpoint!, resume!, $"{mismatch.Message} These came from {corpus.Description}.", mismatch);
+        }
     }
 
     /// <summary>
@@ -306,11 +396,10 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
     /// <summary>What -WhatIf says: the model, the corpus, the steps, and each file written or truncated.</summary>
-    string DescribeRun(Model model, Trainer trainer, CorpusInput corpus, int trainingSentences, int? validationSentences, string? logPath, string? checkpointPath, string? checkpoint)
+    string DescribeRun(Model model, Trainer trainer, CorpusInput corpus, string size, string? logPath, string? checkpointPath, string? checkpoint)
     {
         var c = model.Config;
         string run = checkpoint is null ? "Training" : $"Resuming the run of '{checkpoint}', training";
-        string held = validationSentences is int v ? $", validating on {v:N0} more" : "";
         string steps = trainer.Finished ? $"no steps (the run took all its {trainer.Options.Steps:N0})" : $"steps {trainer.NextStep:N0} to {trainer.Options.Steps:N0}";
         var files = new List<string>();
         if (logPath is not null)
@@ -319,7 +408,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
                 : $"appending to the log '{logPath}' (after dropping any rows past step {trainer.NextStep - 1:N0})");
         if (checkpointPath is not null)
             files.Add($"{(File.Exists(checkpointPath) ? "replacing" : "writing")} the checkpoint '{checkpointPath}' every {CheckpointIntervalOf(trainer):N0} steps and at the end");
-        return $"{run} a model of {Count(c.Layers, "layer")}, embedding {c.EmbeddingSize}, {Count(c.Heads, "head")}, block {c.BlockSize} and {c.VocabSize:N0} tokens ({model.Parameters.Length:N0} parameters) on {corpus.Description} ({trainingSentences:N0} sentences{held}), {steps}, batch {trainer.Options.BatchSize}; {(files.Count == 0 ? "writing no file" : string.Join(", and ", files))}.";
+        return $"{run} a model of {Count(c.Layers, "layer")}, embedding {c.EmbeddingSize}, {Count(c.Heads, "head")}, block {c.BlockSize} and {c.VocabSize:N0} tokens ({model.Parameters.Length:N0} parameters) on {corpus.Description} ({size}{(trainer.Options.Stream ? ", in stream mode" : "")}), {steps}, batch {trainer.Options.BatchSize}; {(files.Count == 0 ? "writing no file" : string.Join(", and ", files))}.";
     }
 
     /// <summary>

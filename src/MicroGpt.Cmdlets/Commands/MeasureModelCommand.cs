@@ -44,6 +44,14 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
     [ValidateNotNull]
     public string[]? Text { get; set; }
 
+    /// <summary>
+    /// Measure the text as one token stream (the files exactly as they are, joined in order): the mean
+    /// loss over every token but the first, each predicted from up to BlockSize tokens before it, in
+    /// consecutive non-overlapping windows. Deterministic: the same text gives the same figure.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
+
     /// <summary>Threads to use; 0 (default) means one per processor. The result does not depend on it.</summary>
     [Parameter]
     [ValidateRange(0, 1024)]
@@ -69,11 +77,11 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
         if (pipedFiles.Count > 0 && pipedText.Count > 0)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("Pipe files or text lines to measure, not both."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, Model));
         if (pipedFiles.Count > 0 || pipedText.Count > 0)
-            Measure(Model, ReadCorpus(null, pipedText.Count > 0 ? pipedText : null, Model.Tokenizer.TokenKind, literalPaths: pipedFiles.Count > 0 ? [.. pipedFiles] : null));
+            Measure(Model, ReadCorpus(null, pipedText.Count > 0 ? pipedText : null, Model.Tokenizer.TokenKind, literalPaths: pipedFiles.Count > 0 ? [.. pipedFiles] : null, stream: Stream));
     }
 
     CorpusInput CommandLineCorpus() => ReadCorpus(IsOnCommandLine(nameof(Path)) ? Path : null, IsOnCommandLine(nameof(Text)) ? Text : null, Model.Tokenizer.TokenKind,
-        literalPaths: IsOnCommandLine(nameof(LiteralPath)) ? LiteralPath : null);
+        literalPaths: IsOnCommandLine(nameof(LiteralPath)) ? LiteralPath : null, stream: Stream);
 
     /// <summary>
     /// Measures in slices (see <see cref="Evaluator.MeanLoss"/>): between them, on the pipeline
@@ -81,10 +89,24 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
     /// </summary>
     void Measure(Model model, CorpusInput corpus)
     {
-        var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
-        WarnOfCutSentences(sentences, model, corpus.Description, "the measurement");
-        WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
-        var evaluator = Guard(() => new Evaluator(model, sentences, ThreadCount), corpus.Description);
+        Evaluator evaluator;
+        string unit;
+        if (Stream)
+        {
+            var tokens = Guard(() => corpus.EncodeStream(model.Tokenizer), corpus.Description);
+            evaluator = Guard(() => Evaluator.ForStream(model, tokens, ThreadCount), corpus.Description);
+            WriteVerbose($"Measuring on {tokens.Length:N0} tokens from {corpus.Description}, in {evaluator.Sentences:N0} windows.");
+            unit = "Window";
+        }
+        else
+        {
+            var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
+            WarnOfCutSentences(sentences, model, corpus.Description, "the measurement");
+            WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
+            evaluator = Guard(() => new Evaluator(model, sentences, ThreadCount), corpus.Description);
+            unit = "Sentence";
+        }
+        int examples = evaluator.Sentences;
         var bar = new ProgressBar(this, Activity, stopping.Token);
         var clock = Stopwatch.StartNew();
         Measurement measurement;
@@ -93,7 +115,7 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
             measurement = evaluator.Measure(done =>
             {
                 if (bar.Due)
-                    bar.Show($"Sentence {done:N0} of {sentences.Length:N0}", (int)(100L * done / sentences.Length), ProgressBar.SecondsRemaining(clock.Elapsed, done, sentences.Length));
+                    bar.Show($"{unit} {done:N0} of {examples:N0}", (int)(100L * done / examples), ProgressBar.SecondsRemaining(clock.Elapsed, done, examples));
             }, stopping.Token);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

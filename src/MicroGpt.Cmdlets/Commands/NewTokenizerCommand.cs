@@ -44,6 +44,10 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
     [Parameter]
     public int VocabSize { get; set; }
 
+    /// <summary>Learn the characters of the text exactly as it is, line ends included, for stream mode (Invoke-Training -Stream): a Character tokenizer.</summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
+
     #endregion
 
     protected override void StopProcessing() => stopping.Cancel();
@@ -59,8 +63,21 @@ public sealed class NewTokenizerCommand : MicroGptCmdlet
     {
         if (files.Count > 0 && text.Count > 0)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("Pipe files or text lines to build a vocabulary from, not both."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, null));
+        if (Stream && MyInvocation.BoundParameters.ContainsKey(nameof(Kind)) && Kind != TokenizerKind.Character)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Stream learns the characters of the whole text; it makes a Character tokenizer, not a {Kind} one. Leave out -Kind, or -Stream (a Bpe tokenizer encodes any text, so Invoke-Training -Stream takes one as it is)."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, Kind));
+        if (Stream && IsOnCommandLine(nameof(VocabSize)))
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Stream learns every character of the text and takes no -VocabSize ({VocabSize}); -VocabSize is for -Kind Bpe."), ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, VocabSize));
         // An empty pipeline (Get-Content of an empty file) is an empty corpus, not the default one.
-        var corpus = ReadCorpus(Path, ParameterSetName == TextSet || MyInvocation.ExpectingInput ? text : null, Kind, literalPaths: files.Count > 0 ? [.. files] : null);
+        var corpus = ReadCorpus(Path, ParameterSetName == TextSet || MyInvocation.ExpectingInput ? text : null, Kind, literalPaths: files.Count > 0 ? [.. files] : null, stream: Stream);
+        if (Stream)
+        {
+            if (corpus.StreamText!.Length == 0)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"{corpus.Description} is empty: there are no characters to learn."), ErrorIds.InvalidCorpus, ErrorCategory.InvalidData, corpus.Description));
+            var characters = Guard(() => corpus.BuildStreamTokenizer(), corpus.Description);
+            WriteVerbose($"Vocabulary: {characters.VocabSize:N0} tokens ({characters.Vocabulary.Count:N0} characters of {corpus.StreamText.Length:N0} UTF-16 units of text, and BOS).");
+            WriteObject(characters);
+            return;
+        }
         Guard(() => corpus.EnsureSentences(), corpus.Description);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
 

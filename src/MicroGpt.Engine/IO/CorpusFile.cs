@@ -49,6 +49,75 @@ public static class CorpusFile
     }
 
     /// <summary>
+    /// The text of the files exactly as it is, joined in order: every line end kept as it was (LF,
+    /// CR LF or CR), nothing trimmed, no line end added between files; only a byte-order mark is
+    /// left out. Stream mode reads a corpus this way. The same checks as <see cref="ReadLines"/>
+    /// hold, but for the line length: a stream has no lines to bound.
+    /// </summary>
+    public static string ReadText(IReadOnlyList<string> paths)
+    {
+        var lengths = paths.Select(LengthOf).ToList();
+        long total = lengths.Sum(), available = MemoryBudget.Available();
+        if (total * BytesOfMemoryPerByte > available || total > int.MaxValue / 2)
+            throw new CorpusException($"{Describe(paths)} {(paths.Count == 1 ? "is" : "are")} {total:N0} bytes; as a stream {(paths.Count == 1 ? "it needs" : "they need")} about {MemoryBudget.Describe(total * BytesOfMemoryPerByte)} of memory, more than the {MemoryBudget.Describe(Math.Min(available, int.MaxValue / 2 * (long)BytesOfMemoryPerByte))} a stream can take.");
+        if (total == 0)
+            throw new CorpusException(paths.Count == 1
+                ? $"'{paths[0]}' is empty, or not a regular file (a pipe or a device, which MicroGpt does not read)."
+                : $"{Describe(paths)} are empty, or not regular files (pipes or devices, which MicroGpt does not read).");
+        var text = new StringBuilder();
+        for (int i = 0; i < paths.Count; i++)
+        {
+            if (lengths[i] == 0) continue;
+            var bytes = new byte[lengths[i]];
+            using (var file = new FileStream(paths[i], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                bytes = bytes[..file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false)]; // no more than it had when measured
+            text.Append(DecodeExactly(paths[i], bytes));
+        }
+        return text.ToString();
+    }
+
+    /// <summary>A file's bytes as text, strictly: the encoding its byte-order mark names (else UTF-8), and no control character but tab, CR and LF.</summary>
+    static string DecodeExactly(string path, byte[] bytes)
+    {
+        var (encoding, bom) = EncodingOf(bytes.AsSpan(0, Math.Min(4, bytes.Length)));
+        var body = bytes.AsSpan(bom);
+        string text;
+        if (encoding is null)
+        {
+            int invalid = StrictJson.FirstInvalidUtf8(body);
+            if (invalid >= 0)
+                throw new CorpusException($"'{path}' line {LineAt(Encoding.UTF8.GetString(body[..invalid]), int.MaxValue)}, byte {invalid + bom + 1:N0}: bytes that are not UTF-8 text. MicroGpt reads corpora as UTF-8, or as UTF-16 with a byte-order mark; is it a text file?");
+            text = Encoding.UTF8.GetString(body);
+        }
+        else
+        {
+            try { text = encoding.GetString(body); }
+            catch (DecoderFallbackException) { throw new CorpusException($"'{path}': text that is not valid {encoding.WebName.ToUpperInvariant()}, which its byte-order mark says it is."); }
+        }
+        int control = text.AsSpan().IndexOfAny(StreamControlCharacters);
+        if (control >= 0)
+        {
+            string hint = text[control] != '\0' ? "Only tab, CR and LF may appear in a corpus." : encoding is null && LooksLikeUtf16(bytes)
+                ? "The file looks like UTF-16 text without a byte-order mark: save it as UTF-8 (or as UTF-16 with a byte-order mark)."
+                : "A NUL byte does not appear in text: is it a binary file?";
+            throw new CorpusException($"'{path}' line {LineAt(text, control)}: the control character U+{(int)text[control]:X4}. {hint}");
+        }
+        return text;
+    }
+
+    /// <summary>The 1-based line of the character at <paramref name="index"/> (or of the end, when past it): lines end at LF, CR or CR LF.</summary>
+    static int LineAt(string text, int index)
+    {
+        int line = 1;
+        for (int i = 0; i < Math.Min(index, text.Length); i++)
+            if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.Length || text[i + 1] != '\n'))) line++;
+        return line;
+    }
+
+    static readonly SearchValues<char> StreamControlCharacters = SearchValues.Create(
+        string.Concat(Enumerable.Range(0, 0xA0).Where(c => char.IsControl((char)c) && c is not ('\t' or '\r' or '\n')).Select(c => (char)c)));
+
+    /// <summary>
     /// The length of the file a path names, through symbolic links (whose own length is that of the
     /// name they hold); a pipe or a device reports 0. A folder is an <see cref="IOException"/>.
     /// </summary>

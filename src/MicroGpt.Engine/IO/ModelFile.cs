@@ -23,10 +23,11 @@ public static class ModelFile
     public const string FormatName = "microgpt";
 
     /// <summary>
-    /// The newest version, read and written. Version 2 added the run's checkpoint interval to the
-    /// optimizer options and the self-describing safetensors metadata; version 3 the weight decay,
-    /// warm-up, schedule, minimum learning rate and gradient clipping. Older files are read too, and
-    /// a file is written in the oldest version that holds it (see <see cref="VersionFor"/>).
+    /// The newest version, which this MicroGpt reads (as it reads every older one). Version 3 added
+    /// to the optimizer options the run's mode (stream or sentences), the weight decay, warm-up,
+    /// schedule, minimum learning rate and gradient clipping; version 2 the run's checkpoint interval
+    /// and the self-describing safetensors metadata. A file is written in the oldest version that
+    /// holds its values (<see cref="VersionFor"/>).
     /// </summary>
     public const int FormatVersion = 3;
 
@@ -65,14 +66,15 @@ public static class ModelFile
         snapshot.CheckFinite(snapshot.Optimizer);
         if (Safetensors.IsSafetensorsPath(path)) { Safetensors.Save(snapshot, path, decorate); return; }
         var optimizer = snapshot.Optimizer;
+        int version = VersionFor(optimizer);
         AtomicFile.Write(path, stream =>
         {
             using var json = new Utf8JsonWriter(stream);
             json.WriteStartObject();
-            WriteDescription(json, snapshot);
+            WriteDescription(json, snapshot, version);
             WriteFloats(json, "weights", snapshot.Parameters);
-            if (optimizer is not null) WriteOptimizer(json, optimizer);
-            json.WriteString("checksum", Checksum.Of(snapshot, optimizer, VersionFor(optimizer)));
+            if (optimizer is not null) WriteOptimizer(json, optimizer, version);
+            json.WriteString("checksum", Checksum.Of(snapshot, optimizer, version));
             json.WriteEndObject();
         }, decorate);
     }
@@ -186,10 +188,10 @@ public static class ModelFile
     /// What a file says about a model besides its numbers: format, version, config, tokenizer and
     /// training summary (a JSON model file's first keys, and a safetensors file's description).
     /// </summary>
-    internal static void WriteDescription(Utf8JsonWriter json, Model model)
+    internal static void WriteDescription(Utf8JsonWriter json, Model model, int version)
     {
         json.WriteString("format", FormatName);
-        json.WriteNumber("formatVersion", VersionFor(model.Optimizer));
+        json.WriteNumber("formatVersion", version);
         WriteConfig(json, model.Config);
         model.Tokenizer.Write(json);
         WriteSummary(json, model.Summary);
@@ -267,7 +269,7 @@ public static class ModelFile
         return summary;
     }
 
-    static void WriteOptimizer(Utf8JsonWriter json, OptimizerState state)
+    static void WriteOptimizer(Utf8JsonWriter json, OptimizerState state, int version)
     {
         json.WriteStartObject("optimizer");
         json.WriteNumber("nextStep", state.NextStep);
@@ -276,9 +278,8 @@ public static class ModelFile
         json.WriteString("corpusFingerprint", state.CorpusFingerprint.ToString("x16", CultureInfo.InvariantCulture));
         if (state.CorpusOrigin is { } origin) WriteCorpusOrigin(json, origin);
         json.WriteStartObject("options");
-        int version = VersionFor(state);
         foreach (var option in TrainingOptions.All)
-            if (option.InCheckpoints && option.Since <= version) option.Write(json, state.Options);
+            if (option.InCheckpoints && version >= option.Since) option.Write(json, state.Options);
         json.WriteEndObject();
         WriteFloats(json, "m", state.M);
         WriteFloats(json, "v", state.V);

@@ -94,7 +94,7 @@ public static class Safetensors
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
         {
             json.WriteStartObject();
-            ModelFile.WriteDescription(json, model);
+            ModelFile.WriteDescription(json, model, ModelFile.VersionFor(null));
             json.WriteStartArray("tensors");
             foreach (var t in tensors) json.WriteStringValue(t.Name);
             json.WriteEndArray();

@@ -25,7 +25,7 @@ public sealed record SamplingOptions
     }
 }
 
-/// <summary>One generated sentence.</summary>
+/// <summary>One generated sentence, or a continuation of a text (<see cref="Sampler.Continue"/>).</summary>
 public sealed record Sample
 {
     /// <summary>The sentence, prompt included, BOS left out.</summary>
@@ -36,7 +36,7 @@ public sealed record Sample
     public required TokenList<int> Ids { get; init; }
     /// <summary>The mean natural-log probability the model (at temperature 1) gave each generated token, the closing BOS included.</summary>
     public double MeanLogProbability { get; init; }
-    /// <summary>True when the model closed the sentence with BOS; false when it ran into the block size.</summary>
+    /// <summary>True when the model closed the sentence with BOS (a continuation: when it reached its length); false when it ran into the block size.</summary>
     public bool Complete { get; init; }
 }
 
@@ -105,11 +105,68 @@ public sealed class Sampler
         };
     }
 
-    /// <summary>The next token after <paramref name="position"/>: temperature, top-k, top-p, then a weighted draw (or the arg max at temperature 0).</summary>
-    int Choose(int position)
+    /// <summary>
+    /// Continues a text for <paramref name="maxTokens"/> tokens, as nanoGPT's <c>generate</c> does:
+    /// each token is drawn from the model's reading of the last BlockSize tokens of the text so far
+    /// (the prompt's token ids, <see cref="Tokenizer.Encode"/>, then what was drawn). Until the text
+    /// fills the block, each new token is appended to what the reader holds; from then on the window
+    /// slides, and the reader reads the last BlockSize tokens afresh. BOS, which a stream has not,
+    /// is never drawn.
+    /// </summary>
+    public Sample Continue(IReadOnlyList<int> prompt, int maxTokens)
     {
-        if (options.Temperature == 0) return ArgMax(reader.Logits(position));
+        var tokenizer = model.Tokenizer;
+        int blockSize = model.Config.BlockSize;
+        if (prompt.Count == 0)
+            throw new InvalidConfigurationException(nameof(prompt), "", "A continuation needs a prompt of at least one token to continue.");
+        if (maxTokens < 1)
+            throw new InvalidConfigurationException(nameof(maxTokens), maxTokens, $"MaxTokens must be at least 1; {maxTokens} is not.");
+        var ids = new List<int>(prompt.Count + maxTokens);
+        ids.AddRange(prompt);
+        int outside = ids.FindIndex(id => (uint)id >= (uint)tokenizer.Bos);
+        if (outside >= 0)
+            throw new ArgumentOutOfRangeException(nameof(prompt), ids[outside], $"The prompt's token id {ids[outside]} is not one of the model's {tokenizer.Bos} pieces.");
+
+        double logProbability = 0;
+        reader.Forward(Window(ids, blockSize));
+        for (int generated = 0; generated < maxTokens; generated++)
+        {
+            int position = reader.Count - 1;
+            int token = Choose(position, allowBos: false);
+            logProbability += Softmax.LogAt(reader.Logits(position), token);
+            ids.Add(token);
+            if (generated == maxTokens - 1) break;
+            if (reader.Count < blockSize) reader.Append(token);
+            else reader.Forward(Window(ids, blockSize)); // the block is full: slide it by one
+        }
+        var idArray = ids.ToArray();
+        return new Sample
+        {
+            Text = tokenizer.Decode(idArray),
+            Tokens = new TokenList<string>(idArray.Select(tokenizer.PieceOf).ToArray()),
+            Ids = new TokenList<int>(idArray),
+            MeanLogProbability = logProbability / maxTokens,
+            Complete = true,
+        };
+    }
+
+    /// <summary>The last <paramref name="blockSize"/> tokens of <paramref name="ids"/> (all of them when fewer).</summary>
+    static ReadOnlySpan<int> Window(List<int> ids, int blockSize)
+    {
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids);
+        return all[Math.Max(0, all.Length - blockSize)..];
+    }
+
+    /// <summary>
+    /// The next token after <paramref name="position"/>: temperature, top-k, top-p, then a weighted
+    /// draw (or the arg max at temperature 0); BOS only when <paramref name="allowBos"/>.
+    /// </summary>
+    int Choose(int position, bool allowBos = true)
+    {
+        int bos = model.Tokenizer.Bos;
+        if (options.Temperature == 0) return ArgMax(allowBos ? reader.Logits(position) : reader.Logits(position)[..bos]);
         reader.SamplingProbabilities(probabilities, position, options.Temperature);
+        if (!allowBos) probabilities[bos] = 0;
         Truncate(probabilities, options.TopK, options.TopP, sortKeys);
         return rng.NextWeighted(probabilities);
     }

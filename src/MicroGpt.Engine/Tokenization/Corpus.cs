@@ -72,6 +72,27 @@ public static class Corpus
         }
         return encoded;
     }
+
+    /// <summary>
+    /// Stream mode's tokens: the whole text encoded at once, exactly as it is (<see cref="Tokenizer.Encode"/>).
+    /// A piece the tokenizer lacks is named with its line (and the <paramref name="origin"/>, when given).
+    /// </summary>
+    public static int[] EncodeStream(Tokenizer tokenizer, string text, string? origin = null)
+    {
+        try
+        {
+            return tokenizer.Encode(text);
+        }
+        catch (UnknownTokenException ex)
+        {
+            int at = Math.Max(0, text.IndexOf(ex.Piece, StringComparison.Ordinal));
+            int lineStart = at == 0 ? 0 : text.LastIndexOf('\n', at - 1) + 1;
+            int lineEnd = text.IndexOf('\n', at);
+            string line = text[lineStart..(lineEnd < 0 ? text.Length : lineEnd)].TrimEnd('\r');
+            int number = 1 + text.AsSpan(0, lineStart).Count('\n');
+            throw new UnknownTokenException(ex.Piece, line, ex.PieceName).At(number, origin);
+        }
+    }
 }
 
 /// <summary>One normalized sentence and the 1-based line it came from.</summary>

@@ -2,7 +2,9 @@ namespace MicroGpt;
 
 /// <summary>
 /// The loss of a model on held-out sentences, measured the way training measures it: the mean
-/// over sentences of each sentence's mean cross-entropy over min(T, tokens - 1) positions.
+/// over sentences of each sentence's mean cross-entropy over min(T, tokens - 1) positions. In
+/// stream mode (<see cref="ForStream"/>) the examples are consecutive windows of a token stream and
+/// the loss is the mean over all their predicted tokens.
 /// Forward only; threads take fixed chunks of sentences (on a trainer's <see cref="WorkerPool"/>,
 /// or one of the measurement's own) and the per-sentence losses are summed in order, so the figure
 /// does not depend on the thread count. Buffers are allocated once. A long measurement goes in
@@ -15,22 +17,48 @@ public sealed class Evaluator
 
     readonly Model model;
     readonly int[][] sentences;
-    readonly double[] sentenceLoss;
+    readonly double[] exampleLoss;           // each example's summed row losses
+    readonly bool weighByTokens;             // stream mode: the mean over tokens, not over examples
     readonly Worker[] workers;
     readonly int threads;
     readonly Action<int> evaluateSliceChunk; // made once: a measurement allocates nothing
     int sliceFirst;                          // the first chunk of the slice under way
 
     /// <summary>Measures on encoded sentences with up to <paramref name="threads"/> threads (0: one per processor).</summary>
-    public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1)
+    public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1) : this(model, sentences, threads, weighByTokens: false)
     {
+    }
+
+    /// <summary>
+    /// Measures on a token stream with up to <paramref name="threads"/> threads (0: one per processor):
+    /// the mean loss over every token but the first, each predicted from up to BlockSize tokens before
+    /// it. The stream is cut into consecutive windows of BlockSize + 1 tokens, each starting at the
+    /// last token of the one before, so their predictions cover the stream once and never overlap;
+    /// the last may be shorter. A stream shorter than BlockSize + 1 tokens is refused.
+    /// </summary>
+    public static Evaluator ForStream(Model model, int[] stream, int threads = 1)
+    {
+        int blockSize = model.Config.BlockSize;
+        StreamWindows.CheckLength(stream.Length, blockSize, "measured");
+        var windows = new int[(stream.Length - 2) / blockSize + 1][];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            int start = w * blockSize;
+            windows[w] = stream[start..Math.Min(stream.Length, start + blockSize + 1)];
+        }
+        return new Evaluator(model, windows, threads, weighByTokens: true);
+    }
+
+    Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads, bool weighByTokens)
+    {
+        this.weighByTokens = weighByTokens;
         if (threads <= 0) threads = Environment.ProcessorCount;
         if (sentences.Count == 0) throw new CorpusException("There are no sentences to measure the loss on.");
         model.CheckTokens(sentences, "evaluation");
         model.CheckFinite();
         this.model = model;
         this.sentences = sentences.ToArray();
-        sentenceLoss = new double[this.sentences.Length];
+        exampleLoss = new double[this.sentences.Length];
         int chunks = (this.sentences.Length + ChunkSentences - 1) / ChunkSentences;
         this.threads = Math.Max(1, Math.Min(threads, chunks));
         int maxRows = ChunkSentences * Math.Min(model.Config.BlockSize, this.sentences.Max(s => s.Length) - 1);
@@ -39,6 +67,7 @@ public sealed class Evaluator
         evaluateSliceChunk = i => EvaluateChunk(sliceFirst + i);
     }
 
+    /// <summary>The examples measured: sentences, or in stream mode windows.</summary>
     public int Sentences => sentences.Length;
 
     /// <summary>The threads a measurement uses: at most one per chunk of sentences.</summary>
@@ -51,7 +80,7 @@ public sealed class Evaluator
     public Measurement Measure(Action<int>? onProgress = null, CancellationToken cancellation = default)
     {
         double loss = MeanLoss(onProgress, cancellation);
-        return new Measurement(loss, Math.Exp(loss), Sentences, Tokens);
+        return new Measurement(loss, Math.Exp(loss), weighByTokens ? 0 : Sentences, Tokens) { Windows = weighByTokens ? Sentences : 0 };
     }
 
     /// <summary>
@@ -88,7 +117,12 @@ public sealed class Evaluator
             onProgress?.Invoke(Math.Min(sentences.Length, end * ChunkSentences));
         }
         double total = 0;
-        foreach (double loss in sentenceLoss) total += loss;
+        if (weighByTokens)
+        {
+            foreach (double loss in exampleLoss) total += loss;
+            return total / Tokens;
+        }
+        for (int i = 0; i < sentences.Length; i++) total += exampleLoss[i] / PackedBatch.RowsOf(sentences[i].Length, model.Config.BlockSize);
         return total / sentences.Length;
     }
 
@@ -107,7 +141,7 @@ public sealed class Evaluator
                 int n0 = batch.ExampleStart[b], n1 = batch.ExampleStart[b + 1];
                 double sum = 0;
                 for (int n = n0; n < n1; n++) sum += worker.Activations.Losses[n];
-                sentenceLoss[first + b] = sum / (n1 - n0);
+                exampleLoss[first + b] = sum;
             }
         }
         finally
@@ -131,5 +165,9 @@ public sealed class Evaluator
     }
 }
 
-/// <summary>A held-out loss, measured as training measures it, and its perplexity e^loss.</summary>
-public sealed record Measurement(double Loss, double Perplexity, int Sentences, long Tokens);
+/// <summary>A held-out loss, measured as training measures it, and its perplexity e^loss: over sentences, or in stream mode over the windows of a stream.</summary>
+public sealed record Measurement(double Loss, double Perplexity, int Sentences, long Tokens)
+{
+    /// <summary>In stream mode, the consecutive windows the stream was cut into; 0 for sentences.</summary>
+    public int Windows { get; init; }
+}

@@ -49,20 +49,46 @@ public sealed class Trainer : IDisposable
     /// (a resumed run keeps its checkpoint's when given none).
     /// </summary>
     public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
-        : this(model, run => new SentenceBatches(model, sentences, run), options, validationSentences, resume, origin)
+        : this(model, run => new SentenceBatches(model, sentences, run), options, stream: false, CheckedValidation(model, validationSentences), resume, origin)
     {
     }
 
     /// <summary>
-    /// Starts or resumes a run whose batches come from <paramref name="batchesFor"/>, made for the
-    /// run's options (a resumed run's are its checkpoint's).
+    /// Starts a run in stream mode over a token stream (<see cref="Tokenizer.Encode"/> of the corpus's
+    /// whole text), or resumes one: each step takes BatchSize windows of BlockSize + 1 tokens at seeded
+    /// offsets (see <see cref="StreamWindows"/>). The validation loss, when a validation stream is
+    /// given, is the mean over all its tokens (see <see cref="Evaluator.ForStream"/>).
     /// </summary>
-    internal Trainer(Model model, Func<TrainingOptions, IBatchSource> batchesFor, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
+    public static Trainer ForStream(Model model, int[] stream, TrainingOptions options, int[]? validationStream = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
+    {
+        if (validationStream is not null) StreamWindows.CheckLength(validationStream.Length, model.Config.BlockSize, "validation");
+        return new Trainer(model, run => new StreamWindows(model, stream, run), options with { Stream = true }, stream: true,
+            validationStream is null ? null : threads => Evaluator.ForStream(model, validationStream, threads), resume, origin);
+    }
+
+    static Func<int, Evaluator>? CheckedValidation(Model model, IReadOnlyList<int[]>? sentences)
+    {
+        if (sentences is not { Count: > 0 }) return null;
+        model.CheckTokens(sentences, "validation");
+        return threads => new Evaluator(model, sentences, threads);
+    }
+
+    /// <summary>
+    /// Starts or resumes a run whose batches come from <paramref name="batchesFor"/>, made for the
+    /// run's options (a resumed run's are its checkpoint's), in stream mode or not as
+    /// <paramref name="stream"/> says; its validation, if any, from <paramref name="validationFor"/>
+    /// (given the threads it may use).
+    /// </summary>
+    Trainer(Model model, Func<TrainingOptions, IBatchSource> batchesFor, TrainingOptions options, bool stream, Func<int, Evaluator>? validationFor, OptimizerState? resume, CorpusOrigin? origin)
     {
         this.model = model;
         // A resumed run keeps the options that decide its numbers; threads may change, and so may the
         // validation and checkpoint intervals when new ones are given.
         this.options = (resume is null ? options : options.ResumingFrom(resume.Options)).Validate();
+        if (this.options.Stream != stream)
+            throw resume is not null
+                ? new CheckpointMismatchException($"The checkpoint's run trained in {ModeOf(this.options.Stream)}; it resumes in that mode only.")
+                : new InvalidConfigurationException(nameof(TrainingOptions.Stream), this.options.Stream, $"Stream {this.options.Stream} asks for {ModeOf(this.options.Stream)}, but the corpus was given as {(stream ? "a token stream" : "sentences")}.");
         batches = batchesFor(this.options);
         model.CheckFinite(resume);
         if (resume is not null)
@@ -80,13 +106,11 @@ public sealed class Trainer : IDisposable
         };
         state.CorpusOrigin = origin ?? state.CorpusOrigin;
 
-        if (validationSentences is { Count: > 0 }) model.CheckTokens(validationSentences, "validation");
-
         // Everything is checked; now take the model, and give it back if the buffers cannot be had.
         lease = model.BeginTraining();
         try
         {
-            if (validationSentences is { Count: > 0 }) validation = new Evaluator(model, validationSentences, this.options.EffectiveThreads);
+            validation = validationFor?.Invoke(this.options.EffectiveThreads);
             int stepThreads = Math.Min(this.options.EffectiveThreads, batches.MaxExamples);
             int threads = Math.Max(stepThreads, validation?.Threads ?? 1);
             if (threads > 1) pool = new WorkerPool(threads - 1);
@@ -100,6 +124,8 @@ public sealed class Trainer : IDisposable
             throw;
         }
     }
+
+    static string ModeOf(bool stream) => stream ? "stream mode" : "sentence mode";
 
     /// <summary>The 1-based number of the next step to take.</summary>
     public long NextStep => state.NextStep + 1;

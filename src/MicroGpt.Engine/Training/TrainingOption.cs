@@ -82,8 +82,8 @@ public sealed class TrainingOption
     internal static TrainingOption Choice<T>(string name, string key, Func<TrainingOptions, T> get, Func<TrainingOptions, T, TrainingOptions> with, int since = 1) where T : struct, Enum =>
         new(name, typeof(T), o => get(o), (o, v) => with(o, (T)v)) { Key = key, Since = since };
 
-    internal static TrainingOption Flag(string name, string key, Func<TrainingOptions, bool> get, Func<TrainingOptions, bool, TrainingOptions> with) =>
-        new(name, typeof(bool), o => get(o), (o, v) => with(o, (bool)v)) { Key = key };
+    internal static TrainingOption Flag(string name, string key, Func<TrainingOptions, bool> get, Func<TrainingOptions, bool, TrainingOptions> with, int since = 1) =>
+        new(name, typeof(bool), o => get(o), (o, v) => with(o, (bool)v)) { Key = key, Since = since };
 
     /// <summary>Throws <see cref="InvalidConfigurationException"/> when the option's value in <paramref name="options"/> is out of its range.</summary>
     internal void Check(TrainingOptions options)

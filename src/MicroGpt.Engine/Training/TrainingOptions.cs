@@ -13,7 +13,7 @@ public sealed record TrainingOptions
     public double Beta1 { get; init; } = 0.85;
     public double Beta2 { get; init; } = 0.99;
     public double Epsilon { get; init; } = 1e-8;
-    /// <summary>Sentences per step; their gradients are averaged.</summary>
+    /// <summary>Sentences (in stream mode, windows) per step; their gradients are averaged.</summary>
     public int BatchSize { get; init; } = 1;
     /// <summary>Seeds the shuffle of the sentences.</summary>
     public int Seed { get; init; } = 42;
@@ -38,6 +38,12 @@ public sealed record TrainingOptions
     public double MinLearningRate { get; init; }
     /// <summary>The most the gradient's global norm may be: a larger one is scaled down to it (as clip_grad_norm_); 0 means no clipping.</summary>
     public double GradientClip { get; init; }
+    /// <summary>
+    /// Stream mode: the corpus is one token stream and a step takes BatchSize windows of
+    /// BlockSize + 1 tokens at seeded offsets (see <see cref="StreamWindows"/>); otherwise sentence
+    /// mode, the tutorial's. Kept in checkpoints, so a resumed run stays in its mode.
+    /// </summary>
+    public bool Stream { get; init; }
 
     /// <summary>The most sentences one step may take.</summary>
     public const int MaxBatchSize = 4096;
@@ -71,6 +77,7 @@ public sealed record TrainingOptions
         TrainingOption.Choice(nameof(Schedule), "schedule", o => o.Schedule, (o, v) => o with { Schedule = v }, since: 3),
         TrainingOption.Real(nameof(MinLearningRate), "minLearningRate", o => o.MinLearningRate, (o, v) => o with { MinLearningRate = v }, new(0, 1), since: 3),
         TrainingOption.Real(nameof(GradientClip), "gradientClip", o => o.GradientClip, (o, v) => o with { GradientClip = v }, Interval.AtLeast(0), since: 3),
+        TrainingOption.Flag(nameof(Stream), "stream", o => o.Stream, (o, v) => o with { Stream = v }, since: 3),
     ];
 
     /// <summary>The option of a property's name.</summary>

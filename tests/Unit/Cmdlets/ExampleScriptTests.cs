@@ -96,6 +96,25 @@ public class ExampleScriptTests
     }
 
     [Fact]
+    public void TheTextModelLearnsTheHelpAsAStreamAndContinuesIt()
+    {
+        using var ps = new PowerShellSession();
+        var lines = Lines(RunExample(ps, "text.ps1", "-Steps 40 -MaxTokens 60"));
+        string help = File.ReadAllText(Path.Combine(PowerShellSession.RepoRoot, "module", "en-US", "about_MicroGpt.help.txt"));
+        Assert.Equal($"Vocabulary: {help.EnumerateRunes().Distinct().Count() + 1} tokens (the text's characters and BOS)", lines[0]);
+        var steps = lines.Where(l => l.StartsWith("step")).ToList();
+        Assert.Equal(10, steps.Count);
+        Assert.All(steps, l => Assert.Contains("validation", l)); // -ValidationFraction 0.1, measured at every row
+        var losses = steps.Select(l => double.Parse(l.Split("loss ")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(losses[^1] < losses[0] - 0.5, string.Join(", ", losses)); // from about ln 93 towards the statistics of the text
+        Assert.StartsWith("Loss over the whole text: ", lines[^3]);
+        string sample = lines[^1];
+        Assert.StartsWith("\n", sample); // the default prompt, a line end
+        Assert.Equal(61, sample.EnumerateRunes().Count());
+        Assert.All(sample.EnumerateRunes(), r => Assert.Contains(r.ToString(), help));
+    }
+
+    [Fact]
     public void InspectShowsTheModelBeforeAndAfterTrainingAndDrawsBothAttentionMaps()
     {
         using var ps = new PowerShellSession();

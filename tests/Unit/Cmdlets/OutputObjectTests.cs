@@ -18,7 +18,7 @@ public class OutputObjectTests
         { "TrainingStep", "Invoke-Training -Steps 1", ["Step", "Steps", "Loss", "LearningRate", "GradNorm", "Tokens", "TokensPerSecond", "ElapsedSeconds", "ValidationLoss"] },
         { "Sample", "New-Model -Layers 1 | Invoke-Generation -Count 1 -Seed 3", ["Text", "Tokens", "Ids", "MeanLogProbability", "Complete"] },
         { "TokenizedText", "'the cat sat' | Get-Tokens", ["Text", "Tokens", "Ids", "Count"] },
-        { "Measurement", "New-Model -Layers 1 | Measure-Model -Text 'the cat is big'", ["Loss", "Perplexity", "Sentences", "Tokens"] },
+        { "Measurement", "New-Model -Layers 1 | Measure-Model -Text 'the cat is big'", ["Loss", "Perplexity", "Sentences", "Tokens", "Windows"] },
         { "Prediction", "New-Model -Layers 1 | Get-Prediction 'the cat' -Top 1", ["Prompt", "Rank", "Token", "Id", "Probability", "LogProbability"] },
         { "TokenSurprise", "New-Model -Layers 1 | Get-Prediction 'the cat' -Position 1", ["Position", "Context", "Token", "Id", "Probability", "LogProbability", "Rank", "Expected"] },
         { "AttentionWeight", "New-Model -Layers 1 | Get-Attention 'the cat' -Head 0 | Select-Object -First 1", ["Layer", "Head", "QueryPosition", "QueryToken", "KeyPosition", "KeyToken", "Weight"] },

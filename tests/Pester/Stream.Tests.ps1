@@ -1,0 +1,123 @@
+#Requires -Version 7.4
+# Stream mode, as a user meets it: New-Tokenizer -Stream, Invoke-Training -Stream (and resuming
+# it), Measure-Model -Stream, Invoke-Generation -MaxTokens, and the bad inputs. examples/text.ps1
+# runs in tests/Unit/Cmdlets/ExampleScriptTests.cs.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../out/MicroGpt/MicroGpt.psd1') -Force
+
+    # A small play: CR LF line ends, punctuation, capitals, a character outside ASCII.
+    $verse = "ROMEO:`r`nBut, soft! what light through yonder window breaks?`r`nIt is the east, and Juliet is the sun.`r`n`r`nJULIET:`r`nO Romeo, Romeo! wherefore art thou Romeo? — `r`n"
+    $play = Join-Path $TestDrive 'play.txt'
+    [IO.File]::WriteAllText($play, $verse * 12)
+    $text = [IO.File]::ReadAllText($play)
+
+    function New-StreamModel([int] $Seed = 1) {
+        New-Model -Tokenizer (New-Tokenizer -Path $play -Stream) -EmbeddingSize 16 -Layers 1 -Heads 2 -BlockSize 16 -Seed $Seed
+    }
+}
+
+Describe 'New-Tokenizer -Stream' {
+    It 'learns every character of the text, line ends included, and gives the text back exactly' {
+        $tokenizer = New-Tokenizer -Path $play -Stream
+        $tokenizer.Kind | Should -Be 'Character'
+        $tokenizer.Vocabulary | Should -Contain "`n"
+        $tokenizer.Vocabulary | Should -Contain "`r"
+        $tokenizer.Vocabulary | Should -Contain '—'
+        $tokenizer.Decode($tokenizer.Encode($text)) | Should -BeExactly $text
+    }
+}
+
+Describe 'Invoke-Training -Stream' {
+    It 'trains on windows of BlockSize + 1 tokens, -BatchSize of them a step, every prediction counting' {
+        $model = New-StreamModel
+        $steps = Invoke-Training -Model $model -Path $play -Stream -Steps 30 -BatchSize 4 -LearningRate 0.003 -ValidationFraction 0.1
+        $steps | Should -HaveCount 30
+        $steps[-1].Tokens | Should -Be (30 * 4 * 16)
+        $steps[-1].ValidationLoss | Should -BeGreaterThan 0
+        $steps[-1].Loss | Should -BeLessThan $steps[0].Loss
+    }
+
+    It 'makes a character model of the whole text when given no -Model' {
+        $model = Invoke-Training -Path $play -Stream -Steps 3 -PassThru
+        $model.GetTokenizer().Kind | Should -Be 'Character'
+        $model.GetTokenizer().Vocabulary | Should -Contain "`n"
+        $model.Steps | Should -Be 3
+    }
+
+    It 'resumes a stopped stream run as a stream run, bit for bit, without -Stream' {
+        $whole = New-StreamModel -Seed 2
+        $null = Invoke-Training -Model $whole -Path $play -Stream -Steps 20 -BatchSize 3
+        $checkpoint = Join-Path $TestDrive 'stream.json'
+        $stopped = New-StreamModel -Seed 2
+        $null = Invoke-Training -Model $stopped -Path $play -Stream -Steps 20 -BatchSize 3 -CheckpointPath $checkpoint | Select-Object -First 8
+        $rest = Invoke-Training -Resume $checkpoint -Path $play
+        $rest[0].Step | Should -Be 9
+        $resumed = Import-Model $checkpoint
+        [Linq.Enumerable]::SequenceEqual($whole.GetWeights(), $resumed.GetWeights()) | Should -BeTrue
+    }
+
+    It 'refuses -Stream for a checkpoint of a sentence run' {
+        $checkpoint = Join-Path $TestDrive 'sentences.json'
+        $null = Invoke-Training -Model (New-Model -Seed 1) -Steps 5 -CheckpointPath $checkpoint
+        { Invoke-Training -Resume $checkpoint -Stream } | Should -Throw -ErrorId 'CheckpointMismatch,MicroGpt.Commands.InvokeTrainingCommand'
+    }
+}
+
+Describe 'Measure-Model -Stream' {
+    BeforeAll {
+        $model = New-StreamModel -Seed 3
+        $null = Invoke-Training -Model $model -Path $play -Stream -Steps 20 -BatchSize 4
+    }
+
+    It 'measures every token but the first, the same whatever the threads' {
+        $one = Measure-Model -Model $model -Path $play -Stream -ThreadCount 1
+        $two = Measure-Model -Model $model -Path $play -Stream -ThreadCount 2
+        $one.Tokens | Should -Be ($text.Length - 1)
+        $one.Windows | Should -Be ([Math]::Ceiling(($text.Length - 1) / 16))
+        $two.Loss | Should -Be $one.Loss
+        $one.Perplexity | Should -Be ([Math]::Exp($one.Loss))
+    }
+}
+
+Describe 'Invoke-Generation -MaxTokens' {
+    BeforeAll {
+        $model = New-StreamModel -Seed 4
+        $null = Invoke-Training -Model $model -Path $play -Stream -Steps 50 -BatchSize 4 -LearningRate 0.005
+    }
+
+    It 'continues the prompt, exactly as given, for -MaxTokens tokens past the block size' {
+        $sample = Invoke-Generation -Model $model -Prompt 'ROMEO:' -MaxTokens 100 -Seed 1
+        $sample.Text | Should -BeLikeExactly 'ROMEO:*'
+        $sample.Ids | Should -HaveCount (6 + 100)
+        $sample.Ids | Should -Not -Contain $model.GetTokenizer().Bos
+        (Invoke-Generation -Model $model -Prompt 'ROMEO:' -MaxTokens 100 -Seed 1).Text | Should -BeExactly $sample.Text
+    }
+}
+
+Describe 'Bad input in stream mode' {
+    It 'refuses a stream shorter than BlockSize + 1 tokens, naming its length, and trains nothing' {
+        $model = New-StreamModel
+        $log = Join-Path $TestDrive 'short.csv'
+        $err = { Invoke-Training -Model $model -Text 'ROMEO:' -Stream -Steps 5 -LogPath $log } |
+            Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*6 tokens*(17)*'
+        $model.Steps | Should -Be 0
+        $log | Should -Not -Exist
+        { Measure-Model -Model $model -Text 'ROMEO:' -Stream } | Should -Throw -ErrorId 'InvalidCorpus,MicroGpt.Commands.MeasureModelCommand'
+    }
+
+    It 'refuses a word tokenizer given a word it lacks, naming the word and its line, and trains nothing' {
+        $model = New-Model -Seed 1 # the default corpus's words, lower-case
+        $before = $model.GetWeights()
+        $err = { Invoke-Training -Model $model -Path $play -Stream -Steps 5 } |
+            Should -Throw -ErrorId 'UnknownToken,MicroGpt.Commands.InvokeTrainingCommand' -PassThru
+        $err.Exception.Message | Should -BeLike "*Line 1 of '*play.txt'*'ROMEO:'*"
+        [Linq.Enumerable]::SequenceEqual($before, $model.GetWeights()) | Should -BeTrue
+    }
+
+    It 'refuses -NoShuffle with -Stream' {
+        { Invoke-Training -Model (New-StreamModel) -Path $play -Stream -NoShuffle -Steps 2 } |
+            Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.InvokeTrainingCommand'
+    }
+}
