@@ -42,10 +42,13 @@ public sealed class UnknownTokenException(string piece, string sentence, string 
 
 /// <summary>
 /// A text that the model cannot read whole: with the BOS that opens it, <paramref name="pieces"/>
-/// pieces take one position more than the block size has.
+/// pieces take one position more than the block size has. Read as a stream (no BOS), at most
+/// <paramref name="streamFit"/> pieces fit: the block size, or one more when the last is only predicted.
 /// </summary>
-public sealed class TextTooLongException(string text, int count, int blockSize, string pieces)
-    : MicroGptException($"\"{text}\" is {count} {pieces}; with the BOS that opens it, that is {count + 1} positions, more than the model's block size of {blockSize}. At most {blockSize - 1} {pieces} fit.")
+public sealed class TextTooLongException(string text, int count, int blockSize, string pieces, int? streamFit = null)
+    : MicroGptException(streamFit is int fit
+        ? $"\"{text}\" is {count} {pieces}; read as a stream, more than the model's block size of {blockSize} lets it read. At most {fit} {pieces} fit."
+        : $"\"{text}\" is {count} {pieces}; with the BOS that opens it, that is {count + 1} positions, more than the model's block size of {blockSize}. At most {blockSize - 1} {pieces} fit.")
 {
     public string Text { get; } = text;
     /// <summary>How many pieces the text is.</summary>

@@ -30,11 +30,15 @@ public sealed class GetAttentionCommand : MicroGptCmdlet
     [Parameter]
     public int[]? Head { get; set; }
 
+    /// <summary>Read the text as a model trained with -Stream reads it: exactly as given (no BOS, newlines kept), its first token at position 0.</summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
+
     #endregion
 
     protected override void ProcessRecord()
     {
-        var weights = Guard(() => new Inspector(Model).Attention(Text, Layer, Head), Text);
+        var weights = Guard(() => new Inspector(Model, Stream).Attention(Text, Layer, Head), Text);
         foreach (var weight in weights) WriteObject(weight);
     }
 }

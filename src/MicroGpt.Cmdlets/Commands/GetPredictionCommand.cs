@@ -39,15 +39,19 @@ public sealed class GetPredictionCommand : MicroGptCmdlet
     [Parameter(Mandatory = true, ParameterSetName = EachSet)]
     public SwitchParameter Each { get; set; }
 
-    /// <summary>Only the tokens at these positions of the text (its first token is at 1, after BOS).</summary>
+    /// <summary>Only the tokens at these positions of the text (its first token is at 1, after BOS; with -Stream, its second).</summary>
     [Parameter(Mandatory = true, ParameterSetName = PositionSet)]
     public int[] Position { get; set; } = [];
+
+    /// <summary>Read the text as a model trained with -Stream reads it: exactly as given (no BOS, newlines kept), its first token at position 0.</summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
 
     #endregion
 
     protected override void ProcessRecord()
     {
-        var inspector = Guard(() => new Inspector(Model), Model);
+        var inspector = Guard(() => new Inspector(Model, Stream), Model);
         IEnumerable<object> results = ParameterSetName switch
         {
             NextSet => Guard(() => inspector.Predictions(Prompt, Top, Temperature), Prompt),

@@ -21,7 +21,7 @@ public sealed record Prediction
 /// <summary>How the model predicted one token of a text that it read (Get-Prediction -Each).</summary>
 public sealed record TokenSurprise
 {
-    /// <summary>The token's position in what the model reads (BOS is position 0, so the first piece is 1).</summary>
+    /// <summary>The token's position in what the model reads (in sentence mode BOS is position 0, so the first piece is 1; in stream mode the first piece is 0, with nothing before it to predict it from).</summary>
     public required int Position { get; init; }
     /// <summary>The text before the token.</summary>
     public required string Context { get; init; }
@@ -60,21 +60,26 @@ public sealed record SimilarToken
 /// <see cref="ModelReader"/> (the training forward's, bit for bit) or from the weights themselves.
 /// <para>
 /// It works from token ids and the tokenizer's pieces. What the model reads of a text is decided in
-/// one place, <see cref="Tokens"/>: in sentence mode, a sentence as <see cref="Corpus.Normalize"/>
-/// leaves it, wrapped in BOS. Not thread-safe (it holds a reader); the model may be shared.
+/// one place, <see cref="Tokens"/> and <see cref="Reading"/>: in sentence mode, a sentence as
+/// <see cref="Corpus.Normalize"/> leaves it, wrapped in BOS; in stream mode (a model trained with
+/// -Stream never saw BOS), the text exactly as it is. A model does not record its mode, so the caller
+/// says which. Not thread-safe (it holds a reader); the model may be shared.
 /// </para>
 /// </summary>
 public sealed class Inspector
 {
     readonly Model model;
+    readonly bool stream;
     readonly ModelReader reader;
     readonly float[] probabilities; // (V) scratch for a tempered distribution
     readonly int[] order;           // (V) token ids, most likely first
     readonly float[] ranked;        // (V) the probabilities <see cref="order"/> sorts by
 
-    public Inspector(Model model)
+    /// <summary>Reads <paramref name="model"/> as it was trained: on sentences, or with <paramref name="stream"/> on one token stream.</summary>
+    public Inspector(Model model, bool stream = false)
     {
         this.model = model;
+        this.stream = stream;
         reader = new ModelReader(model);
         probabilities = new float[model.Config.VocabSize];
         order = new int[model.Config.VocabSize];
@@ -84,20 +89,40 @@ public sealed class Inspector
     Tokenizer Tokenizer => model.Tokenizer;
 
     /// <summary>
-    /// The tokens of <paramref name="text"/> as the model meets them in sentence mode:
-    /// [BOS, pieces..., BOS]. The model reads all but the last, and predicts all but the first.
-    /// One sentence at a time; one that does not fit the block size is refused.
+    /// The tokens of <paramref name="text"/> as the model meets them. In sentence mode
+    /// [BOS, pieces..., BOS], one sentence at a time; in stream mode the pieces of the text exactly as
+    /// given (no BOS, no normalizing, newlines kept). The model predicts all but the first.
     /// </summary>
     public int[] Tokens(string text)
     {
+        if (stream)
+        {
+            var pieces = Corpus.EncodeStream(Tokenizer, text);
+            if (pieces.Length == 0)
+                throw new InvalidConfigurationException(nameof(text), text, "In stream mode the text must hold at least one token: there is no BOS to read before it.");
+            return pieces;
+        }
         var sentences = Corpus.Normalize(Tokenizer.TokenKind, [text]);
         if (sentences.Count > 1)
             throw new InvalidConfigurationException(nameof(text), text, $"The text holds {sentences.Count} sentences (lines); give one at a time.");
-        var ids = Tokenizer.EncodeSentence(sentences.Count == 0 ? "" : sentences[0].Text);
-        int read = ids.Length - 1, blockSize = model.Config.BlockSize;
+        return Tokenizer.EncodeSentence(sentences.Count == 0 ? "" : sentences[0].Text);
+    }
+
+    /// <summary>
+    /// The <see cref="Tokens"/> of <paramref name="text"/> and how many of them the model reads. To
+    /// predict what comes next (and to attend): a sentence's opening BOS and pieces, a stream's every
+    /// token. To predict <paramref name="each"/> token: all but the last, which is only predicted.
+    /// What does not fit the block size is refused.
+    /// </summary>
+    (int[] Ids, int Read) Reading(string text, bool each)
+    {
+        var ids = Tokens(text);
+        int read = stream && !each ? ids.Length : ids.Length - 1, blockSize = model.Config.BlockSize;
         if (read > blockSize)
-            throw new TextTooLongException(text, read - 1, blockSize, Tokenizer.Info.Pieces);
-        return ids;
+            throw stream
+                ? new TextTooLongException(text, ids.Length, blockSize, Tokenizer.Info.Pieces, streamFit: blockSize + ids.Length - read)
+                : new TextTooLongException(text, read - 1, blockSize, Tokenizer.Info.Pieces);
+        return (ids, read);
     }
 
     /// <summary>
@@ -107,8 +132,8 @@ public sealed class Inspector
     public List<Prediction> Predictions(string prompt, int top, double temperature = 1)
     {
         if (top < 1) throw new InvalidConfigurationException(nameof(top), top, $"Top must be at least 1; {top} is not.");
-        var ids = Tokens(prompt);
-        var read = ids.AsSpan(0, ids.Length - 1);
+        var (ids, length) = Reading(prompt, each: false);
+        var read = ids.AsSpan(0, length);
         reader.Forward(read);
         int position = read.Length - 1;
         reader.SamplingProbabilities(probabilities, position, temperature);
@@ -133,16 +158,17 @@ public sealed class Inspector
     }
 
     /// <summary>
-    /// For each token of <paramref name="text"/> after the opening BOS (the closing BOS too), or for
-    /// those at <paramref name="positions"/>: the probability and rank the model gave it.
+    /// For each token of <paramref name="text"/> after the first (in sentence mode: after the opening
+    /// BOS, the closing BOS too), or for those at <paramref name="positions"/>: the probability and
+    /// rank the model gave it.
     /// </summary>
     public List<TokenSurprise> Surprises(string text, IReadOnlyCollection<int>? positions = null)
     {
-        var ids = Tokens(text);
+        var (ids, read) = Reading(text, each: true);
         foreach (int asked in positions ?? [])
             if (asked < 1 || asked >= ids.Length)
-                throw new InvalidConfigurationException("position", asked, $"The text's tokens after BOS are at positions 1 to {ids.Length - 1}; there is no position {asked}.");
-        reader.Forward(ids.AsSpan(0, ids.Length - 1));
+                throw new InvalidConfigurationException("position", asked, $"The text's tokens after {(stream ? "the first" : "BOS")} are at positions 1 to {ids.Length - 1}; there is no position {asked}.");
+        reader.Forward(ids.AsSpan(0, read));
         var surprises = new List<TokenSurprise>(ids.Length - 1);
         for (int position = 1; position < ids.Length; position++)
         {
@@ -175,8 +201,8 @@ public sealed class Inspector
         var config = model.Config;
         foreach (int layer in layers ?? []) ModelReader.CheckLayer(config, layer);
         foreach (int head in heads ?? []) ModelReader.CheckHead(config, head);
-        var ids = Tokens(text);
-        var read = ids.AsSpan(0, ids.Length - 1);
+        var (ids, length) = Reading(text, each: false);
+        var read = ids.AsSpan(0, length);
         reader.Forward(read);
         var pieces = read.ToArray().Select(Tokenizer.PieceOf).ToArray();
         var weights = new List<AttentionWeight>();

@@ -178,4 +178,72 @@ public class InspectorTests
         Assert.Equal("count", Assert.Throws<InvalidConfigurationException>(() => Inspector.SimilarTokens(model, "w001", 0)).Parameter);
         Assert.Equal(before, model.GetWeights());
     }
+
+    // The Evaluator sums each window's float32 row losses in double and divides once; the surprises
+    // are the same rows' log-probabilities in double, summed in another order: they agree to float32
+    // rounding of a loss near ln(V), far inside this.
+    const double StreamLossAgreement = 1e-6;
+
+    /// <summary>A character model of a stream: upper case, spaces and newlines are pieces as any other.</summary>
+    static Model StreamModel(int seed) => Model.Create(new ModelConfig(6, 16, 4, 2, 8), new CharacterTokenizer(["a", "b", "C", " ", "\n"]), seed);
+
+    /// <summary>Texts of BlockSize + 1 tokens: Measure-Model -Stream's one window, and the most -Each reads (the last token is only predicted).</summary>
+    [Theory]
+    [InlineData("ab\nC  bab")]
+    [InlineData("\n\naaaaCC ")]
+    [InlineData("C b a\nb\nC")]
+    public void StreamSurprisesAreMinusMeasureModelStreamsLossAtEachPosition(string text)
+    {
+        var model = StreamModel(seed: 5);
+        var surprises = new Inspector(model, stream: true).Surprises(text);
+        var ids = model.Tokenizer.Encode(text);
+        Assert.Equal(Enumerable.Range(1, text.Length - 1), surprises.Select(s => s.Position)); // nothing predicts position 0
+        Assert.Equal(ids[1..], surprises.Select(s => s.Id));
+        Assert.DoesNotContain(surprises, s => s.Token == "<BOS>");
+        Assert.Equal(text[..^1], surprises[^1].Context);
+        double loss = 0;
+        foreach (var s in surprises) loss -= s.LogProbability;
+        var measured = Evaluator.ForStream(model, Corpus.EncodeStream(model.Tokenizer, text)).Measure();
+        Assert.Equal(measured.Loss, loss / surprises.Count, StreamLossAgreement);
+
+        var reader = new ModelReader(model);
+        reader.Forward(ids[..^1]);
+        foreach (var s in surprises) Assert.Equal(reader.Probabilities(s.Position - 1)[s.Id], s.Probability);
+    }
+
+    [Fact]
+    public void StreamPredictionsAndAttentionReadTheTextAsItIsWithoutBos()
+    {
+        var model = StreamModel(seed: 7);
+        var inspector = new Inspector(model, stream: true);
+        var reader = new ModelReader(model);
+        var expected = new float[model.Config.VocabSize];
+        foreach (var text in new[] { "a", "C\nb", "ab\nC  ba" })
+        {
+            var ids = model.Tokenizer.Encode(text);
+            var all = inspector.Predictions(text, top: 100);
+            reader.Forward(ids);
+            reader.SamplingProbabilities(expected, ids.Length - 1, 1);
+            Assert.All(all, p => Assert.Equal(expected[p.Id], p.Probability));
+            Assert.All(all, p => Assert.Equal(Softmax.LogAt(reader.Logits(ids.Length - 1), p.Id, 1), p.LogProbability));
+            Assert.All(all, p => Assert.Equal(text, p.Prompt));
+
+            var weights = inspector.Attention(text);
+            Assert.Equal(2 * 4 * ids.Length * (ids.Length + 1) / 2, weights.Count);
+            Assert.Equal(text.Select(c => c.ToString()), weights.Where(w => w.Layer == 0 && w.Head == 0 && w.KeyPosition == 0).Select(w => w.QueryToken));
+            Assert.All(weights, w => Assert.Equal(reader.Attention(w.Layer, w.Head, w.QueryPosition)[w.KeyPosition], w.Weight));
+        }
+        // The same text read as a sentence is lower-cased, trimmed, and opens with BOS.
+        Assert.Equal("<BOS>", new Inspector(model).Attention("a")[0].QueryToken);
+
+        var tooLong = Assert.Throws<TextTooLongException>(() => inspector.Predictions("ab\nC  bab", 5));
+        Assert.Equal((9, 8), (tooLong.Count, tooLong.BlockSize));
+        Assert.Contains("At most 8 characters fit", tooLong.Message);
+        Assert.Throws<TextTooLongException>(() => inspector.Attention("ab\nC  bab"));
+        Assert.Equal(8, inspector.Surprises("ab\nC  bab").Count); // -Each reads all but the last: 9 fit
+        Assert.Contains("At most 9 characters fit", Assert.Throws<TextTooLongException>(() => inspector.Surprises("ab\nC  baba")).Message);
+        Assert.Empty(inspector.Surprises("a")); // nothing before the one token to predict it from
+        Assert.Equal("text", Assert.Throws<InvalidConfigurationException>(() => inspector.Predictions("", 5)).Parameter);
+        Assert.Contains("positions 1 to 2", Assert.Throws<InvalidConfigurationException>(() => inspector.Surprises("abC", [0])).Message);
+    }
 }
