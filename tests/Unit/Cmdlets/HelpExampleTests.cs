@@ -83,6 +83,7 @@ public class HelpExampleTests
         [("Get-Prediction", 2)] = ("TokenSurprise", 4, []),
         [("Get-Prediction", 3)] = ("PSCustomObject", 2, []),
         [("Get-Prediction", 4)] = ("Prediction", 3, []),
+        [("Get-Prediction", 5)] = ("Prediction", 3, []),
         [("Get-Attention", 1)] = ("AttentionWeight", 6, []),
         [("Get-Attention", 2)] = ("AttentionWeight", 5, []),
         [("Export-AttentionMap", 1)] = ("FileInfo", 1, ["attention.svg"]),

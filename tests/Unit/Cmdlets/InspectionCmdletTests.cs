@@ -52,6 +52,40 @@ public class InspectionCmdletTests
     }
 
     [Fact]
+    public void WithStreamGetPredictionAndGetAttentionReadTheTextAsItIsWithoutBos()
+    {
+        using var ps = new PowerShellSession();
+        ps.Run("""
+            $text = "The cat sat.`nThe dog ran.`nA cat ran.`n" * 4
+            $m = New-Model -Tokenizer (New-Tokenizer -Text $text -Stream) -EmbeddingSize 16 -Layers 1 -Heads 2 -BlockSize 16 -Seed 1
+            Invoke-Training -Model $m -Text $text -Stream -Steps 30 -BatchSize 4 | Out-Null
+            """).ThrowIfFailed();
+        var inspector = new Inspector((Model)ps.Variable("m")!, stream: true);
+        const string prompt = "The cat.\nA d"; // a line end and upper case, which sentence mode would split or lower
+
+        var next = ps.Run<Prediction>("Get-Prediction -Model $m -Prompt \"The cat.`nA d\" -Stream -Top 3");
+        Assert.Equal(inspector.Predictions(prompt, 3), next);
+        Assert.All(next, p => Assert.Equal(prompt, p.Prompt));
+        var each = ps.Run<TokenSurprise>("$m | Get-Prediction \"The cat.`nA d\" -Stream -Each");
+        Assert.Equal(inspector.Surprises(prompt), each);
+        Assert.Equal(prompt[1..].Select(c => c.ToString()), each.Select(s => s.Token)); // from position 1, no closing <BOS>
+        Assert.Equal(inspector.Surprises(prompt, [8]), ps.Run<TokenSurprise>("$m | Get-Prediction \"The cat.`nA d\" -Stream -Position 8"));
+        Assert.Equal("\n", Assert.Single(inspector.Surprises(prompt, [8])).Token);
+
+        var weights = ps.Run<AttentionWeight>("Get-Attention -Model $m -Text \"The cat.`nA d\" -Stream");
+        Assert.Equal(inspector.Attention(prompt), weights);
+        Assert.Equal(2 * 12 * 13 / 2, weights.Count); // 1 layer, 2 heads, 12 characters
+        Assert.DoesNotContain(weights, w => w.QueryToken == "<BOS>" || w.KeyToken == "<BOS>");
+        Assert.Equal("T", weights[0].QueryToken);
+
+        // Without -Stream the same text is two sentences, and a stream's text must fit as it is.
+        CheckError(ps.Run("Get-Prediction -Model $m -Prompt \"The cat.`nA d\""), "InvalidConfiguration", "GetPredictionCommand", ErrorCategory.InvalidArgument, prompt, "2 sentences");
+        string seventeen = new('a', 17);
+        CheckError(ps.Run($"Get-Attention -Model $m -Text '{seventeen}' -Stream"), "TextTooLong", "GetAttentionCommand", ErrorCategory.InvalidArgument, seventeen, "17 characters", "At most 16 characters fit");
+        Assert.Equal(16, ps.Run<TokenSurprise>($"Get-Prediction -Model $m -Text '{seventeen}' -Stream -Each").Count); // the last is only predicted
+    }
+
+    [Fact]
     public void ExportAttentionMapDrawsThePipelineOrACsvFileAtomically()
     {
         using var ps = new PowerShellSession();
