@@ -24,8 +24,8 @@ namespace MicroGpt.Kernels;
 /// panels MR rows high, k-major; a micro-kernel keeps an MR x NR tile of C in registers for KC
 /// steps, each step one row of a B panel (NR / lanes vector loads) times MR broadcast values of
 /// an A panel. An A panel (MR x KC, 8 KB) stays in L1 while the B panels of a block (KC x NC,
-/// 512 KB, in L2) pass it (the other order, a B panel in L1, measured 5-15% slower on this
-/// Zen 4: a 32 KB B panel filled its L1). A tile is loaded from C at the start of every KC
+/// 512 KB, in L2) pass it (the other order, a B panel in L1, was slower: a 32 KB B panel fills a
+/// 32 KB L1; the figures are in bench/RESULTS.md). A tile is loaded from C at the start of every KC
 /// block and stored at its end, which keeps the chain whole. Edge tiles run on a full tile in
 /// the workspace (zero-padded panels), and only their real elements are copied back.
 /// </para>
