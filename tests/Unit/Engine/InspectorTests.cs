@@ -155,6 +155,30 @@ public class InspectorTests
         Assert.Equal(" ", Inspector.SimilarTokens(model, " ", 3)[0].Query);
     }
 
+    /// <summary>
+    /// A byte-pair model is read token by token as training reads it: the surprises of a sentence,
+    /// characters it never learned included (they fall back to bytes), are minus the trainer's loss
+    /// at each position, and their mean is that loss, bit for bit.
+    /// </summary>
+    [Fact]
+    public void BytePairModelsAreReadAsTrainingReadsThem()
+    {
+        string[] lines = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"];
+        var tokenizer = Tokenizer.Build(TokenizerKind.Bpe, new TokenizerCorpus(lines.Select((l, i) => new Sentence(l, i + 1)).ToList(), lines, "test"), vocabSize: 270);
+        var model = Model.Create(new ModelConfig(tokenizer.VocabSize, 16, 4, 1, 32), tokenizer, 5);
+        var inspector = new Inspector(model);
+        const string text = "the cat saw a ü 🐕";
+        var ids = tokenizer.EncodeSentence(text);
+        var surprises = inspector.Surprises(text);
+        Assert.Equal(ids[1..], surprises.Select(s => s.Id));
+        Assert.True(surprises.Count > text.Length / 3, "the learned merges should leave the unseen characters as bytes");
+        Assert.Equal(text, surprises[^1].Context); // the closing BOS is predicted after the whole text, unseen characters and all
+        double loss = 0;
+        foreach (var s in surprises) loss -= s.LogProbability;
+        Assert.Equal(TestData.Gradient(model, [ids]).Loss, loss / surprises.Count);
+        Assert.Equal(tokenizer.Decode(ids[1..^1]), inspector.Predictions(text, top: 1)[0].Prompt);
+    }
+
     [Fact]
     public void BadInputIsRefusedNamingIt()
     {
