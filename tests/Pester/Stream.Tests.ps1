@@ -26,6 +26,13 @@ Describe 'New-Tokenizer -Stream' {
         $tokenizer.Vocabulary | Should -Contain '—'
         $tokenizer.Decode($tokenizer.Encode($text)) | Should -BeExactly $text
     }
+
+    It 'refuses -VocabSize, which is for -Kind Bpe, naming the value, and another -Kind' {
+        $err = { New-Tokenizer -Path $play -Stream -VocabSize 300 } | Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.NewTokenizerCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '*-VocabSize (300)*'
+        { New-Tokenizer -Path $play -Stream -Kind Bpe -VocabSize 300 } |
+            Should -Throw -ErrorId 'InvalidConfiguration,MicroGpt.Commands.NewTokenizerCommand'
+    }
 }
 
 Describe 'Invoke-Training -Stream' {
