@@ -71,13 +71,16 @@ public class WeightCopiesTests
         // traffic than they save. The tutorial's model on two threads does get its copy.
         var config = new ModelConfig(597, embedding, 4, 2, 16);
         var sentences = TestData.RandomSentences(597, 40, 4, seed: 1); // 8 of at most 5 rows: too few for the packed products and their workspaces
-        AllocatedByTrainer(config, sentences, threads); // a first trainer's one-off allocations (static state, the runtime's first calls) are not a trainer's
-        long one = AllocatedByTrainer(config, sentences, threads: 1), many = AllocatedByTrainer(config, sentences, threads);
+        // The fewest bytes of three trainers each: a first trainer's one-off allocations (static state,
+        // the runtime's first calls on a path) are not a trainer's (CI runs measured the difference
+        // 504 bytes under the copy, and 3,936 below zero, before this).
+        long one = Enumerable.Range(0, 3).Min(_ => AllocatedByTrainer(config, sentences, threads: 1));
+        long many = Enumerable.Range(0, 3).Min(_ => AllocatedByTrainer(config, sentences, threads));
         const long Budget = 1 << 20;   // bytes: a core's own cache on the machines this was tuned on
         const long PerThread = 1 << 14; // the pool's thread objects and the plans' small arrays
         Assert.InRange(many - one, 0, Budget + PerThread * threads);
         // The copy is there: its bytes, less what the one-thread trainer's own small arrays may take
-        // beyond the other's (a CI run at load 5 measured 504 bytes under the copy's 253,184).
+        // beyond the other's.
         if (embedding == 32 && threads == 2) Assert.InRange(many - one, new ParameterLayout(config).Count * sizeof(float) - PerThread, Budget);
     }
 
