@@ -36,7 +36,7 @@ public class GemmTests
         foreach (var layout in Enum.GetValues<Layout>())
             for (int m = 1; m <= 17; m++)
                 foreach (int n in new[] { 1, 2, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 40, 47, 48, 49, 64, 65 })
-                    Check(path, layout, m, n, k: 19, accumulate: (m + n) % 2 == 0);
+                    AssertMatchesNaiveProduct(path, layout, m, n, k: 19, accumulate: (m + n) % 2 == 0);
     }
 
     [Theory]
@@ -47,7 +47,7 @@ public class GemmTests
         foreach (var layout in Enum.GetValues<Layout>())
             foreach (int k in Enumerable.Range(0, 18).Concat([Gemm.KC - 1, Gemm.KC, Gemm.KC + 1, 2 * Gemm.KC + 9]))
                 foreach (bool accumulate in new[] { false, true })
-                    Check(path, layout, 13, 37, k, accumulate);
+                    AssertMatchesNaiveProduct(path, layout, 13, 37, k, accumulate);
     }
 
     [Theory]
@@ -57,8 +57,8 @@ public class GemmTests
         var path = Enum.Parse<Gemm.Path>(pathName);
         foreach (var layout in Enum.GetValues<Layout>())
         {
-            Check(path, layout, Gemm.MC + 5, Gemm.NC + 41, Gemm.KC + 3, accumulate: true);
-            Check(path, layout, 2 * Gemm.MC, 64, 2 * Gemm.KC, accumulate: false);
+            AssertMatchesNaiveProduct(path, layout, Gemm.MC + 5, Gemm.NC + 41, Gemm.KC + 3, accumulate: true);
+            AssertMatchesNaiveProduct(path, layout, 2 * Gemm.MC, 64, 2 * Gemm.KC, accumulate: false);
         }
     }
 
@@ -94,7 +94,7 @@ public class GemmTests
     }
 
     /// <summary>One product on the path against the naive chain: the same bits on a vector path, within the rounding bound on the scalar one.</summary>
-    static void Check(Gemm.Path path, Layout layout, int m, int n, int k, bool accumulate)
+    static void AssertMatchesNaiveProduct(Gemm.Path path, Layout layout, int m, int n, int k, bool accumulate)
     {
         // The operands as the linear layer stores them: A (m, k) row-major, or dout (k, m) read
         // transposed; B = W^T with W (n, k), or W (k, n), or inp (k, n).
