@@ -11,11 +11,16 @@ Get-Tokens is called first, so that PowerShell's own first-command costs (bindin
 fall on it and not on the first call measured. Output goes to Out-Null, so the console's
 formatting is not counted. bench/RESULTS.md quotes it.
 
+The module compiles the engine's hot paths on a background thread when it is imported; -NoWarmup
+imports it with that skipped (MICROGPT_NO_WARMUP=1), to measure what a first call costs without it.
+
 .EXAMPLE
 dotnet pwsh -NoProfile -File bench/inspect.ps1
+dotnet pwsh -NoProfile -File bench/inspect.ps1 -NoWarmup
 #>
-param([int] $Runs = 15)
+param([int] $Runs = 15, [switch] $NoWarmup)
 $ErrorActionPreference = 'Stop'
+if ($NoWarmup) { $env:MICROGPT_NO_WARMUP = '1' }
 Import-Module (Join-Path $PSScriptRoot '../out/MicroGpt')
 $model = New-Model
 $svg = Join-Path ([IO.Path]::GetTempPath()) "microgpt-bench-$PID.svg"

@@ -147,3 +147,38 @@ Describe 'The Pester file <File>' -ForEach $testFileCases {
         $errors | Should -BeNullOrEmpty
     }
 }
+
+Describe 'The warm-up at import' {
+    BeforeAll {
+        # A fresh pwsh (this one's own pwsh.dll) that imports the module and prints what $Script writes.
+        function Invoke-FreshSession([string] $Script, [switch] $NoWarmup) {
+            $previous = $env:MICROGPT_NO_WARMUP
+            $env:MICROGPT_NO_WARMUP = $NoWarmup ? '1' : $null
+            try {
+                & ([Environment]::ProcessPath) (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "Import-Module '$manifestPath'; $Script"
+            }
+            finally { $env:MICROGPT_NO_WARMUP = $previous }
+        }
+        $losses = 'Invoke-Training -Steps 40 -LogInterval 1 -ThreadCount 1 | ForEach-Object { $_.Loss.ToString(''R'') }'
+    }
+
+    It 'runs the engine once in the background and finishes without error' {
+        $warmingUp = [MicroGpt.Commands.ModuleInitializer]::WarmingUp
+        $warmingUp | Should -Not -BeNullOrEmpty
+        $warmingUp.Wait([TimeSpan]::FromMinutes(2)) | Should -BeTrue
+        $warmingUp.Status | Should -Be 'RanToCompletion'
+    }
+
+    It 'is skipped when MICROGPT_NO_WARMUP is 1' {
+        Invoke-FreshSession '$null -eq [MicroGpt.Commands.ModuleInitializer]::WarmingUp' -NoWarmup | Should -Be 'True'
+    }
+
+    It 'changes no result: a session trains to the same losses, bit for bit, with and without it' {
+        $with = Invoke-FreshSession $losses # right after the import, while the warm-up runs beside it
+        $without = Invoke-FreshSession $losses -NoWarmup
+        $with.Count | Should -Be 40
+        $with | Should -Be $without
+        # and after it has finished
+        Invoke-FreshSession "[MicroGpt.Commands.ModuleInitializer]::WarmingUp.Wait(); $losses" | Should -Be $with
+    }
+}

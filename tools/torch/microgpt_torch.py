@@ -23,16 +23,23 @@ MicroGpt's layout, with that description carried over and a checksum computed as
 computes it, so that Import-Model reads the result without -Tokenizer. Run it with the python
 that has torch (Debian: /usr/bin/python3 with python3-torch):
 
-    microgpt_torch.py loss MODEL.safetensors TEXT...
+    Every tokenizer kind loads: word, character and byte-level BPE (its pre-split, merges, encode
+    and decode as the engine has them, so that the ids are the engine's on any text).
+
+    microgpt_torch.py loss MODEL.safetensors TEXT... [--stream]
         Measure-Model's figure on corpus files (one sentence a line, read by the same rules: lines
         trimmed, lower-cased for word models, [BOS, ..., BOS], the first block-size positions):
         the mean over sentences of each sentence's mean loss, as JSON. An unknown word or
-        character is an error naming it, its file and line.
-    microgpt_torch.py sample MODEL.safetensors [--count N] [--temperature T] [--seed S]
-        Sentences decoded with the file's tokenizer, one a line (torch's seeded draws).
-    microgpt_torch.py train MODEL.safetensors TEXT... --steps N --out OUT.safetensors [--lr --batch --seed]
-        Adam steps as Invoke-Training takes them, then OUT saved for Import-Model. Started by
-        torchrun, it trains data-parallel (DistributedDataParallel); README.md has the commands.
+        character is an error naming it, its file and line. With --stream, Measure-Model -Stream's:
+        the text exactly as it is, one token stream, the mean loss over its consecutive windows'
+        tokens. Model files do not say whether a model was trained on a stream: the flag is yours.
+    microgpt_torch.py sample MODEL.safetensors [--count N] [--temperature T] [--seed S] [--prompt TEXT --max-tokens N]
+        Sentences decoded with the file's tokenizer, one a line (torch's seeded draws); with
+        --prompt, a stream model's continuation of it, as Invoke-Generation -Prompt -MaxTokens.
+    microgpt_torch.py train MODEL.safetensors TEXT... --steps N --out OUT.safetensors [--lr --batch --seed --stream]
+        Adam steps as Invoke-Training takes them (with --stream: random windows of the stream, as
+        Invoke-Training -Stream draws them), then OUT saved for Import-Model. Started by torchrun,
+        it trains data-parallel (DistributedDataParallel); README.md has the commands.
 
     In a script: load(path) gives the nn.Module (with .tokenizer and .summary), save(model, path)
     writes it back.
@@ -53,7 +60,9 @@ Commands for the benchmark in bench/ (see bench/README.md):
 """
 
 import argparse
+import bisect
 import ctypes
+import functools
 import json
 import math
 import os
@@ -62,6 +71,7 @@ import re
 import struct
 import sys
 import time
+import unicodedata
 
 import torch
 import torch.nn.functional as F
@@ -322,6 +332,7 @@ DOTNET_WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000
 WORDS = re.compile(f"[^{re.escape(DOTNET_WHITE_SPACE)}]+")
 LINE_END = re.compile(r"\r\n|\r|\n")  # TextReader.ReadLine's line ends, not str.splitlines()'s many
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what CorpusFile refuses: control characters but tab
+STREAM_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # in stream mode, but tab, CR and LF
 
 
 class BridgeError(ValueError):
@@ -361,26 +372,30 @@ class Fnv1a:
 
 class Tokenizer:
     """
-    The word or character tokenizer of a MicroGpt file, with sentence mode's rules
-    (Corpus.Normalize, Tokenizer.EncodeSentence): a line is trimmed, lower-cased for words (the
-    tutorial's rule), and a sentence encodes as [BOS, pieces..., BOS], BOS being the id after the
-    last piece. Words are the runs between white space; characters are Unicode code points.
+    The word or character tokenizer of a MicroGpt file (PieceTokenizer.cs), with sentence mode's
+    rules (Corpus.Normalize, Tokenizer.EncodeSentence): a line is trimmed, lower-cased for words
+    (the tutorial's rule), and a sentence encodes as [BOS, pieces..., BOS], BOS being the id after
+    the last piece. Words are the runs between white space; characters are Unicode code points.
     """
 
     KIND_IDS = {"word": 0, "character": 1}  # TokenizerKind's values, which the checksum hashes
 
     def __init__(self, kind, vocabulary):
-        if kind not in self.KIND_IDS:
-            raise BridgeError(f"tokenizer kind \"{kind}\" is not one this bridge reads ({', '.join(self.KIND_IDS)})")
         self.kind = kind
         self.vocabulary = list(vocabulary)
         self.ids = {piece: i for i, piece in enumerate(self.vocabulary)}
         self.bos = len(self.vocabulary)
         self.vocab_size = self.bos + 1
 
-    @classmethod
-    def parse(cls, element):
-        return cls(element.get("kind"), element.get("vocabulary", []))
+    @staticmethod
+    def parse(element):
+        """The tokenizer of a file's `tokenizer` object, of the kind it names."""
+        kind = element.get("kind")
+        if kind in Tokenizer.KIND_IDS:
+            return Tokenizer(kind, element.get("vocabulary", []))
+        if kind == BytePairTokenizer.KIND:
+            return BytePairTokenizer.parse(element)
+        raise BridgeError(f"tokenizer kind \"{kind}\" is not one this bridge reads ({', '.join([*Tokenizer.KIND_IDS, BytePairTokenizer.KIND])})")
 
     def as_json(self):
         return {"kind": self.kind, "vocabulary": self.vocabulary}
@@ -403,18 +418,200 @@ class Tokenizer:
     def pieces(self, text):
         return WORDS.findall(text) if self.kind == "word" else list(text)
 
+    def encode(self, text, where):
+        """The ids of a text exactly as it is (Tokenizer.Encode); a piece outside the vocabulary is an error naming it and `where`."""
+        ids = []
+        for piece in self.pieces(text):
+            if piece not in self.ids:
+                raise BridgeError(f"{where(piece)}: the {self.kind} '{piece}' is not in the model's vocabulary of {self.bos} {self.kind}s")
+            ids.append(self.ids[piece])
+        return ids
+
     def encode_sentence(self, sentence, where):
         """[BOS, ids..., BOS]; a piece outside the vocabulary is an error naming it and `where` (file and line)."""
-        ids = [self.bos]
-        for piece in self.pieces(sentence):
-            if piece not in self.ids:
-                raise BridgeError(f"{where}: the {self.kind} '{piece}' is not in the model's vocabulary of {self.bos} {self.kind}s")
-            ids.append(self.ids[piece])
-        return ids + [self.bos]
+        return [self.bos] + self.encode(sentence, lambda _: where) + [self.bos]
 
     def decode(self, ids):
         """The text of ids, BOS left out: words joined by single spaces, characters as they are."""
         return (" " if self.kind == "word" else "").join(self.vocabulary[i] for i in ids if i != self.bos)
+
+
+# ---- byte-level BPE, as src/MicroGpt.Engine/Tokenization has it ----
+#
+# PreSplitter.cs cuts text into chunks by its own rules (GPT-2's pattern written out over code
+# points, with marks counted as letters, and chunks capped at 64 code points); BytePairEncoding.cs
+# merges within each chunk's UTF-8 bytes, the lowest-ranked adjacent pair first (the leftmost on a
+# tie), as minbpe encodes. Its classes come from .NET's Unicode tables; Python's unicodedata may be
+# older (3.11 has Unicode 14.0), so the code points that later versions assigned as letters or
+# numbers, and that Python still calls unassigned, are listed below from .NET 10's tables (Unicode
+# 16.0). tests/Pester/TorchBridge.Tests.ps1 compares the chunks of every code point with the engine's.
+
+LETTER, DIGIT, SPACE, OTHER = "letter", "digit", "space", "other"
+DOTNET_WHITE_SPACE_SET = frozenset(DOTNET_WHITE_SPACE)  # Rune.IsWhiteSpace: the same set as char.IsWhiteSpace
+
+# (first, last, class): letters (L*, M*) and numbers (N*) of Unicode 15.0 to 16.0, in order.
+LATER_UNICODE = (
+    (0x897, 0x897, LETTER), (0xCF3, 0xCF3, LETTER), (0xECE, 0xECE, LETTER), (0x1C89, 0x1C8A, LETTER),
+    (0xA7CB, 0xA7CD, LETTER), (0xA7DA, 0xA7DC, LETTER), (0x105C0, 0x105F3, LETTER), (0x10D40, 0x10D49, DIGIT),
+    (0x10D4A, 0x10D65, LETTER), (0x10D69, 0x10D6D, LETTER), (0x10D6F, 0x10D85, LETTER), (0x10EC2, 0x10EC4, LETTER),
+    (0x10EFC, 0x10EFF, LETTER), (0x1123F, 0x11241, LETTER), (0x11380, 0x11389, LETTER), (0x1138B, 0x1138B, LETTER),
+    (0x1138E, 0x1138E, LETTER), (0x11390, 0x113B5, LETTER), (0x113B7, 0x113C0, LETTER), (0x113C2, 0x113C2, LETTER),
+    (0x113C5, 0x113C5, LETTER), (0x113C7, 0x113CA, LETTER), (0x113CC, 0x113D3, LETTER), (0x113E1, 0x113E2, LETTER),
+    (0x116D0, 0x116E3, DIGIT), (0x11BC0, 0x11BE0, LETTER), (0x11BF0, 0x11BF9, DIGIT), (0x11F00, 0x11F10, LETTER),
+    (0x11F12, 0x11F3A, LETTER), (0x11F3E, 0x11F42, LETTER), (0x11F50, 0x11F59, DIGIT), (0x11F5A, 0x11F5A, LETTER),
+    (0x1342F, 0x1342F, LETTER), (0x13440, 0x13455, LETTER), (0x13460, 0x143FA, LETTER), (0x16100, 0x1612F, LETTER),
+    (0x16130, 0x16139, DIGIT), (0x16D40, 0x16D6C, LETTER), (0x16D70, 0x16D79, DIGIT), (0x18CFF, 0x18CFF, LETTER),
+    (0x1B132, 0x1B132, LETTER), (0x1B155, 0x1B155, LETTER), (0x1CCF0, 0x1CCF9, DIGIT), (0x1D2C0, 0x1D2D3, DIGIT),
+    (0x1DF25, 0x1DF2A, LETTER), (0x1E030, 0x1E06D, LETTER), (0x1E08F, 0x1E08F, LETTER), (0x1E4D0, 0x1E4EF, LETTER),
+    (0x1E4F0, 0x1E4F9, DIGIT), (0x1E5D0, 0x1E5F0, LETTER), (0x1E5F1, 0x1E5FA, DIGIT), (0x2B739, 0x2B739, LETTER),
+    (0x2EBF0, 0x2EE5D, LETTER), (0x31350, 0x323AF, LETTER),
+)
+LATER_UNICODE_FIRSTS = [first for first, _, _ in LATER_UNICODE]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def char_class(ch):
+    """PreSplitter.ClassOf: white space (the White_Space property), letters and marks, numbers, or other."""
+    if ch in DOTNET_WHITE_SPACE_SET:
+        return SPACE
+    category = unicodedata.category(ch)
+    if category[0] in "LM":
+        return LETTER
+    if category[0] == "N":
+        return DIGIT
+    if category == "Cn":
+        i = bisect.bisect_right(LATER_UNICODE_FIRSTS, ord(ch)) - 1
+        if i >= 0 and ord(ch) <= LATER_UNICODE[i][1]:
+            return LATER_UNICODE[i][2]
+    return OTHER
+
+
+MAX_CHUNK_RUNES = 64                     # PreSplitter.MaxChunkRunes
+MAX_CHUNK_BYTES = 4 * MAX_CHUNK_RUNES    # PreSplitter.MaxChunkBytes
+CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _run_end(text, at, cls):
+    while at < len(text) and char_class(text[at]) == cls:
+        at += 1
+    return at
+
+
+def _match_end(text, start):
+    """PreSplitter.MatchEnd: where the first rule that matches at `start` ends (before the length cap)."""
+    first = text[start]
+    if first == "'":
+        for suffix in CONTRACTIONS:
+            if text.startswith(suffix, start + 1):
+                return start + 1 + len(suffix)
+    cls, run_start = char_class(first), start
+    if first == " " and start + 1 < len(text) and char_class(text[start + 1]) != SPACE:
+        cls, run_start = char_class(text[start + 1]), start + 1
+    if cls != SPACE:
+        return _run_end(text, run_start + 1, cls)
+    space_end = _run_end(text, start + 1, SPACE)
+    # "\s+(?!\S)": a run that something else follows gives up its last character to it, unless that leaves nothing.
+    return space_end if space_end == len(text) or space_end - start == 1 else space_end - 1
+
+
+def pre_split(text):
+    """PreSplitter.Split: the chunks of a text, in order, at most MAX_CHUNK_RUNES code points each; they concatenate to the text."""
+    position, match = 0, 0
+    while position < len(text):
+        if position >= match:
+            match = _match_end(text, position)
+        end = min(match, position + MAX_CHUNK_RUNES)
+        yield text[position:end]
+        position = end
+
+
+class BytePairTokenizer:
+    """
+    The byte-level BPE tokenizer of a MicroGpt file (BytePairTokenizer.cs): ids 0 to 255 are the
+    bytes, 256 + k is merge k, and BOS comes after the last merge. Any text encodes; a file keeps
+    the merge list as `merges` ([[left, right], ...]), and its checksum hashes the kind (2), the
+    count and every merge. Sentence mode trims a line and does not lower-case it.
+    """
+
+    KIND = "bpe"
+    KIND_ID = 2  # TokenizerKind.Bpe
+    MAX_VOCAB_SIZE = 1 << 17  # BytePairEncoding.MaxVocabSize
+
+    def __init__(self, merges):
+        """Checks the merges as BytePairEncoding's constructor does: each uses tokens made before it, none repeats, none is longer than a chunk."""
+        if len(merges) > self.MAX_VOCAB_SIZE - 256:
+            raise BridgeError(f"its {len(merges)} merges make a vocabulary larger than {self.MAX_VOCAB_SIZE}")
+        self.kind = self.KIND
+        self.merges = [tuple(m) for m in merges]
+        self.ranks = {}
+        self.token_bytes = [bytes([b]) for b in range(256)]
+        for k, (left, right) in enumerate(self.merges):
+            made = 256 + k
+            if not (0 <= left < made and 0 <= right < made):
+                raise BridgeError(f"merge {k} ({left}, {right}) uses a token that is not made before it (tokens 0 to {made - 1} are)")
+            if (left, right) in self.ranks:
+                raise BridgeError(f"merge {k} ({left}, {right}) repeats merge {self.ranks[(left, right)]}")
+            self.ranks[(left, right)] = k
+            piece = self.token_bytes[left] + self.token_bytes[right]
+            if len(piece) > MAX_CHUNK_BYTES:
+                raise BridgeError(f"merge {k} ({left}, {right}) makes a token of {len(piece)} bytes, longer than a chunk can be ({MAX_CHUNK_BYTES})")
+            self.token_bytes.append(piece)
+        self.bos = len(self.token_bytes)
+        self.vocab_size = self.bos + 1
+        self.cache = {}  # chunk -> its ids; the merges never change, so neither do they
+
+    @classmethod
+    def parse(cls, element):
+        merges = element.get("merges")
+        if not isinstance(merges, list) or not all(
+                isinstance(m, list) and len(m) == 2 and all(type(i) is int for i in m) for m in merges):
+            raise BridgeError("tokenizer.merges is not a list of token-id pairs ([left, right])")
+        return cls(merges)
+
+    def as_json(self):
+        return {"kind": self.kind, "merges": [list(m) for m in self.merges]}
+
+    def add_to(self, hash_):
+        """BytePairTokenizer.AddTo: the kind's number, the count, then each merge's left and right."""
+        hash_.add_long(self.KIND_ID)
+        hash_.add_long(len(self.merges))
+        for left, right in self.merges:
+            hash_.add_long(left)
+            hash_.add_long(right)
+
+    def normalize(self, line):
+        """A line as sentence mode reads it: trimmed as .NET trims, case kept."""
+        return line.strip(DOTNET_WHITE_SPACE)
+
+    def encode(self, text, where=None):
+        """BytePairEncoding.Encode: each chunk's UTF-8 bytes merged; a lone surrogate is U+FFFD, as .NET's UTF-8 encoder writes it."""
+        ids = []
+        for chunk in pre_split(LONE_SURROGATE.sub("\ufffd", text)):
+            cached = self.cache.get(chunk)
+            if cached is None:
+                cached = self.cache[chunk] = self._merge(chunk.encode("utf-8"))
+            ids.extend(cached)
+        return ids
+
+    def _merge(self, data):
+        """BytePairEncoding.MergeChunk: while some adjacent pair has a merge, the lowest-ranked one (the leftmost of equals) becomes its token."""
+        tokens = list(data)
+        while len(tokens) > 1:
+            ranks = [self.ranks.get(pair, math.inf) for pair in zip(tokens, tokens[1:])]
+            best = min(ranks)
+            if best == math.inf:
+                break
+            at = ranks.index(best)
+            tokens[at:at + 2] = [256 + best]
+        return tokens
+
+    def encode_sentence(self, sentence, where):
+        return [self.bos] + self.encode(sentence) + [self.bos]
+
+    def decode(self, ids):
+        """The tokens' bytes, BOS left out, read as UTF-8; an invalid sequence (half a character) becomes U+FFFD, as .NET's decoder makes it."""
+        return b"".join(self.token_bytes[i] for i in ids if i != self.bos).decode("utf-8", errors="replace")
 
 
 class TrainingSummary:
@@ -500,23 +697,32 @@ class Description:
 
 # ---- what a user does: loss, sample, train, on sentences as MicroGpt reads them ----
 
+def read_text(path):
+    """A corpus file's text: UTF-8 (a byte-order mark allowed; MicroGpt's UTF-16 and UTF-32 are refused here)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8-sig")
+    except OSError as problem:
+        raise BridgeError(f"'{path}' cannot be read: {problem.strerror}") from None
+    except UnicodeDecodeError as problem:
+        raise BridgeError(f"'{path}' is not UTF-8 text (byte {problem.start})") from None
+
+
+def line_of(text, index):
+    """The 1-based line of text[index], lines ending at LF, CR or CR LF."""
+    return len(LINE_END.findall(text, 0, index)) + 1
+
+
 def read_sentences(paths, tokenizer, block_size):
     """
     The encoded sentences of corpus files as Measure-Model and Invoke-Training read them: lines
-    ending at LF, CR or CR LF, UTF-8 (a byte-order mark allowed; MicroGpt's UTF-16 and UTF-32 are
-    refused here), no control character but tab, normalized by the tokenizer's kind, blank ones skipped. A sentence longer than block_size + 1 tokens is cut there, as MicroGpt
+    ending at LF, CR or CR LF, UTF-8, no control character but tab, normalized by the tokenizer's
+    kind, blank ones skipped. A sentence longer than block_size + 1 tokens is cut there, as MicroGpt
     trains and measures on its first block_size positions only; a warning says how many were cut.
     """
     sentences = []
     for path in paths:
-        try:
-            with open(path, "rb") as f:
-                text = f.read().decode("utf-8-sig")
-        except OSError as problem:
-            raise BridgeError(f"'{path}' cannot be read: {problem.strerror}") from None
-        except UnicodeDecodeError as problem:
-            raise BridgeError(f"'{path}' is not UTF-8 text (byte {problem.start})") from None
-        for number, line in enumerate(LINE_END.split(text), 1):
+        for number, line in enumerate(LINE_END.split(read_text(path)), 1):
             control = CONTROL.search(line)
             if control:
                 raise BridgeError(f"'{path}' line {number}: control character U+{ord(control.group()):04X}, which a MicroGpt corpus may not hold")
@@ -532,22 +738,50 @@ def read_sentences(paths, tokenizer, block_size):
     return sentences
 
 
-def sentence_losses(network, block_size, sentences):
+def read_stream(paths, tokenizer, block_size):
     """
-    Each sentence's mean cross-entropy over its min(T, tokens - 1) positions, as the engine's
-    PackedBatch counts them: (B) losses for B sentences. Sentences are padded to the longest; a
-    padded position comes after every real one, so the causal attention keeps it out of them.
-    The network is the model, or the DistributedDataParallel that wraps it (which has no config).
+    Stream mode's tokens, as CorpusFile.ReadText and Corpus.EncodeStream make them: the files'
+    text exactly as it is, joined in order (line ends kept, nothing trimmed or lower-cased, no BOS),
+    encoded at once. No control character but tab, CR and LF; a piece the tokenizer lacks names its
+    line; fewer than block_size + 1 tokens (one window) is an error.
     """
-    rows = [min(block_size, len(s) - 1) for s in sentences]
+    texts = []
+    for path in paths:
+        text = read_text(path)
+        control = STREAM_CONTROL.search(text)
+        if control:
+            raise BridgeError(f"'{path}' line {line_of(text, control.start())}: control character U+{ord(control.group()):04X}, which a MicroGpt corpus may not hold")
+        texts.append(text)
+    text = "".join(texts)
+    origin = f"'{paths[0]}'" if len(paths) == 1 else f"{len(paths)} files"
+    stream = tokenizer.encode(text, lambda piece: f"{origin} line {line_of(text, text.find(piece))}")
+    if len(stream) < block_size + 1:
+        raise BridgeError(f"{origin}: the stream has {len(stream)} tokens; stream mode needs at least the block size plus one ({block_size + 1}) for one window")
+    return stream
+
+
+def position_losses(network, block_size, examples):
+    """
+    Each example's cross-entropy at its min(T, tokens - 1) positions, as the engine's PackedBatch
+    counts them: (B, width), 0 after an example's last position, and the positions of each.
+    Examples are padded to the longest; a padded position comes after every real one, so the causal
+    attention keeps it out of them. The network is the model, or the DistributedDataParallel that
+    wraps it (which has no config).
+    """
+    rows = [min(block_size, len(s) - 1) for s in examples]
     width = max(rows)
-    inputs = torch.zeros(len(sentences), width, dtype=torch.long)
-    targets = torch.full((len(sentences), width), -100, dtype=torch.long)  # -100: cross_entropy's ignore_index
-    for b, (s, n) in enumerate(zip(sentences, rows)):
+    inputs = torch.zeros(len(examples), width, dtype=torch.long)
+    targets = torch.full((len(examples), width), -100, dtype=torch.long)  # -100: cross_entropy's ignore_index
+    for b, (s, n) in enumerate(zip(examples, rows)):
         inputs[b, :n] = torch.tensor(s[:n])
         targets[b, :n] = torch.tensor(s[1:n + 1])
     logits, _ = network(inputs)
-    losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, width), 0 where ignored
+    return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none"), rows
+
+
+def sentence_losses(network, block_size, sentences):
+    """Each sentence's (or window's) mean cross-entropy over its positions: (B) losses for B examples."""
+    losses, rows = position_losses(network, block_size, sentences)
     return losses.sum(dim=1) / torch.tensor(rows, dtype=losses.dtype)
 
 
@@ -560,12 +794,38 @@ def mean_loss(model, sentences, chunk=64):
     return total / len(sentences)
 
 
+def stream_windows(stream, block_size):
+    """
+    Evaluator.ForStream's windows: consecutive windows of T + 1 tokens, each starting at the last
+    token of the one before (window w at w T), so that their predictions cover tokens 1 to N - 1
+    once; the last holds what is left (at least 2 tokens).
+    """
+    return [stream[w * block_size:w * block_size + block_size + 1] for w in range((len(stream) - 2) // block_size + 1)]
+
+
+def stream_loss(model, windows, chunk=64):
+    """Measure-Model -Stream's figure: the mean loss over every predicted token of the windows (summed in float64)."""
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for first in range(0, len(windows), chunk):
+            losses, rows = position_losses(model, model.config.block_size, windows[first:first + chunk])
+            total += losses.double().sum().item()
+            tokens += sum(rows)
+    return total / tokens, tokens
+
+
 def loss_command(args):
     model = load(args.model)
     tokenizer = require_tokenizer(model, args.model)
-    sentences = read_sentences(args.text, tokenizer, model.config.block_size)
+    block_size = model.config.block_size
+    if args.stream:
+        windows = stream_windows(read_stream(args.text, tokenizer, block_size), block_size)
+        loss, tokens = stream_loss(model, windows)
+        print(json.dumps({"loss": loss, "perplexity": math.exp(loss), "windows": len(windows), "tokens": tokens}))
+        return
+    sentences = read_sentences(args.text, tokenizer, block_size)
     loss = mean_loss(model, sentences)
-    tokens = sum(min(model.config.block_size, len(s) - 1) for s in sentences)
+    tokens = sum(min(block_size, len(s) - 1) for s in sentences)
     print(json.dumps({"loss": loss, "perplexity": math.exp(loss), "sentences": len(sentences), "tokens": tokens}))
 
 
@@ -579,40 +839,71 @@ def require_tokenizer(model, path):
 def sample_command(args):
     """
     Sentences as Invoke-Generation makes them: from BOS, one token at a time, until the model
-    closes the sentence with BOS or the block is full. The draws are torch's, seeded, so the
-    sentences are not the ones MicroGpt's own generator would pick at the same seed.
+    closes the sentence with BOS or the block is full. With --prompt, a stream's continuation as
+    Invoke-Generation -Prompt -MaxTokens makes it (Sampler.Continue): --max-tokens tokens after the
+    prompt's (encoded exactly as given, no BOS), each drawn from the last block-size tokens, BOS never
+    drawn; printed as one text, prompt included. The draws are torch's, seeded, so the samples are
+    not the ones MicroGpt's own generator would pick at the same seed (at temperature 0 they are).
     """
     model = load(args.model)
     tokenizer = require_tokenizer(model, args.model)
     if not (args.temperature >= 0 and math.isfinite(args.temperature)):
         raise BridgeError(f"--temperature {args.temperature} is not 0 (greedy) or a positive number")
     generator = torch.Generator().manual_seed(args.seed)
+    block_size = model.config.block_size
+
+    def draw(ids, allow_bos):
+        logits, _ = model(torch.tensor([ids[-block_size:]]))
+        last = logits[0, -1] if allow_bos else logits[0, -1, :tokenizer.bos]
+        if args.temperature == 0:
+            return int(last.argmax())
+        return int(torch.multinomial(F.softmax(last / args.temperature, dim=-1), 1, generator=generator))
+
     with torch.no_grad():
+        if args.prompt is not None:
+            if args.max_tokens < 1:
+                raise BridgeError(f"--max-tokens {args.max_tokens} must be at least 1")
+            ids = tokenizer.encode(args.prompt, lambda piece: "--prompt")
+            if not ids:
+                raise BridgeError("--prompt is empty: a continuation needs at least one token to continue")
+            for _ in range(args.max_tokens):
+                ids.append(draw(ids, allow_bos=False))
+            print(tokenizer.decode(ids))
+            return
         for _ in range(args.count):
-            ids = []
-            while len(ids) < model.config.block_size:
-                logits, _ = model(torch.tensor([[tokenizer.bos] + ids]))
-                last = logits[0, -1]
-                if args.temperature == 0:
-                    token = int(last.argmax())
-                else:
-                    token = int(torch.multinomial(F.softmax(last / args.temperature, dim=-1), 1, generator=generator))
+            ids = [tokenizer.bos]
+            while len(ids) <= block_size:
+                token = draw(ids, allow_bos=True)
                 if token == tokenizer.bos:
                     break
                 ids.append(token)
             print(tokenizer.decode(ids))
 
 
+def stream_offset(seed, step, index, places):
+    """StreamWindows.Offset: the first token of window `index` of step `step`, a SplitMix64 hash of (seed, step, index) scaled to 0 .. places - 1."""
+    def mix(x):
+        x = (x + 0x9E3779B97F4A7C15) & Fnv1a.MASK
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & Fnv1a.MASK
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & Fnv1a.MASK
+        return x ^ (x >> 31)
+    return (mix(mix(mix(seed & 0xFFFFFFFF) ^ step) ^ index) * places) >> 64
+
+
 def train_command(args):
     """
-    A first PyTorch training run on a MicroGpt model, the engine's way: sentences shuffled once
-    (seeded), step s takes the batch of B sentences from s B on, the loss is the mean of the
-    sentences' mean losses, and Adam runs with the tutorial's betas (0.85, 0.99), epsilon 1e-8 and a
-    rate decaying linearly to 0 over the steps. The result is saved in MicroGpt's layout with the
-    training summary carried on (steps, tokens, last loss added to the file's own).
+    A PyTorch training run on a MicroGpt model, the engine's way. In sentence mode: sentences
+    shuffled once (seeded), step s takes the batch of B sentences from s B on, and the loss is the
+    mean of the sentences' mean losses. With --stream: the files' text is one token stream, and a
+    batch is B windows of block size + 1 tokens at the offsets Invoke-Training -Stream draws at the
+    same seed (StreamWindows: nanoGPT's get_batch, with a hashed counter for its generator); the
+    loss is the mean over the B T predicted tokens. Adam runs with the tutorial's betas (0.85,
+    0.99), epsilon 1e-8 and a rate decaying linearly to 0 over the steps. The result is saved in
+    MicroGpt's layout with the training summary carried on (steps, tokens, last loss added to the
+    file's own).
 
     Started by torchrun (which sets WORLD_SIZE and RANK), it is data-parallel: every process
-    builds the same batch (same seed), takes its share (sentences rank, rank + W, ...), and
+    builds the same batch (same seed), takes its share (examples rank, rank + W, ...), and
     DistributedDataParallel averages the gradients, which with equal shares is the whole batch's
     gradient: the same steps as one process, spread over W processes or machines.
     """
@@ -620,19 +911,30 @@ def train_command(args):
         raise BridgeError(f"--steps {args.steps}, --batch {args.batch} and --lr {args.lr} must all be positive")
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     if args.batch % world != 0:
-        raise BridgeError(f"--batch {args.batch} does not divide among {world} processes; give each the same number of sentences")
+        raise BridgeError(f"--batch {args.batch} does not divide among {world} processes; give each the same number of examples")
     model = load(args.model)
     tokenizer = require_tokenizer(model, args.model)
-    sentences = read_sentences(args.text, tokenizer, model.config.block_size)
-    random.Random(args.seed).shuffle(sentences)
+    block_size = model.config.block_size
+    if args.stream:
+        stream = read_stream(args.text, tokenizer, block_size)
+        places = len(stream) - block_size
+
+        def batch_of(step):
+            starts = (stream_offset(args.seed, step, i, places) for i in range(args.batch))
+            return [stream[start:start + block_size + 1] for start in starts]
+    else:
+        sentences = read_sentences(args.text, tokenizer, block_size)
+        random.Random(args.seed).shuffle(sentences)
+
+        def batch_of(step):
+            return [sentences[(step * args.batch + i) % len(sentences)] for i in range(args.batch)]
     network = model
     if world > 1:
         torch.distributed.init_process_group("gloo")  # CPU processes; a GPU cluster would use nccl
         network = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.85, 0.99), eps=1e-8)
-    block_size = model.config.block_size
     for step in range(args.steps):
-        batch = [sentences[(step * args.batch + i) % len(sentences)] for i in range(args.batch)]
+        batch = batch_of(step)
         rate = args.lr * (1 - step / args.steps)
         for group in optimizer.param_groups:
             group["lr"] = rate
@@ -790,19 +1092,23 @@ def main(argv):
     loss = commands.add_parser("loss", help="Measure-Model's loss on corpus files (one sentence a line), as JSON")
     loss.add_argument("model", help="a MicroGpt .safetensors file (Save-Model -Path m.safetensors)")
     loss.add_argument("text", nargs="+", help="corpus files, measured as one corpus")
+    loss.add_argument("--stream", action="store_true", help="Measure-Model -Stream's loss: the files' text as one token stream, in consecutive windows")
     sample = commands.add_parser("sample", help="sentences from the model, one a line")
     sample.add_argument("model")
     sample.add_argument("--count", type=int, default=5)
     sample.add_argument("--temperature", type=float, default=0.8, help="0 picks the most likely token (default: 0.8, as Invoke-Generation)")
     sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--prompt", help="a stream model's continuation of this text, as Invoke-Generation -Prompt (instead of sentences)")
+    sample.add_argument("--max-tokens", type=int, default=200, help="tokens drawn after --prompt (default: 200)")
     train = commands.add_parser("train", help="Adam steps in PyTorch, then the model saved in MicroGpt's layout")
     train.add_argument("model")
-    train.add_argument("text", nargs="+", help="corpus files, one sentence a line")
+    train.add_argument("text", nargs="+", help="corpus files, one sentence a line (with --stream: one token stream)")
+    train.add_argument("--stream", action="store_true", help="train on random windows of the files' text as one token stream, as Invoke-Training -Stream")
     train.add_argument("--steps", type=int, required=True)
     train.add_argument("--out", required=True, help="the .safetensors file to write (Import-Model reads it)")
     train.add_argument("--lr", type=float, default=0.01, help="the first step's rate, decaying linearly to 0 (default: 0.01, as Invoke-Training)")
-    train.add_argument("--batch", type=int, default=1, help="sentences a step (default: 1, as Invoke-Training)")
-    train.add_argument("--seed", type=int, default=42, help="the shuffle's seed")
+    train.add_argument("--batch", type=int, default=1, help="sentences (with --stream: windows) a step (default: 1, as Invoke-Training)")
+    train.add_argument("--seed", type=int, default=42, help="the shuffle's seed (with --stream: the windows'), as Invoke-Training -Seed")
 
     args = parser.parse_args(argv)
     handlers = {"speed": speed, "serve": serve, "loss": loss_command, "sample": sample_command, "train": train_command,
