@@ -33,6 +33,7 @@ static class StreamRun
     const int LastLosses = 20;
 
     const int Seed = 1337; // nanoGPT's
+    const int WarmupSteps = 100;
     const double ValidationFraction = 0.1;
     static readonly Shape QuickStart = new(Sequences.Stream, 128, 4, 64, 12);
 
@@ -61,7 +62,7 @@ static class StreamRun
         Beta1 = 0.9,
         Beta2 = 0.99,
         WeightDecay = 0.1,
-        WarmupSteps = 100,
+        WarmupSteps = WarmupSteps,
         Schedule = Schedule.Cosine,
         MinLearningRate = 1e-4,
         GradientClip = 1.0,
@@ -78,7 +79,11 @@ static class StreamRun
     /// <summary>The run, in this process (which should be fresh): prints what it measured, then the RESULT line.</summary>
     public static int Run(int threads, int steps)
     {
-        if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "A run takes at least 2 steps: the peak of the steps is read before the last, whose validation follows it.");
+        if (steps <= WarmupSteps)
+        {
+            Console.Error.WriteLine($"--stream-child THREADS STEPS: STEPS {steps} must be more than the quick start's {WarmupSteps} warm-up steps.");
+            return 2;
+        }
         string text = Text();
         var tokenizer = CharacterTokenizer(text);
         var tokens = Corpus.EncodeStream(tokenizer, text, "the default corpus");
