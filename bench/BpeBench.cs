@@ -82,16 +82,7 @@ static class BpeBench
 
         public static Result Spawn(string kind, int megabytes)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!, ["--bpe-child", kind, megabytes.ToString(CultureInfo.InvariantCulture)])
-            {
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            using var process = Process.Start(start)!;
-            string output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            var f = output.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal))[7..]
-                .Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+            var f = ChildProcess.Run("--bpe-child", kind, megabytes.ToString(CultureInfo.InvariantCulture));
             return new Result(f[0], f[1], f[2], f[3], f[4], (long)f[5], (long)f[6]);
         }
 
@@ -104,22 +95,19 @@ static class BpeBench
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
-            double resident = ResidentKilobytes("VmRSS:") / 1024.0;
+            double resident = ChildProcess.ResidentMegabytes("VmRSS:");
             File.WriteAllText("/proc/self/clear_refs", "5"); // resets the peak resident size (Linux)
             long allocated = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
             var bpe = BytePairEncoding.Train(text, VocabSize);
             double seconds = clock.Elapsed.TotalSeconds;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-            double peak = ResidentKilobytes("VmHWM:") / 1024.0;
+            double peak = ChildProcess.ResidentMegabytes("VmHWM:");
             GC.KeepAlive(bpe);
             Console.WriteLine(FormattableString.Invariant(
                 $"RESULT {seconds} {text.Length * 2 / 1048576.0} {resident} {peak} {allocated / 1048576.0} {chunkCount} {chunkBytes}"));
             return 0;
         }
-
-        static long ResidentKilobytes(string field) =>
-            long.Parse(File.ReadLines("/proc/self/status").Single(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 }
 

@@ -5,8 +5,9 @@
 // table over embedding size, layers, block size and batch size, on short sentences and on
 // full-length lines of exactly T positions; and, when /usr/bin/python3 has torch, the same
 // training step in PyTorch (tools/torch/microgpt_torch.py, on OpenBLAS) at the full-length shapes
-// (with --torch: it takes a few minutes more); then the byte-level BPE tokenizer's learning and
-// encoding (BpeBench; `--bpe` prints those rows alone).
+// (with --torch: it takes a few minutes more); then stream mode's quick start as whole runs in
+// fresh processes, with their peak memory (StreamRun; `--stream-child THREADS STEPS` runs one alone);
+// then the byte-level BPE tokenizer's learning and encoding (BpeBench; `--bpe` prints those rows alone).
 // FLOP counts are analytic (see Flops); "% of peak" is against one core's FMA rate, probed with the
 // widest vectors the CPU has. See bench/README.md for the options and where OpenBLAS comes from.
 using System.Globalization;
@@ -18,6 +19,9 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 if (args.Length >= 2 && args[0] == "--reference-child")
     return ReferenceChild.Run(int.Parse(args[1]));
+
+if (args.Length == 3 && args[0] == "--stream-child")
+    return StreamRun.Run(int.Parse(args[1]), int.Parse(args[2]));
 
 if (args.Contains("--gemm"))
 {
@@ -62,6 +66,12 @@ if (args.Contains("--bpe"))
     return 0;
 }
 
+if (args.Contains("--stream-runs"))
+{
+    Console.WriteLine(StreamRun.Section([1, Environment.ProcessorCount]));
+    return 0;
+}
+
 if (args.Contains("--peak"))
 {
     Console.WriteLine(Machine.Describe());
@@ -85,6 +95,7 @@ try
         var rowPeer = shape.Kind == Sequences.FullLength ? peer : null;
         var comparison = Comparison.Measure(corpus, shape, [1, numbers[4]], rowPeer, scratch, Console.Error);
         Console.WriteLine(rowPeer is null ? comparison : comparison.WithNetlibCheck(corpus, rowPeer, scratch));
+        if (shape.Kind == Sequences.Stream) Console.WriteLine(StreamRun.Ceiling(shape, comparison.Config, "This word model", [1, numbers[4]]));
         return 0;
     }
     return Report();
@@ -149,6 +160,7 @@ int Report()
     report.AppendLine();
     report.AppendLine(ScalingRow.Header);
     var speedups = new List<string>();
+    var ceilings = new List<string>();
     var comparisons = new List<Comparison>();
     foreach (var shape in Scaling.Configurations(quick))
     {
@@ -170,16 +182,25 @@ int Report()
         }
         if (shape.B > 1) speedups.Add($"{shape.KindName}, {shape.Describe()}: {comparison.Rows[1].MedianTokensPerSecond / comparison.Rows[0].MedianTokensPerSecond:F2}x (host {comparison.Host:F2}x)");
         if (comparison.Peer.Count > 0) comparisons.Add(comparison);
+        if (shape.Kind == Sequences.Stream) ceilings.Add($"Stream mode, {shape.Describe()}: {StreamRun.Ceiling(shape, comparison.Config, "the stream row's word model", threadCounts)}");
     }
     report.AppendLine();
     report.AppendLine($"Median tokens/s with {Environment.ProcessorCount} threads over one thread, for the batched rows, and in brackets what the host gave right after the row");
     report.AppendLine($"({Environment.ProcessorCount} threads spinning for 0.1 s as a multiple of one; a row after which the host gave less than {Scaling.FullCapacity * Environment.ProcessorCount:F2}x was measured again, up to {Scaling.Attempts} times in all):");
     report.AppendLine($"{string.Join("; ", speedups)}.");
     report.AppendLine();
+    foreach (string ceiling in ceilings)
+    {
+        report.AppendLine(ceiling);
+        report.AppendLine();
+    }
 
     report.Append(Comparison.Section(comparisons, peer, peerMissing));
 
-    // 4. The byte-level BPE tokenizer.
+    // 4. Stream mode's quick start, whole runs in fresh processes.
+    report.Append(StreamRun.Section(threadCounts));
+
+    // 5. The byte-level BPE tokenizer.
     report.Append(BpeBench.Run());
 
     Console.WriteLine(report);

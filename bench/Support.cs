@@ -249,16 +249,7 @@ static class ReferenceChild
 
     public static Result Spawn(int threads)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!, ["--reference-child", threads.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        var line = output.Split('\n').Single(l => l.StartsWith("RESULT "));
-        var f = line[7..].Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        var f = ChildProcess.Run("--reference-child", threads.ToString(CultureInfo.InvariantCulture));
         return new Result(f[0], (long)f[1], (long)f[2], f[3], f[4], (int)f[5], f[6], f[7]);
     }
 
@@ -296,9 +287,36 @@ static class ReferenceChild
             flops += Flops.PerSentence(config, batch.Rows + 1) + Flops.Adam(config);
         }
 
-        double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+        double peak = ChildProcess.ResidentMegabytes("VmHWM:");
         Console.WriteLine(FormattableString.Invariant(
             $"RESULT {clock.Elapsed.TotalSeconds} {Steps} {tokens} {flops} {peak} {collections} {losses.Take(200).Average()} {losses.TakeLast(200).Average()}"));
         return 0;
     }
+}
+
+/// <summary>
+/// A measurement in a fresh process of this bench, so that its memory, collections and start-up are
+/// its own: the child prints one line "RESULT" and its figures, separated by spaces.
+/// </summary>
+static class ChildProcess
+{
+    /// <summary>Runs this bench with <paramref name="args"/> and returns the figures of its RESULT line.</summary>
+    public static double[] Run(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!, args)
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var line = output.Split('\n').SingleOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The child `{string.Join(' ', args)}` exited with {process.ExitCode} and printed no RESULT line: {output}");
+        return line[7..].Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <summary>A size field of /proc/self/status in MB: "VmRSS:" (resident now) or "VmHWM:" (the peak resident size).</summary>
+    public static double ResidentMegabytes(string field) =>
+        long.Parse(File.ReadLines("/proc/self/status").Single(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
 }
