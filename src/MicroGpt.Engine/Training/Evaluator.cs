@@ -13,8 +13,6 @@ namespace MicroGpt;
 /// </summary>
 public sealed class Evaluator
 {
-    const int ChunkSentences = Tunables.EvaluationChunk;
-
     readonly Model model;
     readonly int[][] sentences;
     readonly double[] exampleLoss;           // each example's summed row losses
@@ -22,6 +20,7 @@ public sealed class Evaluator
     readonly Worker[] workers;
     readonly int threads;
     readonly Action<int> evaluateSliceChunk; // made once: a measurement allocates nothing
+    readonly int chunkSentences;             // examples per job: its rows within Tunables.EvaluationChunkRows
     int sliceFirst;                          // the first chunk of the slice under way
 
     /// <summary>Measures on encoded sentences with up to <paramref name="threads"/> threads (0: one per processor).</summary>
@@ -59,11 +58,12 @@ public sealed class Evaluator
         this.model = model;
         this.sentences = sentences.ToArray();
         exampleLoss = new double[this.sentences.Length];
-        int chunks = (this.sentences.Length + ChunkSentences - 1) / ChunkSentences;
-        this.threads = Math.Max(1, Math.Min(threads, chunks));
-        int maxRows = ChunkSentences * Math.Min(model.Config.BlockSize, this.sentences.Max(s => s.Length) - 1);
+        int longestRows = Math.Max(1, Math.Min(model.Config.BlockSize, this.sentences.Max(s => s.Length) - 1));
+        chunkSentences = Math.Clamp(Tunables.EvaluationChunkRows / longestRows, 1, Tunables.EvaluationChunk);
+        this.threads = Math.Max(1, Math.Min(threads, Chunks));
+        int maxRows = JobRows = chunkSentences * longestRows;
         workers = new Worker[this.threads];
-        for (int i = 0; i < workers.Length; i++) workers[i] = new Worker(new Activations(model.Config, maxRows), new PackedBatch(maxRows, ChunkSentences));
+        for (int i = 0; i < workers.Length; i++) workers[i] = new Worker(new Activations(model.Config, maxRows), new PackedBatch(maxRows, chunkSentences));
         evaluateSliceChunk = i => EvaluateChunk(sliceFirst + i);
     }
 
@@ -72,6 +72,12 @@ public sealed class Evaluator
 
     /// <summary>The threads a measurement uses: at most one per chunk of sentences.</summary>
     internal int Threads => threads;
+
+    /// <summary>The positions one job holds at most, and so the rows of each thread's activations.</summary>
+    internal int JobRows { get; }
+
+    /// <summary>The jobs a measurement is cut into, of up to <see cref="chunkSentences"/> examples each.</summary>
+    int Chunks => (sentences.Length + chunkSentences - 1) / chunkSentences;
 
     /// <summary>Predicted tokens: the sum over sentences of min(T, tokens - 1).</summary>
     public long Tokens => sentences.Sum(s => (long)PackedBatch.RowsOf(s.Length, model.Config.BlockSize));
@@ -101,7 +107,7 @@ public sealed class Evaluator
     /// </summary>
     internal double MeanLoss(WorkerPool? pool, Action<int>? onProgress = null, CancellationToken cancellation = default)
     {
-        int chunks = (sentences.Length + ChunkSentences - 1) / ChunkSentences;
+        int chunks = Chunks;
         int sliceChunks = Tunables.EvaluationSliceChunksPerThread * threads;
         for (int first = 0; first < chunks; first += sliceChunks)
         {
@@ -114,7 +120,7 @@ public sealed class Evaluator
                 sliceFirst = first;
                 pool.For(end - first, evaluateSliceChunk, threads: threads);
             }
-            onProgress?.Invoke(Math.Min(sentences.Length, end * ChunkSentences));
+            onProgress?.Invoke(Math.Min(sentences.Length, end * chunkSentences));
         }
         double total = 0;
         if (weighByTokens)
@@ -133,7 +139,7 @@ public sealed class Evaluator
         {
             var batch = worker.Batch;
             batch.Clear();
-            int first = chunk * ChunkSentences, last = Math.Min(sentences.Length, first + ChunkSentences);
+            int first = chunk * chunkSentences, last = Math.Min(sentences.Length, first + chunkSentences);
             for (int i = first; i < last; i++) batch.Add(sentences[i], model.Config.BlockSize);
             Gpt.Forward(model, worker.Activations, batch, 0, batch.Rows, withLoss: true);
             for (int b = 0; b < batch.Examples; b++)

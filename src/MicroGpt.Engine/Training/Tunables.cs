@@ -35,8 +35,16 @@ static class Tunables
     /// </summary>
     public const int BackupInterval = 256;
 
-    /// <summary>Sentences per evaluation job.</summary>
+    /// <summary>Sentences per evaluation job, at most.</summary>
     public const int EvaluationChunk = 64;
+
+    /// <summary>
+    /// Positions per evaluation job, at most (a job holds the activations of this many rows): 64
+    /// sentences of the tutorial's corpus are at most 576, and 12 windows of block size 64, a stream
+    /// step of nanoGPT's quick start, are 768. Without this bound a job of 64 such windows held 4,096
+    /// rows, about 156 MB of activations per thread at embedding 128.
+    /// </summary>
+    public const int EvaluationChunkRows = 768;
 
     /// <summary>Evaluation jobs per thread between two progress reports, which are also where a cancellation is seen.</summary>
     public const int EvaluationSliceChunksPerThread = 8;

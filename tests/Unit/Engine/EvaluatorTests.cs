@@ -58,4 +58,23 @@ public class EvaluatorTests
         Assert.ThrowsAny<OperationCanceledException>(() => evaluator.MeanLoss(reports.Add, new CancellationToken(canceled: true)));
         Assert.Empty(reports);
     }
+
+    [Fact]
+    public void AJobHoldsAtMostEvaluationChunkRowsPositionsYetTheTutorialsSixtyFourSentences()
+    {
+        // Stream windows of block size 64: 12 to a job (768 positions, nanoGPT's quick-start step), not 64 (4,096).
+        var config = new ModelConfig(13, 32, 4, 2, 64);
+        var model = TestData.RandomModel(config);
+        var rng = new Random(5);
+        int[] tokens = Enumerable.Range(0, 64 * 40).Select(_ => rng.Next(12)).ToArray();
+        var stream = Evaluator.ForStream(model, tokens, threads: 2);
+        Assert.Equal(Tunables.EvaluationChunkRows, stream.JobRows);
+        Assert.Equal(2, stream.Threads);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, tokens).MeanLoss()), BitConverter.DoubleToInt64Bits(stream.MeanLoss()));
+
+        // The tutorial's sentences (at most 9 positions): 64 to a job, as before the bound.
+        var tutorial = TestData.RandomModel(Config);
+        var sentences = TestData.RandomSentences(13, SentenceCount, 8, seed: 3);
+        Assert.Equal(Tunables.EvaluationChunk * sentences.Max(s => Math.Min(Config.BlockSize, s.Length - 1)), new Evaluator(tutorial, sentences).JobRows);
+    }
 }
