@@ -85,6 +85,13 @@ Describe 'Measure-Model -Stream' {
         $two.Loss | Should -Be $one.Loss
         $one.Perplexity | Should -Be ([Math]::Exp($one.Loss))
     }
+
+    It 'shows what it measured on: windows in stream mode, sentences otherwise' {
+        $stream = Measure-Model -Model $model -Path $play -Stream
+        ($stream | Format-Table | Out-String) | Should -Match "Measured on[\s\S]*\b$($stream.Windows) windows\b"
+        $sentences = Measure-Model -Model (New-Model) -Text 'the cat eats a cake', 'a dog runs'
+        ($sentences | Format-Table | Out-String) | Should -Match '\b2 sentences\b'
+    }
 }
 
 Describe 'Invoke-Generation -MaxTokens' {
