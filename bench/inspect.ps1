@@ -20,8 +20,12 @@ dotnet pwsh -NoProfile -File bench/inspect.ps1 -NoWarmup
 #>
 param([int] $Runs = 15, [switch] $NoWarmup)
 $ErrorActionPreference = 'Stop'
-if ($NoWarmup) { $env:MICROGPT_NO_WARMUP = '1' }
-Import-Module (Join-Path $PSScriptRoot '../out/MicroGpt')
+# The warm-up starts at the process's first import: a session that has the module already measures nothing new.
+if (Get-Module MicroGpt) { throw 'MicroGpt is already imported in this session: run this script in a fresh pwsh (dotnet pwsh -NoProfile -File bench/inspect.ps1).' }
+$skipBefore = $env:MICROGPT_NO_WARMUP
+$env:MICROGPT_NO_WARMUP = $NoWarmup ? '1' : $null
+try { Import-Module (Join-Path $PSScriptRoot '../out/MicroGpt') }
+finally { $env:MICROGPT_NO_WARMUP = $skipBefore }
 $model = New-Model
 $svg = Join-Path ([IO.Path]::GetTempPath()) "microgpt-bench-$PID.svg"
 $calls = [ordered]@{

@@ -11,19 +11,29 @@ namespace MicroGpt.Commands;
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer
 {
+    /// <summary>The environment variable that, set to 1 before the first import, skips the warm-up.</summary>
     public const string SkipVariable = "MICROGPT_NO_WARMUP";
 
-    /// <summary>The warm-up of the last import (on its own thread; a fault stays in the task, out of the host's way); null when skipped.</summary>
+    static readonly object Gate = new();
+
+    /// <summary>
+    /// The warm-up, started by the first import in the process (the runtime compiles once per
+    /// process, so later imports, -Force or other runspaces, start none); null while skipped. A
+    /// fault stays in the task, out of the host's way.
+    /// </summary>
     public static Task? WarmingUp { get; private set; }
 
     public void OnImport()
     {
         if (Environment.GetEnvironmentVariable(SkipVariable) == "1") return;
-        WarmingUp = Task.Factory.StartNew(() =>
-        {
-            Warmup.Run();
-            // then the default corpus's tokenizer, which every cmdlet given no model and no corpus uses (read once per process)
-            CorpusInput.Default(TokenizerKind.Word).Encode(CorpusInput.DefaultTokenizer);
-        }, TaskCreationOptions.LongRunning);
+        lock (Gate)
+            WarmingUp ??= Task.Factory.StartNew(Warm, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    static void Warm()
+    {
+        Warmup.Run();
+        // then the default corpus's tokenizer, which every cmdlet given no model and no corpus uses (read once per process)
+        CorpusInput.Default(TokenizerKind.Word).Encode(CorpusInput.DefaultTokenizer);
     }
 }

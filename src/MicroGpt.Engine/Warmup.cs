@@ -21,18 +21,18 @@ public static class Warmup
         "the dog eats", "a bird sees a dog", "the cake is sweet", "the cat sleeps",
     ];
 
-    /// <summary>Trains, evaluates, samples and inspects a model of the tutorial's shape on a few sentences of its own.</summary>
+    /// <summary>Trains (sentences, a batch on two threads, a stream), evaluates, samples and inspects a model of the tutorial's shape on a few sentences of its own.</summary>
     public static void Run()
     {
         var lines = Sentences.Select((text, i) => new Sentence(text, i + 1)).ToList();
         var tokenizer = Tokenizer.Build(TokenizerKind.Word, Sentences);
         var sentences = Corpus.Encode(tokenizer, lines);
         var model = Model.Create(new ModelConfig(tokenizer.VocabSize), tokenizer, seed: 1);
-        foreach (int batchSize in new[] { 1, Sentences.Length }) // one sentence a step, and a packed batch
-        {
-            using var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 2, BatchSize = batchSize, ThreadCount = 1 });
-            trainer.Run(_ => { });
-        }
+        // one sentence a step; a packed batch on two threads (the worker pool); a stream of windows
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 2, ThreadCount = 1 })) trainer.Run(_ => { });
+        using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 2, BatchSize = Sentences.Length, ThreadCount = 2 })) trainer.Run(_ => { });
+        int[] stream = sentences.SelectMany(ids => ids[1..^1]).ToArray(); // the words without BOS, as a stream
+        using (var trainer = Trainer.ForStream(model, stream, new TrainingOptions { Steps = 2, BatchSize = 2, ThreadCount = 1 })) trainer.Run(_ => { });
         new Evaluator(model, sentences).MeanLoss();
         new Sampler(model, new SamplingOptions()).Generate();
 

@@ -150,23 +150,37 @@ Describe 'The Pester file <File>' -ForEach $testFileCases {
 
 Describe 'The warm-up at import' {
     BeforeAll {
-        # A fresh pwsh (this one's own pwsh.dll) that imports the module and prints what $Script writes.
+        # A fresh pwsh (this one's pwsh.dll under dotnet, or this pwsh) that imports the module with
+        # MICROGPT_NO_WARMUP set or cleared, runs $Script, and is killed if it takes over 3 minutes.
         function Invoke-FreshSession([string] $Script, [switch] $NoWarmup) {
-            $previous = $env:MICROGPT_NO_WARMUP
-            $env:MICROGPT_NO_WARMUP = $NoWarmup ? '1' : $null
-            try {
-                & ([Environment]::ProcessPath) (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "Import-Module '$manifestPath'; $Script"
+            $pwsh = [Environment]::ProcessPath
+            $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
+            if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+            foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$manifestPath'; $Script") { $start.ArgumentList.Add($argument) }
+            $start.RedirectStandardOutput = $start.RedirectStandardError = $true
+            if ($NoWarmup) { $start.Environment['MICROGPT_NO_WARMUP'] = '1' } else { $null = $start.Environment.Remove('MICROGPT_NO_WARMUP') }
+            $process = [System.Diagnostics.Process]::Start($start)
+            $errors = $process.StandardError.ReadToEndAsync()
+            $output = $process.StandardOutput.ReadToEndAsync()
+            if (-not $process.WaitForExit([TimeSpan]::FromMinutes(3))) {
+                $process.Kill($true)
+                throw "pwsh did not finish within 3 minutes: $Script"
             }
-            finally { $env:MICROGPT_NO_WARMUP = $previous }
+            $process.WaitForExit()
+            if ($process.ExitCode -ne 0) { throw "pwsh failed ($($process.ExitCode)): $($errors.Result)" }
+            @($output.Result -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
         }
         $losses = 'Invoke-Training -Steps 40 -LogInterval 1 -ThreadCount 1 | ForEach-Object { $_.Loss.ToString(''R'') }'
     }
 
     It 'runs the engine once in the background and finishes without error' {
-        $warmingUp = [MicroGpt.Commands.ModuleInitializer]::WarmingUp
-        $warmingUp | Should -Not -BeNullOrEmpty
-        $warmingUp.Wait([TimeSpan]::FromMinutes(2)) | Should -BeTrue
-        $warmingUp.Status | Should -Be 'RanToCompletion'
+        Invoke-FreshSession '$warmingUp = [MicroGpt.Commands.ModuleInitializer]::WarmingUp; $warmingUp.Wait([TimeSpan]::FromMinutes(2)); $warmingUp.Status' |
+            Should -Be 'True', 'RanToCompletion'
+    }
+
+    It 'runs once a process: a second import, with -Force, starts none' {
+        Invoke-FreshSession "`$first = [MicroGpt.Commands.ModuleInitializer]::WarmingUp; Import-Module '$manifestPath' -Force; [object]::ReferenceEquals(`$first, [MicroGpt.Commands.ModuleInitializer]::WarmingUp)" |
+            Should -Be 'True'
     }
 
     It 'is skipped when MICROGPT_NO_WARMUP is 1' {

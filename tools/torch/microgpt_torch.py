@@ -24,7 +24,9 @@ computes it, so that Import-Model reads the result without -Tokenizer. Run it wi
 that has torch (Debian: /usr/bin/python3 with python3-torch):
 
     Every tokenizer kind loads: word, character and byte-level BPE (its pre-split, merges, encode
-    and decode as the engine has them, so that the ids are the engine's on any text).
+    and decode as the engine has them, so that the ids are the engine's on any text when the
+    engine runs on .NET 10, as pwsh 7.6 does: its letters and digits are Unicode 16's, and on an
+    older runtime the engine classes the code points Unicode 15.1 and 16 added otherwise).
 
     microgpt_torch.py loss MODEL.safetensors TEXT... [--stream]
         Measure-Model's figure on corpus files (one sentence a line, read by the same rules: lines

@@ -3,7 +3,7 @@ namespace MicroGpt;
 /// <summary>
 /// The loss of a model on held-out sentences, measured the way training measures it: the mean
 /// over sentences of each sentence's mean cross-entropy over min(T, tokens - 1) positions. In
-/// stream mode (<see cref="ForStream"/>) the examples are consecutive windows of a token stream and
+/// stream mode (<see cref="ForStream(Model, int[], int)"/>) the examples are consecutive windows of a token stream and
 /// the loss is the mean over all their predicted tokens.
 /// Forward only; threads take fixed chunks of sentences (on a trainer's <see cref="WorkerPool"/>,
 /// or one of the measurement's own) and the per-sentence losses are summed in order, so the figure
@@ -20,11 +20,16 @@ public sealed class Evaluator
     readonly Worker[] workers;
     readonly int threads;
     readonly Action<int> evaluateSliceChunk; // made once: a measurement allocates nothing
-    readonly int chunkSentences;             // examples per job: its rows within Tunables.EvaluationChunkRows
+    readonly int chunkSentences;             // examples per job: its rows within maxJobRows (Tunables.EvaluationChunkRows)
     int sliceFirst;                          // the first chunk of the slice under way
 
     /// <summary>Measures on encoded sentences with up to <paramref name="threads"/> threads (0: one per processor).</summary>
-    public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1) : this(model, sentences, threads, weighByTokens: false)
+    public Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads = 1) : this(model, sentences, threads, weighByTokens: false, Tunables.EvaluationChunkRows)
+    {
+    }
+
+    /// <summary>As the public constructor, with jobs of at most <paramref name="maxJobRows"/> positions (tests: the loss must not depend on it).</summary>
+    internal Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads, int maxJobRows) : this(model, sentences, threads, weighByTokens: false, maxJobRows)
     {
     }
 
@@ -35,7 +40,10 @@ public sealed class Evaluator
     /// last token of the one before, so their predictions cover the stream once and never overlap;
     /// the last may be shorter. A stream shorter than BlockSize + 1 tokens is refused.
     /// </summary>
-    public static Evaluator ForStream(Model model, int[] stream, int threads = 1)
+    public static Evaluator ForStream(Model model, int[] stream, int threads = 1) => ForStream(model, stream, threads, Tunables.EvaluationChunkRows);
+
+    /// <summary>As <see cref="ForStream(Model, int[], int)"/>, with jobs of at most <paramref name="maxJobRows"/> positions.</summary>
+    internal static Evaluator ForStream(Model model, int[] stream, int threads, int maxJobRows)
     {
         int blockSize = model.Config.BlockSize;
         StreamWindows.CheckLength(stream.Length, blockSize, "measured");
@@ -45,10 +53,10 @@ public sealed class Evaluator
             int start = w * blockSize;
             windows[w] = stream[start..Math.Min(stream.Length, start + blockSize + 1)];
         }
-        return new Evaluator(model, windows, threads, weighByTokens: true);
+        return new Evaluator(model, windows, threads, weighByTokens: true, maxJobRows);
     }
 
-    Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads, bool weighByTokens)
+    Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads, bool weighByTokens, int maxJobRows)
     {
         this.weighByTokens = weighByTokens;
         if (threads <= 0) threads = Environment.ProcessorCount;
@@ -59,7 +67,7 @@ public sealed class Evaluator
         this.sentences = sentences.ToArray();
         exampleLoss = new double[this.sentences.Length];
         int longestRows = Math.Max(1, Math.Min(model.Config.BlockSize, this.sentences.Max(s => s.Length) - 1));
-        chunkSentences = Math.Clamp(Tunables.EvaluationChunkRows / longestRows, 1, Tunables.EvaluationChunk);
+        chunkSentences = Math.Clamp(maxJobRows / longestRows, 1, Tunables.EvaluationChunk);
         this.threads = Math.Max(1, Math.Min(threads, Chunks));
         int maxRows = JobRows = chunkSentences * longestRows;
         workers = new Worker[this.threads];

@@ -57,7 +57,7 @@ public sealed class Trainer : IDisposable
     /// Starts a run in stream mode over a token stream (<see cref="Tokenizer.Encode"/> of the corpus's
     /// whole text), or resumes one: each step takes BatchSize windows of BlockSize + 1 tokens at seeded
     /// offsets (see <see cref="StreamWindows"/>). The validation loss, when a validation stream is
-    /// given, is the mean over all its tokens (see <see cref="Evaluator.ForStream"/>).
+    /// given, is the mean over all its tokens (see <see cref="Evaluator.ForStream(Model, int[], int)"/>).
     /// </summary>
     public static Trainer ForStream(Model model, int[] stream, TrainingOptions options, int[]? validationStream = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
     {

@@ -70,11 +70,27 @@ public class EvaluatorTests
         var stream = Evaluator.ForStream(model, tokens, threads: 2);
         Assert.Equal(Tunables.EvaluationChunkRows, stream.JobRows);
         Assert.Equal(2, stream.Threads);
-        Assert.Equal(BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, tokens).MeanLoss()), BitConverter.DoubleToInt64Bits(stream.MeanLoss()));
 
         // The tutorial's sentences (at most 9 positions): 64 to a job, as before the bound.
         var tutorial = TestData.RandomModel(Config);
         var sentences = TestData.RandomSentences(13, SentenceCount, 8, seed: 3);
         Assert.Equal(Tunables.EvaluationChunk * sentences.Max(s => Math.Min(Config.BlockSize, s.Length - 1)), new Evaluator(tutorial, sentences).JobRows);
+    }
+
+    [Theory]
+    [InlineData(1)]            // one example a job
+    [InlineData(Tunables.EvaluationChunkRows)]
+    [InlineData(int.MaxValue)] // 64 examples a job, as before the bound
+    public void TheLossIsTheSameBitsHoweverManyPositionsAJobHolds(int maxJobRows)
+    {
+        var config = new ModelConfig(13, 32, 4, 2, 64);
+        var model = TestData.RandomModel(config);
+        var rng = new Random(5);
+        int[] tokens = Enumerable.Range(0, 64 * 40 + 17).Select(_ => rng.Next(12)).ToArray(); // a short last window
+        var sentences = TestData.RandomSentences(13, 300, 80, seed: 6); // some longer than the block
+        Assert.Equal(BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, tokens, threads: 1, maxJobRows: 1 << 20).MeanLoss()),
+            BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, tokens, threads: 2, maxJobRows).MeanLoss()));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(new Evaluator(model, sentences, threads: 1, maxJobRows: 1 << 20).MeanLoss()),
+            BitConverter.DoubleToInt64Bits(new Evaluator(model, sentences, threads: 2, maxJobRows).MeanLoss()));
     }
 }
