@@ -30,6 +30,19 @@ Describe 'Get-Prediction' {
         $each | Where-Object Rank -eq 1 | ForEach-Object { $_.Expected | Should -Be $_.Token }
     }
 
+    It 'shows a character model''s space and line end as visible signs, and keeps them as they are in the objects' {
+        $characters = New-Model -Tokenizer (New-Tokenizer -Text "ab ba`nab ab`n" -Stream) -EmbeddingSize 16 -Layers 1 -BlockSize 8 -Seed 1
+        $all = Get-Prediction -Model $characters -Prompt 'ab' -Stream -Top 10
+        $all.Token | Should -Contain ' '
+        $all.Token | Should -Contain "`n"
+        $shown = ($all | Format-Table | Out-String) -split "`n" | ForEach-Object Trim
+        $shown | Where-Object { $_ -match '^\d+\s+\u2423\s' } | Should -HaveCount 1
+        $shown | Where-Object { $_ -match '^\d+\s+\u21B5\s' } | Should -HaveCount 1
+        $each = Get-Prediction -Model $characters -Prompt "ab ba`n" -Stream -Each
+        ($each | Format-Table | Out-String) | Should -Match '\u2423'
+        $each.Expected | Should -Contain ' '
+    }
+
     It 'says which word is unknown' {
         { Get-Prediction -Model $model -Prompt 'the zebra' -ErrorAction Stop } |
             Should -Throw -ErrorId 'UnknownToken,MicroGpt.Commands.GetPredictionCommand' -ExpectedMessage "*'zebra'*"

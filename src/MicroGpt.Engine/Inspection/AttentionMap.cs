@@ -65,7 +65,7 @@ public static class AttentionMap
         var heads = weights.Select(w => w.Head).Distinct().Order().ToList();
         var cells = weights.ToDictionary(w => (w.Layer, w.Head, w.QueryPosition, w.KeyPosition), w => w.Weight);
 
-        string title = options.Title ?? "Attention over: " + string.Join(" ", tokens);
+        string title = options.Title ?? "Attention over: " + string.Join(" ", tokens.Select(Tokenizer.Printable));
         double cell = CellSize(n), labelSize = LabelSize(cell);
         double band = tokens.Max(t => TextWidth(Label(t), labelSize)) + 6; // room for the token labels
         double side = n * cell;
@@ -93,7 +93,7 @@ public static class AttentionMap
                     {
                         if (!cells.TryGetValue((layers[row], heads[column], q, k), out double w)) continue;
                         svg.Append(Invariant($"<rect class=\"cell\" x=\"{left + k * cell:F1}\" y=\"{top + q * cell:F1}\" width=\"{cell:F1}\" height=\"{cell:F1}\" fill=\"{ColorOf(w)}\"><title>"));
-                        svg.Append(WebUtility.HtmlEncode(Invariant($"layer {layers[row]}, head {heads[column]}: {tokens[q]} ({q}) attends to {tokens[k]} ({k}) with {w:0.###}")));
+                        svg.Append(WebUtility.HtmlEncode(Invariant($"layer {layers[row]}, head {heads[column]}: {Tokenizer.Printable(tokens[q])} ({q}) attends to {Tokenizer.Printable(tokens[k])} ({k}) with {w:0.###}")));
                         svg.Append("</title></rect>\n");
                     }
                 svg.Append(Invariant($"<rect x=\"{left:F1}\" y=\"{top:F1}\" width=\"{side:F1}\" height=\"{side:F1}\" fill=\"none\" stroke=\"#333\"/>\n"));
@@ -160,8 +160,12 @@ public static class AttentionMap
         svg.Append(Text("not seen (a later key)", swatch + ScaleHeight + 6, ScaleTop + ScaleHeight - 2, "start", NoteSize));
     }
 
-    /// <summary>A token as an axis shows it: at most <see cref="LongestLabel"/> characters.</summary>
-    static string Label(string token) => token.Length <= LongestLabel ? token : token[..(LongestLabel - 1)] + "\u2026";
+    /// <summary>A token as an axis shows it: white space made visible (<see cref="Tokenizer.Printable"/>), at most <see cref="LongestLabel"/> characters.</summary>
+    static string Label(string token)
+    {
+        string shown = Tokenizer.Printable(token);
+        return shown.Length <= LongestLabel ? shown : shown[..(LongestLabel - 1)] + "\u2026";
+    }
 
     static string Text(string text, double x, double y, string anchor, double size, string attributes = "") =>
         Invariant($"<text x=\"{x:F1}\" y=\"{y:F1}\" text-anchor=\"{anchor}\" font-size=\"{size}\"{(attributes.Length > 0 ? " " + attributes : "")}>{WebUtility.HtmlEncode(text)}</text>\n");

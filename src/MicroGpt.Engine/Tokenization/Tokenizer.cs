@@ -125,6 +125,15 @@ public abstract class Tokenizer
     /// <summary>The piece of one id ("&lt;BOS&gt;" for BOS).</summary>
     public string PieceOf(int token) => token == Bos ? "<BOS>" : Vocabulary[token];
 
+    /// <summary>
+    /// A piece as a table or a picture shows it: space, tab, CR and LF as visible signs (␣ ⇥ ␍ ↵),
+    /// so that a character model's space is not an empty cell and a BPE piece's leading space shows.
+    /// The pieces themselves (Token properties, Encode, Decode) keep the real characters.
+    /// </summary>
+    public static string Printable(string piece) =>
+        piece.AsSpan().IndexOfAny(" \t\r\n") < 0 ? piece
+            : piece.Replace(' ', '\u2423').Replace('\t', '\u21E5').Replace('\r', '\u240D').Replace('\n', '\u21B5');
+
     /// <summary>The text of ids that are all pieces (BOS already left out).</summary>
     private protected abstract string DecodePieces(List<int> tokens);
 

@@ -50,6 +50,22 @@ public class AttentionMapTests
     }
 
     [Fact]
+    public void WhiteSpaceTokensShowAsVisibleSignsOnTheAxesInTheTitleAndInTheTooltips()
+    {
+        var tokenizer = Tokenizer.Build(TokenizerKind.Character, [new Sentence("a b\tc\r\n", 1)], "the text");
+        var weights = new Inspector(Model.Create(new ModelConfig(tokenizer.VocabSize, 16, 4, 1, 8), tokenizer, 1), stream: true).Attention("a b\n");
+        string rendered = AttentionMap.Render(weights, new AttentionMapOptions());
+        var svg = XDocument.Parse(rendered);
+        var queries = svg.Descendants(Svg + "text").Where(t => (string?)t.Attribute("class") == "query").Select(t => t.Value).Take(4).ToList();
+        Assert.Equal(["a", "\u2423", "b", "\u21B5"], queries);
+        Assert.Equal("Attention over: a \u2423 b \u21B5", svg.Descendants(Svg + "text").First().Value);
+        Assert.Contains("\u21B5 (3) attends to \u2423 (1)", rendered);
+        Assert.Equal(["a", " ", "b", "\n"], weights.Where(w => w.Layer == 0 && w.Head == 0 && w.KeyPosition == 0).Select(w => w.QueryToken)); // the objects keep the real characters
+        Assert.Equal("\u2423the\u21E5\u240D\u21B5", Tokenizer.Printable(" the\t\r\n"));
+        Assert.Same("cat", Tokenizer.Printable("cat"));
+    }
+
+    [Fact]
     public void TheScaleRunsFromLightAtZeroToDarkAtOne()
     {
         Assert.Equal("#f7fbff", AttentionMap.ColorOf(0));
