@@ -35,6 +35,32 @@ Describe 'New-Tokenizer -Stream' {
     }
 }
 
+Describe 'Get-Tokens -Stream' {
+    It 'encodes a file''s whole text, or each string, exactly as it is, with no BOS' {
+        $tokenizer = New-Tokenizer -Path $play -Stream
+        $file = Get-Tokens -Tokenizer $tokenizer -LiteralPath $play -Stream
+        $file | Should -HaveCount 1
+        $file.Text | Should -BeExactly $text
+        $file.Ids | Should -Be $tokenizer.Encode($text)
+        $file.Ids | Should -Not -Contain $tokenizer.Bos
+        $strings = Get-Tokens -Tokenizer $tokenizer -Text "ROMEO:`r`n", ' But ' -Stream
+        $strings | Should -HaveCount 2
+        $strings[1].Tokens -join '' | Should -BeExactly ' But ' # not trimmed
+        $strings[0].Count | Should -Be 8
+        # without -Stream: one sentence a line, trimmed, between BOS
+        (Get-Tokens -Tokenizer $tokenizer -Text ' But ').Ids | Should -Be (@($tokenizer.Bos) + $tokenizer.Encode('But') + @($tokenizer.Bos))
+    }
+
+    It 'names a character the tokenizer lacks, and goes on with the other texts' {
+        $tokenizer = New-Tokenizer -Path $play -Stream
+        $out = Get-Tokens -Tokenizer $tokenizer -Text 'Zoë', 'ROMEO' -Stream -ErrorVariable failed -ErrorAction SilentlyContinue
+        $out.Text | Should -Be 'ROMEO'
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'UnknownToken,MicroGpt.Commands.GetTokensCommand'
+        $failed[0].Exception.Message | Should -BeLike "*'Z'*"
+    }
+}
+
 Describe 'Invoke-Training -Stream' {
     It 'trains on windows of BlockSize + 1 tokens, -BatchSize of them a step, every prediction counting' {
         $model = New-StreamModel
@@ -101,6 +127,14 @@ Describe 'Invoke-Generation -MaxTokens' {
     BeforeAll {
         $model = New-StreamModel -Seed 4
         $null = Invoke-Training -Model $model -Path $play -Stream -Steps 50 -BatchSize 4 -LearningRate 0.005
+    }
+
+    It '-Stream continues the prompt as -MaxTokens does, for 200 tokens unless -MaxTokens says otherwise' {
+        $default = Invoke-Generation -Model $model -Prompt 'ROMEO:' -Stream -Seed 2
+        $default.Ids | Should -HaveCount (6 + 200)
+        $default.Text | Should -BeExactly (Invoke-Generation -Model $model -Prompt 'ROMEO:' -MaxTokens 200 -Seed 2).Text
+        (Invoke-Generation -Model $model -Prompt 'ROMEO:' -Stream -MaxTokens 30 -Seed 2).Ids | Should -HaveCount 36
+        (Invoke-Generation -Model $model -Prompt 'ROMEO: ' -Stream -MaxTokens 1 -Seed 2).Text | Should -BeLikeExactly 'ROMEO: ?' # the prompt as typed, its space kept
     }
 
     It 'continues the prompt, exactly as given, for -MaxTokens tokens past the block size' {

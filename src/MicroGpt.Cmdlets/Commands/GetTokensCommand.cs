@@ -36,6 +36,13 @@ public sealed class GetTokensCommand : MicroGptCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ModelSet)]
     public Model Model { get; set; } = null!;
 
+    /// <summary>
+    /// Encode as a stream model reads: each text, or each file's whole text, exactly as it is (line
+    /// ends are tokens, nothing trimmed or lower-cased), with no BOS.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
+
     #endregion
 
     protected override void BeginProcessing()
@@ -57,19 +64,28 @@ public sealed class GetTokensCommand : MicroGptCmdlet
         if (file == text)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(file ? "Give text or files to encode, not both." : "Give the text to encode: -Text, -LiteralPath, or text or files on the pipeline."),
                 ErrorIds.InvalidConfiguration, ErrorCategory.InvalidArgument, null));
+        if (Stream)
+        {
+            // As Invoke-Training -Stream reads: each string, or each file's text, whole and as it is.
+            var texts = file ? LiteralPath!.Select(path => ReadCorpus(null, null, tokenizer!.TokenKind, literalPaths: [path], stream: true).StreamText!) : Text!;
+            foreach (string whole in texts) Write(whole, tokenizer!.TokenizeStream);
+            return;
+        }
         // The same rules as training: one sentence per line, trimmed, blank lines skipped,
         // lower-cased for word tokenizers.
         var sentences = file ? ReadCorpus(null, null, tokenizer!.TokenKind, literalPaths: LiteralPath).Sentences : Corpus.Normalize(tokenizer!.TokenKind, Text!);
-        foreach (var sentence in sentences)
+        foreach (var sentence in sentences) Write(sentence.Text, tokenizer.Tokenize);
+    }
+
+    void Write(string text, Func<string, TokenizedText> tokenize)
+    {
+        try
         {
-            try
-            {
-                WriteObject(tokenizer.Tokenize(sentence.Text));
-            }
-            catch (UnknownTokenException ex)
-            {
-                WriteError(ToErrorRecord(ex, sentence.Text)); // one bad text does not stop the others
-            }
+            WriteObject(tokenize(text));
+        }
+        catch (UnknownTokenException ex)
+        {
+            WriteError(ToErrorRecord(ex, text)); // one bad text does not stop the others
         }
     }
 }

@@ -57,11 +57,25 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxTokens { get; set; }
 
+    /// <summary>
+    /// Continue -Prompt as a stream model does (see -MaxTokens), for -MaxTokens tokens, or
+    /// <see cref="DefaultStreamTokens"/> without it: the switch Invoke-Training, Measure-Model and
+    /// the inspection cmdlets take for a stream model.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
+
     /// <summary>Write each distinct sentence once: keep sampling until -Count different ones (or 20 tries per sentence).</summary>
     [Parameter]
     public SwitchParameter Unique { get; set; }
 
     #endregion
+
+    /// <summary>The tokens -Stream continues a prompt for when -MaxTokens is not given.</summary>
+    public const int DefaultStreamTokens = 200;
+
+    /// <summary>The tokens to continue the prompt for; 0 to generate sentences.</summary>
+    int ContinuationTokens => MaxTokens > 0 ? MaxTokens : Stream ? DefaultStreamTokens : 0;
 
     protected override void StopProcessing() => stopping.Cancel();
 
@@ -74,14 +88,15 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
         var sampler = Guard(() => new Sampler(model, options), options);
         // The prompt is a sentence's start: trimmed, and lower-cased for a word tokenizer. A
         // continuation's is text as it is; without one, it starts where a stream's lines start.
-        int[]? prompt = MaxTokens > 0
+        int continuation = ContinuationTokens;
+        int[]? prompt = continuation > 0
             ? Guard(() => model.Tokenizer.Encode(Prompt.Length > 0 ? Prompt : "\n"), Prompt.Length > 0 ? Prompt : "\n")
             : Guard(() => Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => model.Tokenizer.Encode(s.Text)).FirstOrDefault(), Prompt);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int written = 0, tries = 0, maxTries = Unique ? 20 * Count : Count;
         while (written < Count && tries++ < maxTries && !stopping.IsCancellationRequested)
         {
-            var sample = Guard(() => MaxTokens > 0 ? sampler.Continue(prompt!, MaxTokens) : sampler.Generate(prompt), Prompt);
+            var sample = Guard(() => continuation > 0 ? sampler.Continue(prompt!, continuation) : sampler.Generate(prompt), Prompt);
             if (Unique && !seen.Add(sample.Text)) continue;
             WriteObject(sample);
             written++;

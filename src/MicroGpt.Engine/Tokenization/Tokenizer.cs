@@ -103,11 +103,12 @@ public abstract class Tokenizer
     }
 
     /// <summary>One sentence as the model sees it: ids and pieces, BOS at both ends.</summary>
-    public TokenizedText Tokenize(string sentence)
-    {
-        var ids = EncodeSentence(sentence);
-        return new TokenizedText(sentence, new TokenList<string>(ids.Select(PieceOf).ToArray()), new TokenList<int>(ids));
-    }
+    public TokenizedText Tokenize(string sentence) => Tokenized(sentence, EncodeSentence(sentence));
+
+    /// <summary>A text as a stream model sees it: ids and pieces of the text exactly as it is, no BOS.</summary>
+    public TokenizedText TokenizeStream(string text) => Tokenized(text, Encode(text));
+
+    TokenizedText Tokenized(string text, int[] ids) => new(text, new TokenList<string>(ids.Select(PieceOf).ToArray()), new TokenList<int>(ids));
 
     /// <summary>The text of token ids, BOS left out: for characters and BPE, decode(encode(x)) is x; words come back joined by single spaces.</summary>
     public string Decode(int[] ids)

@@ -39,6 +39,7 @@ public class HelpExampleTests
         [("Get-Tokens", 3)] = ("String", 1, []),
         [("Get-Tokens", 4)] = ("TokenizedText", 2, []),
         [("Get-Tokens", 5)] = ("String", 1, []),
+        [("Get-Tokens", 6)] = ("String", 1, []),
         [("New-Model", 1)] = ("Model", 1, []),
         [("New-Model", 2)] = ("Model", 1, []),
         [("New-Model", 3)] = ("Model", 1, []),
