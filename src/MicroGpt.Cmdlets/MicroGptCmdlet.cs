@@ -69,6 +69,19 @@ public abstract class MicroGptCmdlet : PSCmdlet
         }, paths?.FirstOrDefault() ?? literalPaths?.FirstOrDefault());
 
     /// <summary>
+    /// Warns when a model reads sentences whose character tokenizer has the line end as a token:
+    /// sentence mode splits text at line ends, so it never reads one, and only a tokenizer learned
+    /// from a whole text (New-Tokenizer -Stream, Invoke-Training -Stream) has it. A model file does
+    /// not record its mode, so this is the one sign that -Stream was forgotten.
+    /// </summary>
+    private protected void WarnIfMadeForStream(Model model)
+    {
+        var tokenizer = model.Tokenizer;
+        if (tokenizer.TokenKind == TokenizerKind.Character && tokenizer.Vocabulary.Contains("\n"))
+            WriteWarning($"This model's tokenizer has the line end as a token, so it was learned from a whole text (-Stream), but {MyInvocation.MyCommand.Name} is in sentence mode, where text is one sentence a line and never holds a line end. Add -Stream to work as a stream model does.");
+    }
+
+    /// <summary>
     /// Warns when sentences are longer than the model's block size: a sentence of n tokens gives
     /// min(T, n - 1) predictions, so the end of a longer one is never seen, which is easy to miss
     /// (a character model of block 16 on 40-character lines learns only their first 16 characters).

@@ -35,6 +35,28 @@ Describe 'New-Tokenizer -Stream' {
     }
 }
 
+Describe 'A stream model in sentence mode' {
+    It 'is warned of by <Command>, whose -Stream (or -MaxTokens) was forgotten, and not with it' -TestCases @(
+        @{ Command = 'Invoke-Training'; Sentence = { Invoke-Training -Model $model -Path $play -Steps 1 }; Stream = { Invoke-Training -Model $model -Path $play -Steps 1 -Stream } }
+        @{ Command = 'Measure-Model'; Sentence = { Measure-Model -Model $model -Path $play }; Stream = { Measure-Model -Model $model -Path $play -Stream } }
+        @{ Command = 'Invoke-Generation'; Sentence = { Invoke-Generation -Model $model -Prompt 'ROMEO:' -Seed 1 }; Stream = { Invoke-Generation -Model $model -Prompt 'ROMEO:' -Stream -MaxTokens 5 -Seed 1 } }
+        @{ Command = 'Get-Prediction'; Sentence = { Get-Prediction -Model $model -Prompt 'ROMEO:' }; Stream = { Get-Prediction -Model $model -Prompt 'ROMEO:' -Stream } }
+        @{ Command = 'Get-Attention'; Sentence = { Get-Attention -Model $model -Text 'ROMEO:' }; Stream = { Get-Attention -Model $model -Text 'ROMEO:' -Stream } }
+    ) {
+        $model = New-StreamModel
+        $warned = & $Sentence 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] }
+        $warned | Where-Object { "$_" -like "*line end as a token*$Command is in sentence mode*-Stream*" } | Should -HaveCount 1
+        $quiet = & $Stream 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] }
+        $quiet | Where-Object { "$_" -like '*line end as a token*' } | Should -BeNullOrEmpty
+    }
+
+    It 'is not what a sentence model of characters is (its lines hold no line end)' {
+        $names = New-Model -Tokenizer (New-Tokenizer -Kind Character -Text 'anna', 'bob') -EmbeddingSize 16 -Layers 1 -BlockSize 8
+        $null = Invoke-Training -Model $names -Text 'anna', 'bob' -Steps 1 -WarningVariable warned -WarningAction SilentlyContinue
+        $warned | Where-Object { "$_" -like '*line end as a token*' } | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Get-Tokens -Stream' {
     It 'encodes a file''s whole text, or each string, exactly as it is, with no BOS' {
         $tokenizer = New-Tokenizer -Path $play -Stream

@@ -38,6 +38,7 @@ public sealed class GetAttentionCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
+        if (!Stream) WarnIfMadeForStream(Model);
         var weights = Guard(() => new Inspector(Model, Stream).Attention(Text, Layer, Head), Text);
         foreach (var weight in weights) WriteObject(weight);
     }

@@ -51,6 +51,7 @@ public sealed class GetPredictionCommand : MicroGptCmdlet
 
     protected override void ProcessRecord()
     {
+        if (!Stream) WarnIfMadeForStream(Model);
         var inspector = Guard(() => new Inspector(Model, Stream), Model);
         IEnumerable<object> results = ParameterSetName switch
         {

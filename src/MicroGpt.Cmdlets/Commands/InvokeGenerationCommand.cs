@@ -89,6 +89,7 @@ public sealed class InvokeGenerationCommand : MicroGptCmdlet
         // The prompt is a sentence's start: trimmed, and lower-cased for a word tokenizer. A
         // continuation's is text as it is; without one, it starts where a stream's lines start.
         int continuation = ContinuationTokens;
+        if (continuation == 0) WarnIfMadeForStream(model);
         int[]? prompt = continuation > 0
             ? Guard(() => model.Tokenizer.Encode(Prompt.Length > 0 ? Prompt : "\n"), Prompt.Length > 0 ? Prompt : "\n")
             : Guard(() => Corpus.Normalize(model.Tokenizer.TokenKind, [Prompt]).Select(s => model.Tokenizer.Encode(s.Text)).FirstOrDefault(), Prompt);

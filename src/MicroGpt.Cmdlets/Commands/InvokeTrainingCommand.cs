@@ -243,6 +243,7 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
         var corpus = ReadCorpus(paths, text, model?.Tokenizer.TokenKind ?? TokenizerKind.Word, literalPaths: literalPaths);
         WriteVerbose($"Read {corpus.Sentences.Count:N0} sentences from {corpus.Description}.");
         model ??= NewDefaultModel(corpus);
+        WarnIfMadeForStream(model);
         var sentences = Guard(() => Encode(corpus, model, checkpoint), corpus.Description);
         WarnOfCutSentences(sentences, model, corpus.Description, "training");
         // A resumed run holds out the sentences it first held out.

@@ -100,6 +100,7 @@ public sealed class MeasureModelCommand : MicroGptCmdlet
         }
         else
         {
+            WarnIfMadeForStream(model);
             var sentences = Guard(() => corpus.Encode(model.Tokenizer), corpus.Description);
             WarnOfCutSentences(sentences, model, corpus.Description, "the measurement");
             WriteVerbose($"Measuring on {sentences.Length:N0} sentences from {corpus.Description}.");
