@@ -8,9 +8,10 @@ learns its characters, and trains a GPT of nanoGPT's quick-start shape on window
 embedding 128, 4 layers, 4 heads, block 64, batches of 12 windows, AdamW (beta1 0.9, beta2 0.99,
 weight decay 0.1), learning rate 1e-3 warming up over 100 steps then falling on a cosine to 1e-4 at
 the last step, gradients clipped to a global norm of 1.0, and the last tenth of the text held out
-for validation. (A run shorter than 2,000 steps warms up over the same share, a twentieth of its
-steps.) Then it continues the text from a prompt. The default text is about_MicroGpt.help.txt, the help
-that ships with the module: 42 kB of English.
+for validation, each measured on at most 240 windows of it (nanoGPT's 20 batches of 12). (A run
+shorter than 2,000 steps warms up over the same share, a twentieth of its steps.) Then it continues
+the text from a prompt. The default text is about_MicroGpt.help.txt, the help that ships with the
+module: 42 kB of English.
 
 .EXAMPLE
 ./examples/text.ps1
@@ -35,7 +36,7 @@ $model = New-Model -Tokenizer $tokenizer -EmbeddingSize 128 -Layers 4 -Heads 4 -
 $quickStart = @{
     BatchSize = 12; LearningRate = 1e-3; Beta1 = 0.9; Beta2 = 0.99; WeightDecay = 0.1; GradientClip = 1.0
     Schedule = 'Cosine'; MinLearningRate = 1e-4; WarmupSteps = [Math]::Min(100, [int]($Steps / 20))
-    ValidationFraction = 0.1; LogInterval = [Math]::Max(1, [int]($Steps / 10))
+    ValidationFraction = 0.1; ValidationExamples = 240; LogInterval = [Math]::Max(1, [int]($Steps / 10))
 }
 Invoke-Training -Model $model -Path $Path -Stream -Steps $Steps @quickStart |
     ForEach-Object { 'step {0,5}: loss {1:F3}{2}, {3:N0} tokens/s' -f $_.Step, $_.Loss, ($_.ValidationLoss ? (', validation {0:F3}' -f $_.ValidationLoss) : ''), $_.TokensPerSecond }

@@ -57,6 +57,23 @@ Describe 'A stream model in sentence mode' {
     }
 }
 
+Describe 'Invoke-Training -ValidationExamples' {
+    It 'measures each validation on that many held-out <Unit>, and changes no step' -TestCases @(
+        @{ Unit = 'windows'; Run = { param($n) Invoke-Training -Model (New-StreamModel -Seed 6) -Path $play -Stream -Steps 6 -BatchSize 4 -ValidationFraction 0.3 -ValidationInterval 3 -ValidationExamples $n } }
+        @{ Unit = 'sentences'; Run = { param($n) Invoke-Training -Model (New-Model -Seed 6) -Steps 6 -ValidationFraction 0.01 -ValidationInterval 3 -ValidationExamples $n } }
+    ) {
+        $all = & $Run 0
+        $some = & $Run 3
+        $some.Loss | Should -Be $all.Loss
+        ($some | Where-Object ValidationLoss) | Should -HaveCount 2
+        $some.ValidationLoss | Where-Object { $_ } | Should -Not -Be ($all.ValidationLoss | Where-Object { $_ })
+    }
+
+    It 'refuses a negative count at binding' {
+        { Invoke-Training -Steps 2 -ValidationExamples -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,MicroGpt.Commands.InvokeTrainingCommand'
+    }
+}
+
 Describe 'Get-Tokens -Stream' {
     It 'encodes a file''s whole text, or each string, exactly as it is, with no BOS' {
         $tokenizer = New-Tokenizer -Path $play -Stream

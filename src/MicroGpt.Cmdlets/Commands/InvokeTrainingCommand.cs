@@ -151,6 +151,11 @@ public sealed class InvokeTrainingCommand : MicroGptCmdlet
     [TrainingOption(nameof(TrainingOptions.ValidationInterval))]
     public int ValidationInterval { get; set; }
 
+    /// <summary>Measure the validation loss on at most this many held-out sentences (with -Stream, windows), evenly spaced (default: all of them).</summary>
+    [Parameter]
+    [TrainingOption(nameof(TrainingOptions.ValidationExamples))]
+    public int ValidationExamples { get; set; }
+
     /// <summary>Also write the rows to this CSV file, one flushed line per row.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]

@@ -43,7 +43,27 @@ public sealed class Evaluator
     public static Evaluator ForStream(Model model, int[] stream, int threads = 1) => ForStream(model, stream, threads, Tunables.EvaluationChunkRows);
 
     /// <summary>As <see cref="ForStream(Model, int[], int)"/>, with jobs of at most <paramref name="maxJobRows"/> positions.</summary>
-    internal static Evaluator ForStream(Model model, int[] stream, int threads, int maxJobRows)
+    internal static Evaluator ForStream(Model model, int[] stream, int threads, int maxJobRows) =>
+        new(model, WindowsOf(model, stream), threads, weighByTokens: true, maxJobRows);
+
+    /// <summary>
+    /// As <see cref="ForStream(Model, int[], int)"/>, on at most <paramref name="maxWindows"/> of
+    /// those windows, evenly spaced (see <see cref="EvenlySpaced"/>); the loss is the mean over the
+    /// chosen windows' tokens.
+    /// </summary>
+    public static Evaluator ForStreamWindows(Model model, int[] stream, int maxWindows, int threads = 1) =>
+        new(model, EvenlySpaced(WindowsOf(model, stream), maxWindows), threads, weighByTokens: true, Tunables.EvaluationChunkRows);
+
+    /// <summary>
+    /// At most <paramref name="count"/> of the examples (all when count is 0 or there are no more):
+    /// example floor(i n / count) of the n for i from 0, evenly spaced along them, the same at
+    /// every measurement.
+    /// </summary>
+    public static IReadOnlyList<int[]> EvenlySpaced(IReadOnlyList<int[]> examples, int count) =>
+        count > 0 && count < examples.Count ? Enumerable.Range(0, count).Select(i => examples[(int)((long)i * examples.Count / count)]).ToArray() : examples;
+
+    /// <summary>The consecutive windows of BlockSize + 1 tokens that cover a stream, each starting at the last token of the one before.</summary>
+    static IReadOnlyList<int[]> WindowsOf(Model model, int[] stream)
     {
         int blockSize = model.Config.BlockSize;
         StreamWindows.CheckLength(stream.Length, blockSize, "measured");
@@ -53,7 +73,7 @@ public sealed class Evaluator
             int start = w * blockSize;
             windows[w] = stream[start..Math.Min(stream.Length, start + blockSize + 1)];
         }
-        return new Evaluator(model, windows, threads, weighByTokens: true, maxJobRows);
+        return windows;
     }
 
     Evaluator(Model model, IReadOnlyList<int[]> sentences, int threads, bool weighByTokens, int maxJobRows)

@@ -49,7 +49,7 @@ public sealed class Trainer : IDisposable
     /// (a resumed run keeps its checkpoint's when given none).
     /// </summary>
     public Trainer(Model model, IReadOnlyList<int[]> sentences, TrainingOptions options, IReadOnlyList<int[]>? validationSentences = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
-        : this(model, run => new SentenceBatches(model, sentences, run), options, stream: false, CheckedValidation(model, validationSentences), resume, origin)
+        : this(model, run => new SentenceBatches(model, sentences, run), options, stream: false, CheckedValidation(model, validationSentences, options.ValidationExamples), resume, origin)
     {
     }
 
@@ -57,20 +57,20 @@ public sealed class Trainer : IDisposable
     /// Starts a run in stream mode over a token stream (<see cref="Tokenizer.Encode"/> of the corpus's
     /// whole text), or resumes one: each step takes BatchSize windows of BlockSize + 1 tokens at seeded
     /// offsets (see <see cref="StreamWindows"/>). The validation loss, when a validation stream is
-    /// given, is the mean over all its tokens (see <see cref="Evaluator.ForStream(Model, int[], int)"/>).
+    /// given, is the mean over all its tokens, or over ValidationExamples evenly spaced windows of it (see <see cref="Evaluator.ForStreamWindows"/>).
     /// </summary>
     public static Trainer ForStream(Model model, int[] stream, TrainingOptions options, int[]? validationStream = null, OptimizerState? resume = null, CorpusOrigin? origin = null)
     {
         if (validationStream is not null) StreamWindows.CheckLength(validationStream.Length, model.Config.BlockSize, "validation");
         return new Trainer(model, run => new StreamWindows(model, stream, run), options with { Stream = true }, stream: true,
-            validationStream is null ? null : threads => Evaluator.ForStream(model, validationStream, threads), resume, origin);
+            validationStream is null ? null : threads => Evaluator.ForStreamWindows(model, validationStream, options.ValidationExamples, threads), resume, origin);
     }
 
-    static Func<int, Evaluator>? CheckedValidation(Model model, IReadOnlyList<int[]>? sentences)
+    static Func<int, Evaluator>? CheckedValidation(Model model, IReadOnlyList<int[]>? sentences, int examples)
     {
         if (sentences is not { Count: > 0 }) return null;
         model.CheckTokens(sentences, "validation");
-        return threads => new Evaluator(model, sentences, threads);
+        return threads => new Evaluator(model, Evaluator.EvenlySpaced(sentences, examples), threads);
     }
 
     /// <summary>

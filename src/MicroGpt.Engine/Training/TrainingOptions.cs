@@ -45,6 +45,13 @@ public sealed record TrainingOptions
     /// </summary>
     public bool Stream { get; init; }
 
+    /// <summary>
+    /// Measure the validation loss on at most this many of the held-out examples (sentences, or in
+    /// stream mode windows), evenly spaced along them (0: all of them), as nanoGPT estimates its loss
+    /// from a few batches. Not kept in checkpoints: it changes what a validation measures, never a step.
+    /// </summary>
+    public int ValidationExamples { get; init; }
+
     /// <summary>The most sentences one step may take.</summary>
     public const int MaxBatchSize = 4096;
 
@@ -78,6 +85,7 @@ public sealed record TrainingOptions
         TrainingOption.Real(nameof(MinLearningRate), "minLearningRate", o => o.MinLearningRate, (o, v) => o with { MinLearningRate = v }, new(0, 1), since: 3),
         TrainingOption.Real(nameof(GradientClip), "gradientClip", o => o.GradientClip, (o, v) => o with { GradientClip = v }, Interval.AtLeast(0), since: 3),
         TrainingOption.Flag(nameof(Stream), "stream", o => o.Stream, (o, v) => o with { Stream = v }, since: 3),
+        TrainingOption.Int(nameof(ValidationExamples), null, o => o.ValidationExamples, (o, v) => o with { ValidationExamples = v }, Interval.AtLeast(0), OnResume.TakeCalls),
     ];
 
     /// <summary>The option of a property's name.</summary>

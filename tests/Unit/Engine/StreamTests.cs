@@ -234,6 +234,82 @@ public class StreamTests
         Assert.Equal(BitConverter.DoubleToInt64Bits(measurement.Loss), BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, stream, threads: 3).MeanLoss()));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void ValidationExamplesMeasureThatManyEvenlySpacedWindowsAndChangeNoStep(int maxWindows)
+    {
+        var config = new ModelConfig(13, 16, 2, 2, 6);
+        var model = TestData.RandomModel(config, seed: 9);
+        var stream = RandomStream(45, seed: 7); // windows of 7 tokens starting every 6: 8 windows, the last of 3
+        var windows = Enumerable.Range(0, 8).Select(w => stream[(w * 6)..Math.Min(45, w * 6 + 7)]).ToArray();
+        var chosen = Enumerable.Range(0, maxWindows).Select(i => windows[i * 8 / maxWindows]).ToArray();
+        // each chosen window measured alone, then weighed by its predicted tokens
+        double total = 0;
+        long tokens = 0;
+        foreach (var window in chosen)
+        {
+            var alone = Evaluator.ForStream(model, window).Measure();
+            total += alone.Loss * alone.Tokens;
+            tokens += alone.Tokens;
+        }
+        var measured = Evaluator.ForStreamWindows(model, stream, maxWindows).Measure();
+        Assert.Equal(maxWindows, measured.Windows);
+        Assert.Equal(tokens, measured.Tokens);
+        Assert.Equal(total / tokens, measured.Loss, 1e-12); // the same float32 row losses, summed in another order
+        // 0, or as many windows as there are, is every window, bit for bit
+        Assert.Equal(BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, stream).MeanLoss()), BitConverter.DoubleToInt64Bits(Evaluator.ForStreamWindows(model, stream, 0).MeanLoss()));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(Evaluator.ForStream(model, stream).MeanLoss()), BitConverter.DoubleToInt64Bits(Evaluator.ForStreamWindows(model, stream, 8).MeanLoss()));
+
+        // In a run: the validation figures are those windows', and not one step changes.
+        var (allLosses, allWeights, allValidation) = TrainValidated(config, 0);
+        var (someLosses, someWeights, someValidation) = TrainValidated(config, maxWindows);
+        Assert.Equal(allLosses, someLosses);
+        Assert.Equal(allWeights, someWeights);
+        Assert.NotEqual(allValidation, someValidation);
+    }
+
+    static (List<double> Losses, float[] Weights, List<double> Validation) TrainValidated(ModelConfig config, int validationExamples)
+    {
+        var model = TestData.RandomModel(config, seed: 8);
+        var losses = new List<double>();
+        var validation = new List<double>();
+        using var trainer = Trainer.ForStream(model, RandomStream(300, seed: 4), new TrainingOptions { Steps = 6, BatchSize = 4, ValidationInterval = 3, ValidationExamples = validationExamples },
+            validationStream: RandomStream(45, seed: 7));
+        trainer.Run(s =>
+        {
+            losses.Add(s.Loss);
+            if (s.ValidationLoss is { } v) validation.Add(v);
+        });
+        return (losses, model.Parameters, validation);
+    }
+
+    [Fact]
+    public void InSentenceModeValidationExamplesAreEvenlySpacedHeldOutSentencesAndNotKeptInCheckpoints()
+    {
+        var config = new ModelConfig(13, 16, 2, 2, 6);
+        var sentences = TestData.RandomSentences(13, 40, 4, seed: 1);
+        var heldOut = TestData.RandomSentences(13, 10, 4, seed: 2);
+        List<double> Validate(int examples, out float[] weights)
+        {
+            var model = TestData.RandomModel(config, seed: 3);
+            var validation = new List<double>();
+            using (var trainer = new Trainer(model, sentences, new TrainingOptions { Steps = 4, ValidationInterval = 2, ValidationExamples = examples }, validationSentences: heldOut))
+                trainer.Run(s => { if (s.ValidationLoss is { } v) validation.Add(v); });
+            weights = model.Parameters;
+            return validation;
+        }
+        var some = Validate(4, out var someWeights);
+        var all = Validate(0, out var allWeights);
+        Assert.Equal(allWeights, someWeights);
+        var trained = TestData.RandomModel(config, seed: 3);
+        using (var trainer = new Trainer(trained, sentences, new TrainingOptions { Steps = 4 })) trainer.Run(_ => { });
+        Assert.Equal(new Evaluator(trained, [heldOut[0], heldOut[2], heldOut[5], heldOut[7]]).MeanLoss(), some[^1]); // 10 held out, 4 chosen: 0, 2, 5, 7
+        Assert.Equal(new Evaluator(trained, heldOut).MeanLoss(), all[^1]);
+        Assert.DoesNotContain(TrainingOptions.All, o => o.Name == nameof(TrainingOptions.ValidationExamples) && o.InCheckpoints);
+    }
+
     [Fact]
     public void ContinuingATextSlidesAWindowOfTheBlockSizeAsReadingEachWindowAfreshWould()
     {

@@ -70,8 +70,8 @@ public sealed class TrainingOptionTests : IDisposable
             Assert.Equal(TrainingOptions.All.Where(o => o.InCheckpoints && o.Since <= version).Select(o => o.Key), options.Select(p => p.Key)); // in the described order
             Assert.Equal(model.Optimizer.Options, ModelFile.Load(PathOf("m.json")).Optimizer!.Options);
         }
-        // Threads are each call's own: no checkpoint keeps them.
-        Assert.Equal([nameof(TrainingOptions.ThreadCount)], TrainingOptions.All.Where(o => !o.InCheckpoints).Select(o => o.Name));
+        // Threads, and how much of the held-out data a validation reads, are each call's own: no checkpoint keeps them.
+        Assert.Equal([nameof(TrainingOptions.ThreadCount), nameof(TrainingOptions.ValidationExamples)], TrainingOptions.All.Where(o => !o.InCheckpoints).Select(o => o.Name));
     }
 
     [Fact]
