@@ -86,7 +86,11 @@ public static class CorpusFile
         {
             int invalid = StrictJson.FirstInvalidUtf8(body);
             if (invalid >= 0)
-                throw new CorpusException($"'{path}' line {LineAt(Encoding.UTF8.GetString(body[..invalid]), int.MaxValue)}, byte {invalid + bom + 1:N0}: bytes that are not UTF-8 text. MicroGpt reads corpora as UTF-8, or as UTF-16 with a byte-order mark; is it a text file?");
+            {
+                string before = Encoding.UTF8.GetString(body[..invalid]);
+                var (line, start) = LineAt(before, before.Length);
+                throw new CorpusException($"'{path}' line {line}, byte {invalid - Encoding.UTF8.GetByteCount(before.AsSpan(0, start)) + 1:N0}: bytes that are not UTF-8 text. MicroGpt reads corpora as UTF-8, or as UTF-16 with a byte-order mark; is it a text file?");
+            }
             text = Encoding.UTF8.GetString(body);
         }
         else
@@ -97,21 +101,25 @@ public static class CorpusFile
         int control = text.AsSpan().IndexOfAny(StreamControlCharacters);
         if (control >= 0)
         {
+            var (line, start) = LineAt(text, control);
+            // Where in its line, as the sentence reader says it: bytes of UTF-8, characters of UTF-16 and UTF-32.
+            string where = encoding is null ? $"byte {Encoding.UTF8.GetByteCount(text.AsSpan(start, control - start)) + 1:N0}" : $"character {control - start + 1:N0}";
             string hint = text[control] != '\0' ? "Only tab, CR and LF may appear in a corpus." : encoding is null && LooksLikeUtf16(bytes)
                 ? "The file looks like UTF-16 text without a byte-order mark: save it as UTF-8 (or as UTF-16 with a byte-order mark)."
                 : "A NUL byte does not appear in text: is it a binary file?";
-            throw new CorpusException($"'{path}' line {LineAt(text, control)}: the control character U+{(int)text[control]:X4}. {hint}");
+            throw new CorpusException($"'{path}' line {line}, {where}: the control character U+{(int)text[control]:X4}. {hint}");
         }
         return text;
     }
 
-    /// <summary>The 1-based line of the character at <paramref name="index"/> (or of the end, when past it): lines end at LF, CR or CR LF.</summary>
-    static int LineAt(string text, int index)
+    /// <summary>The 1-based line of the character at <paramref name="index"/> (or of the end, when past it), and the index where that line starts: lines end at LF, CR or CR LF.</summary>
+    static (int Line, int Start) LineAt(string text, int index)
     {
-        int line = 1;
+        int line = 1, start = 0;
         for (int i = 0; i < Math.Min(index, text.Length); i++)
-            if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.Length || text[i + 1] != '\n'))) line++;
-        return line;
+            if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.Length || text[i + 1] != '\n')))
+                (line, start) = (line + 1, i + 1);
+        return (line, start);
     }
 
     static readonly SearchValues<char> StreamControlCharacters = SearchValues.Create(

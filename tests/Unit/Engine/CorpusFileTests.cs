@@ -51,21 +51,46 @@ public sealed class CorpusFileTests : IDisposable
         Assert.Equal(30_000, CorpusFile.ReadLines([Write("c.txt", Encoding.UTF8.GetBytes(text.ToString()))]).Count);
     }
 
+    /// <summary>Bytes that are not a corpus, where the first problem is (line and byte), and the hint the message gives.</summary>
+    public static TheoryData<byte[], string, string> BadBytes => new()
+    {
+        { [(byte)'t', (byte)'h', (byte)'e', 0, (byte)'c', (byte)'a', (byte)'t'], "line 1, byte 4: the control character U+0000", "binary file" },
+        { [(byte)'o', (byte)'k', 10, (byte)'a', 27, (byte)'[', (byte)'m'], "line 2, byte 2: the control character U+001B", "Only tab, CR and LF" },
+        { [(byte)'o', (byte)'k', 10, 10, (byte)'a', 0x7F], "line 3, byte 2: the control character U+007F", "Only tab" },
+        { [(byte)'a', 0xC2, 0x85, (byte)'b'], "line 1, byte 2: the control character U+0085", "Only tab" },
+        { [(byte)'o', (byte)'k', 10, (byte)'c', (byte)'a', 0xFF, (byte)'e'], "line 2, byte 3: bytes that are not UTF-8 text", "UTF-16 with a byte-order mark" },
+        { [(byte)'c', (byte)'a', (byte)'f', 0xC3], "line 1, byte 4: bytes that are not UTF-8 text", "text file" },
+        { [(byte)'t', 0, (byte)'h', 0, (byte)'e', 0], "line 1, byte 2: the control character U+0000", "UTF-16 text without a byte-order mark" },
+        { [0, (byte)'t', 0, (byte)'h'], "line 1, byte 1: the control character U+0000", "UTF-16 text without a byte-order mark" },
+        { [0xEF, 0xBB, 0xBF, (byte)'o', (byte)'k', 13, 10, (byte)'x', 0xE9], "line 2, byte 2: bytes that are not UTF-8 text", "text file" }, // after a byte-order mark and CR LF
+    };
+
     [Theory]
-    [InlineData(new byte[] { (byte)'t', (byte)'h', (byte)'e', 0, (byte)'c', (byte)'a', (byte)'t' }, "line 1, byte 4: the control character U+0000", "binary file")]
-    [InlineData(new byte[] { (byte)'o', (byte)'k', 10, (byte)'a', 27, (byte)'[', (byte)'m' }, "line 2, byte 2: the control character U+001B", "Only tab, CR and LF")]
-    [InlineData(new byte[] { (byte)'o', (byte)'k', 10, 10, (byte)'a', 0x7F }, "line 3, byte 2: the control character U+007F", "Only tab")]
-    [InlineData(new byte[] { (byte)'a', 0xC2, 0x85, (byte)'b' }, "line 1, byte 2: the control character U+0085", "Only tab")]
-    [InlineData(new byte[] { (byte)'o', (byte)'k', 10, (byte)'c', (byte)'a', 0xFF, (byte)'e' }, "line 2, byte 3: bytes that are not UTF-8 text", "UTF-16 with a byte-order mark")]
-    [InlineData(new byte[] { (byte)'c', (byte)'a', (byte)'f', 0xC3 }, "line 1, byte 4: bytes that are not UTF-8 text", "text file")]
-    [InlineData(new byte[] { (byte)'t', 0, (byte)'h', 0, (byte)'e', 0 }, "line 1, byte 2: the control character U+0000", "UTF-16 text without a byte-order mark")]
-    [InlineData(new byte[] { 0, (byte)'t', 0, (byte)'h' }, "line 1, byte 1: the control character U+0000", "UTF-16 text without a byte-order mark")]
+    [MemberData(nameof(BadBytes))]
     public void BinaryAndMisencodedTextIsRefusedNamingTheFileLineAndByte(byte[] bytes, string where, string hint)
     {
         string path = Write("bad.txt", bytes);
         string message = Refused(path);
         Assert.Contains($"'{path}' {where}", message);
         Assert.Contains(hint, message);
+    }
+
+    [Theory]
+    [MemberData(nameof(BadBytes))]
+    public void StreamModeRefusesTheSameBytesNamingTheSameLineAndByte(byte[] bytes, string where, string hint)
+    {
+        string path = Write("bad.txt", bytes);
+        string message = Assert.Throws<CorpusException>(() => CorpusFile.ReadText([path])).Message;
+        Assert.Contains($"'{path}' {where}", message);
+        Assert.Contains(hint, message);
+    }
+
+    [Fact]
+    public void InUtf16StreamModeNamesTheCharacterInTheLine()
+    {
+        string path = Write("bad16.txt", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("one\r\ntw\u0007o")]);
+        Assert.Contains($"'{path}' line 2, character 3: the control character U+0007", Assert.Throws<CorpusException>(() => CorpusFile.ReadText([path])).Message);
+        Assert.Contains($"'{path}' line 2, character 3: the control character U+0007", Refused(path)); // as the sentence reader says it
     }
 
     [Fact]
